@@ -1,0 +1,114 @@
+#include "grist/io/block_reader.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "grist/error.hpp"
+
+namespace grist {
+
+BlockReader::BlockReader(std::vector<std::string> paths, size_t block_size)
+    : paths_(std::move(paths)), block_size_(std::max<size_t>(block_size, 1)) {
+  if (paths_.empty()) paths_.push_back("-");
+  // The total is known only if every input is a regular file.
+  for (const auto& p : paths_) {
+    struct stat st;
+    if (p == "-" || ::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      raw_size_total_ = 0;
+      break;
+    }
+    raw_size_total_ += st.st_size;
+  }
+}
+
+BlockReader::BlockReader(std::unique_ptr<Source> source, size_t block_size)
+    : block_size_(std::max<size_t>(block_size, 1)) {
+  name_ = std::make_shared<const std::string>(source->name());
+  raw_size_total_ = source->raw_size();
+  source_ = std::move(source);
+}
+
+BlockReader::~BlockReader() = default;
+
+bool BlockReader::open_next() {
+  if (source_) {
+    raw_done_ += source_->raw_bytes_read();
+    source_.reset();
+  }
+  if (next_path_ >= paths_.size()) return false;
+  source_ = Source::open(paths_[next_path_++]);
+  name_ = std::make_shared<const std::string>(source_->name());
+  line_ = 1;
+  return true;
+}
+
+uint64_t BlockReader::raw_bytes_read() const {
+  return raw_done_ + (source_ ? source_->raw_bytes_read() : 0);
+}
+
+bool BlockReader::next(Block& b) {
+  for (;;) {
+    if (!source_ && !open_next()) return false;
+    std::vector<char>& buf = b.buf;
+    size_t want = std::max(block_size_, carry_.size() + 1);
+    if (buf.size() < want + kBlockPadding) buf.resize(want + kBlockPadding);
+    size_t n = carry_.size();
+    if (n) std::memcpy(buf.data(), carry_.data(), n);
+    carry_.clear();
+    bool eof = false;
+    size_t cut = 0;  // bytes up to and including the last '\n'
+    size_t scanned = 0;
+    for (;;) {
+      while (n < want) {
+        size_t r = source_->read(buf.data() + n, want - n);
+        if (r == 0) {
+          eof = true;
+          break;
+        }
+        n += r;
+      }
+      if (eof) break;
+      const char* p = buf.data();
+      const char* nl = static_cast<const char*>(memrchr(p + scanned, '\n', n - scanned));
+      if (nl) {
+        cut = static_cast<size_t>(nl - p) + 1;
+        break;
+      }
+      // One line is longer than the block: grow until it ends.
+      scanned = n;
+      want *= 2;
+      buf.resize(want + kBlockPadding);
+    }
+    if (eof) {
+      if (n > 0 && buf[n - 1] != '\n') {
+        if (buf.size() < n + 1 + kBlockPadding) buf.resize(n + 1 + kBlockPadding);
+        buf[n++] = '\n';
+      }
+      cut = n;
+    } else {
+      carry_.assign(buf.data() + cut, buf.data() + n);
+    }
+    if (cut == 0) {  // an input ended with nothing left: go to the next one
+      raw_done_ += source_->raw_bytes_read();
+      source_.reset();
+      continue;
+    }
+    std::memset(buf.data() + cut, 0, kBlockPadding);
+    b.size = cut;
+    b.first_line = line_;
+    b.lines = static_cast<uint64_t>(std::count(buf.data(), buf.data() + cut, '\n'));
+    line_ += b.lines;
+    b.index = index_++;
+    b.source = name_;
+    bytes_read_ += cut;
+    if (eof) {
+      raw_done_ += source_->raw_bytes_read();
+      source_.reset();
+    }
+    return true;
+  }
+}
+
+}  // namespace grist

@@ -1,0 +1,85 @@
+// Reads inputs as large blocks of whole lines.
+//
+//   grist::BlockReader reader({"a.txt.gz", "b.jsonl.zst"}, 8 << 20);
+//   grist::Block block;
+//   while (reader.next(block)) for_each_line(block, ...);
+//
+// Every block holds complete lines of one input and ends with '\n' (a last
+// line without one gets it appended), followed by kBlockPadding zero bytes
+// that parsers (simdjson) may read. A line longer than the block size makes
+// a larger block; nothing is ever cut inside a line.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grist/io/source.hpp"
+
+namespace grist {
+
+constexpr size_t kBlockPadding = 64;  // >= SIMDJSON_PADDING
+constexpr size_t kDefaultBlockSize = 4 << 20;
+
+struct Block {
+  std::vector<char> buf;  // size >= size + kBlockPadding
+  size_t size = 0;
+  uint64_t first_line = 1;   // line number (1-based) of the first line in its input
+  uint64_t lines = 0;        // number of lines in the block
+  uint64_t index = 0;        // position of the block in the whole read, from 0
+  std::shared_ptr<const std::string> source;  // input name, for messages
+
+  const char* data() const { return buf.data(); }
+  std::string_view view() const { return {buf.data(), size}; }
+};
+
+class BlockReader {
+ public:
+  // Reads `paths` in order ("-" is stdin; an empty list means stdin).
+  BlockReader(std::vector<std::string> paths, size_t block_size = kDefaultBlockSize);
+  // Reads one already open source.
+  BlockReader(std::unique_ptr<Source> source, size_t block_size = kDefaultBlockSize);
+  ~BlockReader();
+
+  // Fills `b` (reusing its buffer) with the next block; false at the end of
+  // the last input. Throws grist::Error on unreadable or corrupt input.
+  bool next(Block& b);
+
+  // Raw bytes consumed across all inputs, and their total size when every
+  // input is a regular file (else 0): for progress.
+  uint64_t raw_bytes_read() const;
+  uint64_t raw_size_total() const { return raw_size_total_; }
+  uint64_t bytes_read() const { return bytes_read_; }  // decoded bytes delivered
+
+ private:
+  bool open_next();
+
+  std::vector<std::string> paths_;
+  size_t next_path_ = 0;
+  std::unique_ptr<Source> source_;
+  std::shared_ptr<const std::string> name_;
+  size_t block_size_;
+  std::vector<char> carry_;
+  uint64_t line_ = 1;
+  uint64_t index_ = 0;
+  uint64_t raw_done_ = 0;  // raw bytes of inputs already closed
+  uint64_t raw_size_total_ = 0;
+  uint64_t bytes_read_ = 0;
+};
+
+// Calls f(std::string_view line) for every line of the block, without '\n'.
+template <class F>
+void for_each_line(const Block& b, F&& f) {
+  const char* p = b.data();
+  const char* end = p + b.size;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    f(std::string_view(p, nl - p));
+    p = nl + 1;
+  }
+}
+
+}  // namespace grist

@@ -1,0 +1,160 @@
+#include "grist/io/cleanup.hpp"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "grist/error.hpp"
+
+namespace grist {
+
+namespace {
+
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::set<std::string>& registry() {
+  static std::set<std::string> s;
+  return s;
+}
+
+void cleanup_thread_main(sigset_t set) {
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  {
+    // Hold the lock until the process dies, so that no thread can register
+    // (and then create) a new temporary file after this sweep.
+    registry_mutex().lock();
+    for (const auto& p : registry()) remove_path_quietly(p);
+  }
+  signal(sig, SIG_DFL);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+  raise(sig);
+  _exit(128 + sig);
+}
+
+}  // namespace
+
+void throw_errno(const std::string& file, const std::string& what) {
+  int e = errno;
+  throw Error(file, what.empty() ? std::string(std::strerror(e))
+                                 : what + ": " + std::strerror(e));
+}
+
+void install_signal_cleanup() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread(cleanup_thread_main, set).detach();
+  });
+}
+
+void register_temp_path(const std::string& path) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry().insert(path);
+}
+
+void unregister_temp_path(const std::string& path) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry().erase(path);
+}
+
+void remove_path_quietly(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+TempPath::TempPath(std::string path) : path_(std::move(path)) {
+  register_temp_path(path_);
+}
+
+TempPath::TempPath(TempPath&& other) noexcept : path_(std::move(other.path_)) {
+  other.path_.clear();
+}
+
+TempPath& TempPath::operator=(TempPath&& other) noexcept {
+  if (this != &other) {
+    remove();
+    path_ = std::move(other.path_);
+    other.path_.clear();
+  }
+  return *this;
+}
+
+TempPath::~TempPath() { remove(); }
+
+void TempPath::release() {
+  if (!path_.empty()) unregister_temp_path(path_);
+  path_.clear();
+}
+
+void TempPath::remove() {
+  if (path_.empty()) return;
+  remove_path_quietly(path_);
+  unregister_temp_path(path_);
+  path_.clear();
+}
+
+std::string temp_sibling_name(const std::string& target) {
+  static std::atomic<unsigned> counter{0};
+  std::string t = target;
+  while (t.size() > 1 && t.back() == '/') t.pop_back();
+  auto slash = t.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : t.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? t : t.substr(slash + 1);
+  return dir + "." + base + ".grist-tmp." + std::to_string(getpid()) + "." +
+         std::to_string(counter++);
+}
+
+void rename_into_place(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    throw_errno(to, "cannot rename temporary output into place");
+  }
+}
+
+std::string resolve_temp_dir(const std::string& dir) {
+  if (!dir.empty()) return dir;
+  const char* env = std::getenv("TMPDIR");
+  if (env && *env) return env;
+  return "/tmp";
+}
+
+int open_anonymous_temp_file(const std::string& dir) {
+#ifdef O_TMPFILE
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+    throw_errno(dir, "cannot create temporary file");
+  }
+#endif
+  // Without O_TMPFILE the name exists only between these two calls.
+  std::string tmpl = dir + "/.grist-spill.XXXXXX";
+  int fd2 = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd2 < 0) throw_errno(dir, "cannot create temporary file");
+  ::unlink(tmpl.c_str());
+  return fd2;
+}
+
+}  // namespace grist

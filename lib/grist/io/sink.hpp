@@ -1,0 +1,95 @@
+// Byte sinks: stdout or a file, compressed by name or by request, atomic.
+//
+//   grist::SinkOptions so;  so.level = 3;
+//   auto out = grist::Sink::open("counts.tsv.zst", so);   // "-" is stdout
+//   out->write("the\t42\n");
+//   out->commit();   // without commit() the file never appears
+//
+// A file is written under a temporary sibling name and renamed onto its
+// target by commit(). If the Sink is destroyed without commit() (an error,
+// an exception) the temporary is removed, and SIGINT/SIGTERM remove it too
+// (grist/io/cleanup.hpp): the target is either the complete new output or
+// untouched. zstd output carries frame checksums.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grist/io/source.hpp"
+
+namespace grist {
+
+struct SinkOptions {
+  // Compression chosen by the name (".zst" zstd, ".gz" gzip, else none)
+  // unless forced here.
+  bool force_zstd = false;
+  int level = 0;    // 0: the codec's default (zstd 3, gzip 6)
+  int threads = 1;  // zstd worker threads; output bytes do not depend on it
+};
+
+// The compression a path implies: ".zst" zstd, ".gz" gzip, else none.
+Compression compression_for_name(const std::string& path);
+
+class Sink {
+ public:
+  // Opens `path` ("-" or "" for stdout). For a file, creates the temporary
+  // sibling now, so that an unwritable directory fails before any work.
+  // Throws grist::Error.
+  static std::unique_ptr<Sink> open(const std::string& path, const SinkOptions& opts);
+
+  // Writes to a descriptor the caller owns (spill files, tests). No atomic
+  // rename; commit() flushes and finishes the compressed stream.
+  static std::unique_ptr<Sink> to_fd(int fd, std::string name, Compression c,
+                                     int level, int threads);
+
+  // Writes into a string (tests).
+  static std::unique_ptr<Sink> to_string(std::string* out, Compression c, int level,
+                                         int threads = 0);
+
+  virtual ~Sink();
+
+  void write(const char* p, size_t n) {
+    if (n <= buf_.size() - used_) {
+      std::memcpy(buf_.data() + used_, p, n);
+      used_ += n;
+    } else {
+      write_slow(p, n);
+    }
+    bytes_in_ += n;
+  }
+  void write(std::string_view s) { write(s.data(), s.size()); }
+  void put(char c) {
+    if (used_ == buf_.size()) flush_buffer();
+    buf_[used_++] = c;
+    ++bytes_in_;
+  }
+
+  // Finishes the output: flushes, ends the compressed frame, closes and (for
+  // a file) renames it into place. Throws grist::Error on any failure, in
+  // which case the temporary is removed.
+  void commit();
+
+  const std::string& name() const { return name_; }
+  uint64_t bytes_in() const { return bytes_in_; }  // uncompressed bytes
+  uint64_t bytes_out() const;                       // bytes that reached the fd
+
+  class Backend;  // the codec and where its bytes go (sink.cpp)
+
+ protected:
+  Sink(std::string name);
+  void write_slow(const char* p, size_t n);
+  void flush_buffer();
+
+  std::unique_ptr<Backend> backend_;
+  std::string name_;
+  std::vector<char> buf_;
+  size_t used_ = 0;
+  uint64_t bytes_in_ = 0;
+  bool committed_ = false;
+};
+
+}  // namespace grist

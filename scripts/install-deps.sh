@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian 12 packages grist needs to build and test.
+# Idempotent: packages already present are left alone.
+set -eu
+pkgs="build-essential cmake pkg-config libcli11-dev libsimdjson-dev libzstd-dev
+zstd libtbb-dev catch2 libxxhash-dev libicu-dev zlib1g-dev mandoc
+bash-completion zsh fish unicode-data"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
