@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -88,8 +89,9 @@ bool is_gzip_magic(const unsigned char* p, size_t n) {
 
 class StreamSource : public Source {
  public:
-  StreamSource(std::unique_ptr<RawInput> raw, std::string name)
-      : raw_(std::move(raw)), name_(std::move(name)), buf_(kRawBufferSize) {
+  StreamSource(std::unique_ptr<RawInput> raw, std::string name,
+               size_t buffer_size = kRawBufferSize)
+      : raw_(std::move(raw)), name_(std::move(name)), buf_(buffer_size) {
     // Sniff: fill at least a few bytes (a pipe may deliver them piecemeal).
     while (end_ < 4) {
       size_t r = raw_->read(buf_.data() + end_, buf_.size() - end_);
@@ -283,8 +285,10 @@ std::unique_ptr<Source> Source::from_fd(int fd, std::string name, bool owned) {
 }
 
 std::unique_ptr<Source> Source::from_memory(std::string bytes, std::string name) {
+  // Small inputs (tests, fuzzers) need no large raw buffer.
+  size_t buffer = std::min<size_t>(kRawBufferSize, std::max<size_t>(bytes.size(), 64));
   return std::make_unique<StreamSource>(std::make_unique<MemoryInput>(std::move(bytes)),
-                                        std::move(name));
+                                        std::move(name), buffer);
 }
 
 }  // namespace grist
