@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential cmake pkg-config libcli11-dev libsimdjson-dev libzstd-dev
 zstd libtbb-dev catch2 libxxhash-dev libicu-dev zlib1g-dev mandoc
-bash-completion zsh fish unicode-data"
+bash-completion zsh fish unicode-data clang-14 libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
