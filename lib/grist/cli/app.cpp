@@ -91,11 +91,12 @@ Tool::Tool(std::string name, std::string summary, CommonSet set)
                           "Never show progress")
       ->excludes(p);
   auto* v = app_->add_flag("-v,--verbose", common_.verbose,
-                           "Print a summary line (records, bytes, speed, memory)");
+                           "Print a summary (records, bytes, speed, memory)");
   app_->add_flag("-q,--quiet", common_.quiet, "Print errors only")->excludes(v);
   app_->add_option("--generate", generate_, "Write the man page or a completion script")
       ->group("")  // hidden
-      ->check(CLI::IsMember({"man", "bash", "zsh", "fish"}));
+      ->check(CLI::IsMember({"man", "bash", "zsh", "fish"}))
+      ->trigger_on_parse();  // set even when a required option is missing
 }
 
 Tool::~Tool() = default;
@@ -171,7 +172,8 @@ int Tool::run(int argc, char** argv, const std::function<int()>& body) {
   try {
     app_->parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return finish_parse_error(e);
+    // --generate documents the definition: other options do not matter.
+    if (generate_.empty()) return finish_parse_error(e);
   }
   if (!generate_.empty()) {
     std::cout << generate_docs(generate_, *app_, name_, app_->get_description(), man_,
