@@ -1,0 +1,193 @@
+#include "grist/sgd/allreduce.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "grist/error.hpp"
+
+#ifdef GRIST_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace grist::sgd {
+
+namespace {
+inline float ld(const std::atomic<float>& a) { return a.load(std::memory_order_relaxed); }
+inline void st(std::atomic<float>& a, float v) { a.store(v, std::memory_order_relaxed); }
+}  // namespace
+
+void AllreduceMixer::begin(Model& model) {
+  const ModelOptions& o = model.options();
+  const uint64_t n = model.slots();
+  const int S = model.stride();
+  const std::atomic<float>* s = model.state();
+  next_mix_ = every_;
+  prev_.clear();
+  if (o.optimizer == Optimizer::adagrad) {
+    prev_.resize(n);
+    for (uint64_t i = 0; i < n; ++i) prev_[i] = ld(s[i * S + 1]);
+  } else if (o.optimizer == Optimizer::ftrl) {
+    prev_.resize(2 * n);
+    for (uint64_t i = 0; i < n; ++i) prev_[i] = ld(s[i * S + 1]), prev_[n + i] = ld(s[i * S + 2]);
+  }
+}
+
+void AllreduceMixer::block_done(Model& model, uint64_t examples) {
+  if (every_ == 0 || examples < next_mix_) return;
+  round(model, false);
+  next_mix_ = (examples / every_ + 1) * every_;
+}
+
+void AllreduceMixer::end_pass(Model& model, PassReport& pass, TrainReport* first) {
+  while (!round(model, true)) {
+  }
+  double v[5] = {pass.train_loss, pass.train_weight, pass.holdout_loss, pass.holdout_weight,
+                 double(pass.examples)};
+  comm_.sum(v, 5);
+  pass.train_loss = v[0], pass.train_weight = v[1];
+  pass.holdout_loss = v[2], pass.holdout_weight = v[3];
+  pass.examples = uint64_t(v[4]);
+  if (first) {
+    // Exact as doubles below 2^53 examples.
+    double c[5] = {double(first->examples), double(first->holdout_examples),
+                   double(first->features), double(first->skipped),
+                   double(first->trained_examples)};
+    comm_.sum(c, 5);
+    first->examples = uint64_t(c[0]), first->holdout_examples = uint64_t(c[1]);
+    first->features = uint64_t(c[2]), first->skipped = uint64_t(c[3]);
+    first->trained_examples = global_pass1_trained_ = uint64_t(c[4]);
+  }
+  next_mix_ = every_;
+}
+
+void AllreduceMixer::end(TrainReport& rep) {
+  // trained_examples is global after pass 1 and grows by local counts after.
+  double later = double(rep.trained_examples - global_pass1_trained_);
+  comm_.sum(&later, 1);
+  rep.trained_examples = global_pass1_trained_ + uint64_t(later);
+}
+
+bool AllreduceMixer::round(Model& model, bool done) {
+  double running = done ? 0 : 1;
+  comm_.sum(&running, 1);
+  mix(model);
+  ++rounds_;
+  return running == 0;
+}
+
+void AllreduceMixer::mix(Model& model) {
+  const ModelOptions& o = model.options();
+  const uint64_t n = model.slots();
+  const int S = model.stride();
+  const float K = static_cast<float>(comm_.size());
+  std::atomic<float>* s = model.state();
+  switch (o.optimizer) {
+    case Optimizer::adagrad: {
+      buf_.resize(3 * n);
+      for (uint64_t i = 0; i < n; ++i) {
+        float w = ld(s[i * S]), dG = std::max(0.f, ld(s[i * S + 1]) - prev_[i]);
+        buf_[i] = dG * w, buf_[n + i] = dG, buf_[2 * n + i] = w;
+      }
+      comm_.sum(buf_.data(), buf_.size());
+      for (uint64_t i = 0; i < n; ++i) {
+        float sd = buf_[n + i];
+        st(s[i * S], sd > 0 ? buf_[i] / sd : buf_[2 * n + i] / K);
+        prev_[i] += sd;
+        st(s[i * S + 1], prev_[i]);
+      }
+      break;
+    }
+    case Optimizer::sgd: {
+      buf_.resize(n);
+      for (uint64_t i = 0; i < n; ++i) buf_[i] = ld(s[i * S]);
+      comm_.sum(buf_.data(), n);
+      for (uint64_t i = 0; i < n; ++i) st(s[i * S], buf_[i] / K);
+      break;
+    }
+    case Optimizer::ftrl: {
+      buf_.resize(2 * n);
+      for (uint64_t i = 0; i < n; ++i) {
+        buf_[i] = ld(s[i * S + 1]) - prev_[i];
+        buf_[n + i] = ld(s[i * S + 2]) - prev_[n + i];
+      }
+      comm_.sum(buf_.data(), buf_.size());
+      const float lr = float(o.learning_rate), l1 = float(o.l1), l2 = float(o.l2),
+                  beta = float(o.ftrl_beta);
+      for (uint64_t i = 0; i < n; ++i) {
+        float z = prev_[i] += buf_[i];
+        float nn = prev_[n + i] += buf_[n + i];
+        // The same closed form as the ftrl update in train.cpp.
+        float w = std::fabs(z) <= l1
+                      ? 0.f
+                      : -(z - std::copysign(l1, z)) / ((beta + std::sqrt(nn)) / lr + l2);
+        st(s[i * S], w), st(s[i * S + 1], z), st(s[i * S + 2], nn);
+      }
+      break;
+    }
+  }
+  if (o.normalized && o.optimizer != Optimizer::ftrl) {
+    const int off = o.optimizer == Optimizer::sgd ? 1 : 2;
+    buf_.resize(n);
+    for (uint64_t i = 0; i < n; ++i) buf_[i] = ld(s[i * S + off]);
+    comm_.max(buf_.data(), n);
+    for (uint64_t i = 0; i < n; ++i) st(s[i * S + off], buf_[i]);
+  }
+}
+
+#ifdef GRIST_HAVE_MPI
+
+namespace {
+// MPI counts are ints: reduce large arrays in pieces.
+constexpr size_t kPiece = size_t(1) << 28;
+
+void check(int rc, const char* what) {
+  if (rc != MPI_SUCCESS) {
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    throw Error(std::string("MPI: ") + what + ": " + std::string(msg, len));
+  }
+}
+
+template <class T>
+void allreduce(T* data, size_t n, MPI_Datatype type, MPI_Op op) {
+  for (size_t done = 0; done < n; done += kPiece) {
+    int count = static_cast<int>(std::min(kPiece, n - done));
+    check(MPI_Allreduce(MPI_IN_PLACE, data + done, count, type, op, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+}
+}  // namespace
+
+std::unique_ptr<MpiCommunicator> MpiCommunicator::init(int* argc, char*** argv) {
+  int inited = 0;
+  MPI_Initialized(&inited);
+  if (!inited) check(MPI_Init(argc, argv), "MPI_Init");
+  // Errors come back as return codes (then grist::Error), not as an abort
+  // inside the library with MPI's own message.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  std::unique_ptr<MpiCommunicator> c(new MpiCommunicator());
+  MPI_Comm_rank(MPI_COMM_WORLD, &c->rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &c->size_);
+  return c;
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+void MpiCommunicator::sum(float* data, size_t n) { allreduce(data, n, MPI_FLOAT, MPI_SUM); }
+void MpiCommunicator::sum(double* data, size_t n) { allreduce(data, n, MPI_DOUBLE, MPI_SUM); }
+void MpiCommunicator::max(float* data, size_t n) { allreduce(data, n, MPI_FLOAT, MPI_MAX); }
+
+void MpiCommunicator::abort(int status) {
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::_Exit(status);
+}
+
+#endif
+
+}  // namespace grist::sgd

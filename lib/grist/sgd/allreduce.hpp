@@ -1,0 +1,100 @@
+// Distributed training by iterative parameter mixing (as Vowpal Wabbit's
+// cluster mode does): K processes each train on their share of the data
+// (TrainOptions::shards/shard) and mix their models with an all-reduce at
+// the end of every pass, and optionally every N examples.
+//
+//   auto comm = grist::sgd::MpiCommunicator::init(&argc, &argv);  // MPI builds only
+//   grist::sgd::AllreduceMixer mixer(*comm, every);
+//   to.shards = comm->size();  to.shard = comm->rank();  to.mixer = &mixer;
+//   train(model, to, log);     // every rank; rank 0 saves the model
+//
+// How models are mixed, per slot (weight index x class), so that every
+// process ends a round with the same model:
+//   - adagrad: the weight is the average of the processes' weights, each
+//     weighted by the squared gradients it added since the last round (a
+//     feature only one process saw keeps that process's weight; VW weights
+//     its average by the adaptive sums the same way); the gradient sum is
+//     the last round's plus every process's increase. Untouched slots get
+//     the plain average.
+//   - sgd: the plain average of the weights.
+//   - ftrl: z and n are the last round's plus every process's increase (the
+//     sum a single process would have seen), and w is recomputed from them.
+//   - the normalisation state (largest |x| of each feature) is the maximum.
+// The learning-rate schedule's example counter stays per process.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "grist/sgd/model.hpp"
+#include "grist/sgd/train.hpp"
+
+namespace grist::sgd {
+
+// The collective operations the mixer needs. Every process calls each
+// operation in the same order with the same sizes; the arrays are replaced
+// by the element-wise sum (or max) over the processes.
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual void sum(float* data, size_t n) = 0;
+  virtual void sum(double* data, size_t n) = 0;
+  virtual void max(float* data, size_t n) = 0;
+};
+
+class AllreduceMixer : public ModelMixer {
+ public:
+  // `every` > 0: also mix after each block that brings this process's
+  // examples in the pass to another multiple of `every` (blocks are ~1 MiB of
+  // input, so the period is rounded up to a block).
+  AllreduceMixer(Communicator& comm, uint64_t every = 0) : comm_(comm), every_(every) {}
+
+  void begin(Model& model) override;
+  void block_done(Model& model, uint64_t examples) override;
+  void end_pass(Model& model, PassReport& pass, TrainReport* first) override;
+  void end(TrainReport& rep) override;
+
+  uint64_t rounds() const { return rounds_; }  // mixing rounds so far
+
+ private:
+  // One collective round. `done`: this process has finished its pass (it
+  // keeps joining rounds until every process has). Returns true when every
+  // process was done.
+  bool round(Model& model, bool done);
+  void mix(Model& model);
+
+  Communicator& comm_;
+  uint64_t every_;
+  uint64_t next_mix_ = 0;
+  uint64_t rounds_ = 0;
+  uint64_t global_pass1_trained_ = 0;
+  std::vector<float> prev_;  // per slot: adagrad G, or ftrl z and n, at the last round
+  std::vector<float> buf_;
+};
+
+#ifdef GRIST_HAVE_MPI
+// MPI_COMM_WORLD. init() calls MPI_Init (once per process); the destructor
+// calls MPI_Finalize. abort() ends every process of the job (MPI_Abort):
+// use it when this process fails, since the others would wait for it.
+class MpiCommunicator : public Communicator {
+ public:
+  static std::unique_ptr<MpiCommunicator> init(int* argc, char*** argv);
+  ~MpiCommunicator() override;
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  void sum(float* data, size_t n) override;
+  void sum(double* data, size_t n) override;
+  void max(float* data, size_t n) override;
+  [[noreturn]] void abort(int status);
+
+ private:
+  MpiCommunicator() = default;
+  int rank_ = 0, size_ = 1;
+};
+#endif
+
+}  // namespace grist::sgd

@@ -1,0 +1,97 @@
+// Parsed examples for grist-train-sgd and grist-predict, and the parsers of
+// the three input formats (svmlight/libsvm, Vowpal Wabbit text, label\ttext).
+//
+//   grist::sgd::ParseOptions po;  po.format = Format::vw;  po.bits = 20;
+//   grist::sgd::Parser parser(po);
+//   grist::sgd::Examples ex;
+//   parser.parse_block(block, ex, log);   // appends; FILE:LINE errors
+//
+// Parsed features are already hashed (grist/sgd/hash.hpp) and masked to
+// b bits, so a block of examples is a few flat arrays: cheap to train on,
+// to cache and to hand between threads. A parser holds scratch buffers and
+// is not thread-safe: use one per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grist/io/block_reader.hpp"
+
+namespace grist::sgd {
+
+enum class Format { svmlight, vw, text };
+const char* format_name(Format f);
+std::optional<Format> parse_format_name(std::string_view s);
+
+// How labels are read and checked.
+enum class LabelKind {
+  binary,      // -1/+1 or 0/1, stored as -1/+1
+  real,        // any finite number (squared, quantile)
+  multiclass,  // integers class_base .. class_base+classes-1, stored as 0..classes-1
+};
+
+struct ParseOptions {
+  Format format = Format::svmlight;
+  int bits = 20;
+  int ngrams = 1;                        // text: word n-grams 1..ngrams
+  std::vector<std::string> quadratic;    // VW: namespace pairs by first letter, "ab"
+  LabelKind labels = LabelKind::binary;
+  int classes = 0;
+  int class_base = 1;
+  bool require_label = true;  // false: a VW example without a label gets NaN
+  bool keep_tags = false;     // VW tags, for predictions
+};
+
+struct Examples {
+  std::vector<float> label;   // NaN when absent (prediction input only)
+  std::vector<float> weight;  // importance (VW), else 1
+  std::vector<uint8_t> holdout;
+  std::vector<uint32_t> begin{0};  // features of example i: [begin[i], begin[i+1])
+  std::vector<uint32_t> index;     // hashed feature index, < 2^bits
+  std::vector<float> value;
+  std::vector<uint64_t> line;      // line number in its input (messages, holdout)
+  std::string tags;                // with keep_tags: tag of example i is
+  std::vector<uint32_t> tag_end;   //   tags[tag_end[i-1] .. tag_end[i])
+
+  size_t size() const { return label.size(); }
+  size_t features() const { return index.size(); }
+  void clear();
+};
+
+// Errors skipped under --on-error skip.
+struct ErrorLog {
+  uint64_t skipped = 0;
+  std::string first;  // "FILE:LINE: message" of the first one
+};
+
+class Parser {
+ public:
+  explicit Parser(const ParseOptions& opts);
+  ~Parser();
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  // Appends the examples of every line of `b`. Blank lines (and svmlight
+  // '#' comment lines) are skipped. A malformed line throws grist::Error
+  // "FILE:LINE: message", or, with `skip` non-null, is counted there.
+  void parse_block(const Block& b, Examples& out, ErrorLog* skip = nullptr);
+
+  // Parses one line (without '\n'). Returns false for a blank line. Throws
+  // std::invalid_argument with the message (no file or line) on bad input.
+  bool parse_line(std::string_view line, Examples& out, uint64_t line_no = 0);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The format of the first non-blank line of `head` when it is unambiguous:
+// a '|' and no tab is VW, a tab and no '|' is text, "LABEL INDEX:VALUE..."
+// is svmlight.
+std::optional<Format> sniff_format(std::string_view head);
+
+}  // namespace grist::sgd

@@ -1,0 +1,366 @@
+#include "grist/sgd/model.hpp"
+
+#include <zstd.h>
+
+#include <charconv>
+#include <cstring>
+#include <map>
+
+#include "grist/error.hpp"
+#include "grist/io/source.hpp"
+#include "grist/sgd/hash.hpp"
+
+#ifndef GRIST_VERSION
+#define GRIST_VERSION "0.0.0"
+#endif
+
+namespace grist::sgd {
+
+const char* optimizer_name(Optimizer o) {
+  switch (o) {
+    case Optimizer::sgd: return "sgd";
+    case Optimizer::adagrad: return "adagrad";
+    case Optimizer::ftrl: return "ftrl";
+  }
+  return "?";
+}
+
+std::optional<Optimizer> parse_optimizer_name(std::string_view s) {
+  if (s == "sgd") return Optimizer::sgd;
+  if (s == "adagrad") return Optimizer::adagrad;
+  if (s == "ftrl") return Optimizer::ftrl;
+  return std::nullopt;
+}
+
+ParseOptions ModelOptions::parse_options() const {
+  ParseOptions p;
+  p.format = format;
+  p.bits = bits;
+  p.ngrams = ngrams;
+  p.quadratic = quadratic;
+  p.classes = classes;
+  p.class_base = class_base;
+  p.labels = classes > 0 ? LabelKind::multiclass
+                         : (binary_loss(loss) ? LabelKind::binary : LabelKind::real);
+  return p;
+}
+
+Model::Model(const ModelOptions& o, bool with_state)
+    : o_(o), k_(o.k()), stride_(with_state ? o.stride() : 1), slots_(o.slots()) {
+  if (o_.bits < 1 || o_.bits > 30) throw Error("-b must be between 1 and 30");
+  if (slots_ * stride_ > (uint64_t(1) << 34)) throw Error("model too large: lower -b or --oaa");
+  state_.reset(new std::atomic<float>[slots_ * stride_]());
+}
+
+namespace {
+
+std::string fmt_double(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+template <class T>
+void put(std::string& s, T v) {
+  s.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+std::string compress(const void* p, size_t n) {
+  std::string out(ZSTD_compressBound(n), '\0');
+  size_t r = ZSTD_compress(out.data(), out.size(), p, n, 3);
+  if (ZSTD_isError(r)) throw Error(std::string("zstd: ") + ZSTD_getErrorName(r));
+  out.resize(r);
+  return out;
+}
+
+}  // namespace
+
+std::string options_header(const ModelOptions& o) {
+  std::string h;
+  auto kv = [&](const char* k, const std::string& v) { h += k, h += '=', h += v, h += '\n'; };
+  kv("grist_version", GRIST_VERSION);
+  kv("hash", kHashName);
+  kv("bits", std::to_string(o.bits));
+  kv("loss", loss_name(o.loss));
+  kv("quantile_tau", fmt_double(o.quantile_tau));
+  kv("oaa", std::to_string(o.classes));
+  kv("class_base", std::to_string(o.class_base));
+  kv("bias", o.bias ? "1" : "0");
+  kv("format", format_name(o.format));
+  kv("ngrams", std::to_string(o.ngrams));
+  std::string q;
+  for (const auto& p : o.quadratic) q += (q.empty() ? "" : ",") + p;
+  kv("quadratic", q);
+  kv("link", o.classes > 0 ? "argmax" : (o.loss == Loss::logistic ? "logistic" : "identity"));
+  kv("optimizer", optimizer_name(o.optimizer));
+  kv("normalized", o.normalized ? "1" : "0");
+  kv("learning_rate", fmt_double(o.learning_rate));
+  kv("power_t", fmt_double(o.power_t));
+  kv("initial_t", fmt_double(o.initial_t));
+  kv("l1", fmt_double(o.l1));
+  kv("l2", fmt_double(o.l2));
+  kv("ftrl_beta", fmt_double(o.ftrl_beta));
+  kv("examples_trained", std::to_string(o.examples_trained));
+  kv("passes_trained", std::to_string(o.passes_trained));
+  return h;
+}
+
+std::string Model::to_bytes() const {
+  std::string s = "GRISTSGD";
+  put<uint32_t>(s, kModelVersion);
+  std::string h = options_header(o_);
+  put<uint32_t>(s, static_cast<uint32_t>(h.size()));
+  s += h;
+  put<uint64_t>(s, slots_);
+  uint64_t nnz = 0;
+  for (uint64_t i = 0; i < slots_; ++i) nnz += weight(i) != 0;
+  std::string raw;
+  if (nnz * 8 < slots_ * 4) {
+    s += char(1);
+    raw.reserve(nnz * 8);
+    for (uint64_t i = 0; i < slots_; ++i) {
+      float w = weight(i);
+      if (w != 0) put<uint32_t>(raw, static_cast<uint32_t>(i)), put<float>(raw, w);
+    }
+  } else {
+    s += char(0);
+    raw.resize(slots_ * 4);
+    for (uint64_t i = 0; i < slots_; ++i) {
+      float w = weight(i);
+      std::memcpy(raw.data() + i * 4, &w, 4);
+    }
+  }
+  std::string c = compress(raw.data(), raw.size());
+  put<uint64_t>(s, raw.size());
+  put<uint64_t>(s, c.size());
+  s += c;
+  if (stride_ > 1) {
+    raw.assign(slots_ * (stride_ - 1) * 4, '\0');
+    size_t p = 0;
+    for (uint64_t i = 0; i < slots_; ++i) {
+      for (int j = 1; j < stride_; ++j, p += 4) {
+        float v = state_[i * stride_ + j].load(std::memory_order_relaxed);
+        std::memcpy(raw.data() + p, &v, 4);
+      }
+    }
+    c = compress(raw.data(), raw.size());
+    put<uint64_t>(s, raw.size());
+    put<uint64_t>(s, c.size());
+    s += c;
+  } else {
+    put<uint64_t>(s, 0);
+    put<uint64_t>(s, 0);
+  }
+  put<uint64_t>(s, XXH3_64bits(s.data(), s.size()));
+  return s;
+}
+
+void Model::save(const std::string& path) const {
+  std::string bytes = to_bytes();
+  SinkOptions so;
+  auto out = Sink::open(path, so);
+  out->write(bytes);
+  out->commit();
+}
+
+namespace {
+
+struct Reader {
+  const std::string& b;
+  const std::string& name;
+  size_t p = 0;
+  void need(size_t n) {
+    if (b.size() - p < n) throw Error(name, "truncated model file");
+  }
+  template <class T>
+  T get() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, b.data() + p, sizeof v);
+    p += sizeof v;
+    return v;
+  }
+  std::string_view bytes(size_t n) {
+    need(n);
+    std::string_view v(b.data() + p, n);
+    p += n;
+    return v;
+  }
+  std::string section() {
+    uint64_t raw = get<uint64_t>(), comp = get<uint64_t>();
+    if (comp > b.size()) throw Error(name, "truncated model file");
+    std::string_view c = bytes(comp);
+    std::string out(raw, '\0');
+    if (raw == 0) return out;
+    size_t r = ZSTD_decompress(out.data(), raw, c.data(), c.size());
+    if (ZSTD_isError(r) || r != raw) throw Error(name, "corrupt model file (weights)");
+    return out;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string& name,
+                                         bool with_state) {
+  if (b.size() < 8 || b.compare(0, 8, "GRISTSGD") != 0) {
+    throw Error(name, "not a grist-train-sgd model (no GRISTSGD magic)");
+  }
+  Reader r{b, name, 8};
+  uint32_t version = r.get<uint32_t>();
+  if (version != kModelVersion) {
+    throw Error(name, "model file format version " + std::to_string(version) +
+                          (version > kModelVersion ? " is newer than" : " is not") +
+                          " the version this grist reads (" + std::to_string(kModelVersion) +
+                          "); retrain it with this grist");
+  }
+  if (b.size() < 8 + 4 + 8) throw Error(name, "truncated model file");
+  uint64_t sum;
+  std::memcpy(&sum, b.data() + b.size() - 8, 8);
+  uint32_t hlen = r.get<uint32_t>();
+  if (hlen > b.size()) throw Error(name, "truncated model file");
+  std::string_view header = r.bytes(hlen);
+  std::map<std::string, std::string, std::less<>> kv;
+  for (size_t i = 0; i < header.size();) {
+    size_t nl = header.find('\n', i);
+    if (nl == std::string_view::npos) nl = header.size();
+    std::string_view line = header.substr(i, nl - i);
+    size_t eq = line.find('=');
+    if (eq != std::string_view::npos) kv[std::string(line.substr(0, eq))] = line.substr(eq + 1);
+    i = nl + 1;
+  }
+  // The checksum covers the header too, but a truncated file is more
+  // useful to report as truncated; check it before trusting the sections.
+  uint64_t slots = r.get<uint64_t>();
+  uint8_t enc = r.get<uint8_t>();
+  auto get = [&](const char* k) -> const std::string& {
+    auto it = kv.find(k);
+    if (it == kv.end()) throw Error(name, std::string("model header lacks '") + k + "'");
+    return it->second;
+  };
+  auto num = [&](const char* k) {
+    const std::string& v = get(k);
+    double d;
+    auto res = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (res.ec != std::errc()) throw Error(name, std::string("bad model header value for ") + k);
+    return d;
+  };
+  if (get("hash") != kHashName) throw Error(name, "model uses an unknown feature hash '" + get("hash") + "'");
+  ModelOptions o;
+  o.bits = static_cast<int>(num("bits"));
+  auto loss = parse_loss_name(get("loss"));
+  if (!loss) throw Error(name, "model has an unknown loss '" + get("loss") + "'");
+  o.loss = *loss;
+  o.quantile_tau = num("quantile_tau");
+  o.classes = static_cast<int>(num("oaa"));
+  o.class_base = static_cast<int>(num("class_base"));
+  o.bias = num("bias") != 0;
+  auto fmt = parse_format_name(get("format"));
+  if (!fmt) throw Error(name, "model has an unknown input format");
+  o.format = *fmt;
+  o.ngrams = static_cast<int>(num("ngrams"));
+  const std::string& q = get("quadratic");
+  for (size_t i = 0; i < q.size();) {
+    size_t c = q.find(',', i);
+    if (c == std::string::npos) c = q.size();
+    o.quadratic.push_back(q.substr(i, c - i));
+    i = c + 1;
+  }
+  auto opt = parse_optimizer_name(get("optimizer"));
+  if (!opt) throw Error(name, "model has an unknown optimizer");
+  o.optimizer = *opt;
+  o.normalized = num("normalized") != 0;
+  o.learning_rate = num("learning_rate");
+  o.power_t = num("power_t");
+  o.initial_t = num("initial_t");
+  o.l1 = num("l1");
+  o.l2 = num("l2");
+  o.ftrl_beta = num("ftrl_beta");
+  o.examples_trained = static_cast<uint64_t>(num("examples_trained"));
+  o.passes_trained = static_cast<uint64_t>(num("passes_trained"));
+  if (o.bits < 1 || o.bits > 30 || o.classes < 0 || o.classes > 100000 || slots != o.slots()) {
+    throw Error(name, "corrupt model file (inconsistent header)");
+  }
+  std::string w = r.section();
+  std::string st = r.section();
+  if (b.size() - r.p != 8) throw Error(name, "corrupt model file (trailing bytes)");
+  if (XXH3_64bits(b.data(), b.size() - 8) != sum) throw Error(name, "corrupt model file (checksum)");
+
+  auto m = std::make_unique<Model>(o, with_state);
+  int stride = m->stride_;
+  if (enc == 1) {
+    if (w.size() % 8) throw Error(name, "corrupt model file (weights)");
+    for (size_t p = 0; p < w.size(); p += 8) {
+      uint32_t i;
+      float v;
+      std::memcpy(&i, w.data() + p, 4);
+      std::memcpy(&v, w.data() + p + 4, 4);
+      if (i >= slots) throw Error(name, "corrupt model file (weights)");
+      m->state_[uint64_t(i) * stride].store(v, std::memory_order_relaxed);
+    }
+  } else {
+    if (w.size() != slots * 4) throw Error(name, "corrupt model file (weights)");
+    for (uint64_t i = 0; i < slots; ++i) {
+      float v;
+      std::memcpy(&v, w.data() + i * 4, 4);
+      m->state_[i * stride].store(v, std::memory_order_relaxed);
+    }
+  }
+  if (with_state && stride > 1) {
+    if (st.size() != slots * (stride - 1) * 4) {
+      if (!st.empty()) throw Error(name, "corrupt model file (optimizer state)");
+    } else {
+      size_t p = 0;
+      for (uint64_t i = 0; i < slots; ++i) {
+        for (int j = 1; j < stride; ++j, p += 4) {
+          float v;
+          std::memcpy(&v, st.data() + p, 4);
+          m->state_[i * stride + j].store(v, std::memory_order_relaxed);
+        }
+      }
+    }
+  }
+  return m;
+}
+
+std::unique_ptr<Model> Model::load(const std::string& path, bool with_state) {
+  auto src = Source::open(path);
+  std::string bytes;
+  char buf[1 << 16];
+  while (size_t n = src->read(buf, sizeof buf)) bytes.append(buf, n);
+  return from_bytes(bytes, src->name(), with_state);
+}
+
+void Model::write_readable(Sink& out) const {
+  std::string h = options_header(o_);
+  for (size_t i = 0; i < h.size();) {
+    size_t nl = h.find('\n', i);
+    out.write("# ");
+    out.write(std::string_view(h).substr(i, nl - i + 1));
+    i = nl + 1;
+  }
+  char buf[64];
+  uint64_t features = uint64_t(1) << o_.bits;
+  for (uint64_t f = 0; f <= features; ++f) {
+    for (int k = 0; k < k_; ++k) {
+      float w = weight(f * k_ + k);
+      if (w == 0) continue;
+      if (f == features) {
+        out.write("bias");
+      } else {
+        auto r = std::to_chars(buf, buf + sizeof buf, f);
+        out.write(buf, r.ptr - buf);
+      }
+      if (k_ > 1) {
+        out.put('\t');
+        auto r = std::to_chars(buf, buf + sizeof buf, k + o_.class_base);
+        out.write(buf, r.ptr - buf);
+      }
+      out.put('\t');
+      auto r = std::to_chars(buf, buf + sizeof buf, w);
+      out.write(buf, r.ptr - buf);
+      out.put('\n');
+    }
+  }
+}
+
+}  // namespace grist::sgd

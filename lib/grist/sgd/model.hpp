@@ -1,0 +1,124 @@
+// A linear model over 2^b hashed features, its optimiser state, and its
+// self-describing file format.
+//
+// Weights live in one array of std::atomic<float>, read and written with
+// memory_order_relaxed: several threads may update it at once (Hogwild)
+// without a data race in the C++ sense, and on x86/ARM such accesses are
+// plain loads and stores. With one thread, training is deterministic.
+//
+// Slot layout: feature index i (0 .. 2^b-1, the bias is i = 2^b) and class k
+// (0 .. K-1; K = 1 unless --oaa) own slot s = i*K + k; slot s keeps `stride`
+// floats: [w, max |x|] for sgd, [w, sum of squared gradients, max |x|] for adagrad,
+// [w, z, n] for ftrl.
+//
+// Model file (all integers little-endian):
+//   "GRISTSGD"  u32 version (1)  u32 H  H bytes of "key=value\n" header
+//   u64 slots  u8 encoding (0 dense f32[slots], 1 sparse (u32 slot, f32 w)*)
+//   u64 raw bytes  u64 zstd bytes  zstd(weights)
+//   u64 raw bytes  u64 zstd bytes  zstd(optimiser state f32[slots*(stride-1)]) (0 0: none)
+//   u64 XXH3_64bits of everything before it
+// The header holds every option that shapes predictions (bits, loss, oaa,
+// class base, bias, input format, ngrams, quadratic pairs, hash) and those
+// of the optimiser, so that -i continues training where it stopped.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grist/io/sink.hpp"
+#include "grist/sgd/examples.hpp"
+#include "grist/sgd/loss.hpp"
+
+namespace grist::sgd {
+
+enum class Optimizer { sgd, adagrad, ftrl };
+const char* optimizer_name(Optimizer o);
+std::optional<Optimizer> parse_optimizer_name(std::string_view s);
+
+constexpr uint32_t kModelVersion = 1;
+constexpr const char* kHashName = "xxh3-64/numeric-names/v1";
+
+struct ModelOptions {
+  // Shape predictions.
+  int bits = 20;
+  Loss loss = Loss::logistic;
+  double quantile_tau = 0.5;
+  int classes = 0;  // --oaa K; 0: one score
+  int class_base = 1;
+  bool bias = true;
+  Format format = Format::svmlight;
+  int ngrams = 1;
+  std::vector<std::string> quadratic;
+  // Shape training.
+  Optimizer optimizer = Optimizer::adagrad;
+  bool normalized = true;
+  double learning_rate = 4;
+  double power_t = 0.5;
+  double initial_t = 0;
+  double l1 = 0, l2 = 0;
+  double ftrl_beta = 1;
+  // History.
+  uint64_t examples_trained = 0;
+  uint64_t passes_trained = 0;
+
+  int k() const { return classes > 0 ? classes : 1; }
+  int stride() const { return optimizer == Optimizer::sgd ? 2 : 3; }
+  uint64_t slots() const { return ((uint64_t(1) << bits) + 1) * k(); }
+  ParseOptions parse_options() const;
+};
+
+class Model {
+ public:
+  // A zero model. `with_state` false keeps only the weights (prediction).
+  explicit Model(const ModelOptions& o, bool with_state = true);
+
+  const ModelOptions& options() const { return o_; }
+  ModelOptions& options() { return o_; }
+  int k() const { return k_; }
+  int stride() const { return stride_; }
+  uint64_t slots() const { return slots_; }
+  uint32_t bias_index() const { return uint32_t(1) << o_.bits; }
+
+  std::atomic<float>* state() { return state_.get(); }
+  const std::atomic<float>* state() const { return state_.get(); }
+  float weight(uint64_t slot) const {
+    return state_[slot * stride_].load(std::memory_order_relaxed);
+  }
+  // w.x (+ bias) for class k of the features [idx, idx+n).
+  double score(const uint32_t* idx, const float* val, size_t n, int k) const {
+    double s = o_.bias ? weight(uint64_t(bias_index()) * k_ + k) : 0.0;
+    for (size_t i = 0; i < n; ++i) s += double(weight(uint64_t(idx[i]) * k_ + k)) * val[i];
+    return s;
+  }
+
+  // Writes the model file atomically (Sink). Throws grist::Error.
+  void save(const std::string& path) const;
+  // Loads a model file; refuses a foreign, truncated, corrupt or newer one
+  // with grist::Error naming the file.
+  static std::unique_ptr<Model> load(const std::string& path, bool with_state = true);
+  // Parses model bytes (tests).
+  static std::unique_ptr<Model> from_bytes(const std::string& bytes, const std::string& name,
+                                           bool with_state = true);
+  std::string to_bytes() const;
+
+  // The text dump: "# key=value" header lines, then "INDEX\tWEIGHT" (with
+  // --oaa "INDEX\tCLASS\tWEIGHT") for each nonzero weight; the bias is the
+  // index "bias".
+  void write_readable(Sink& out) const;
+
+ private:
+  ModelOptions o_;
+  int k_, stride_;
+  uint64_t slots_;
+  std::unique_ptr<std::atomic<float>[]> state_;
+};
+
+// The header text of the options ("key=value\n" lines).
+std::string options_header(const ModelOptions& o);
+
+}  // namespace grist::sgd

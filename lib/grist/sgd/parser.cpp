@@ -1,0 +1,394 @@
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "grist/error.hpp"
+#include "grist/sgd/examples.hpp"
+#include "grist/sgd/hash.hpp"
+
+#if __has_include("grist/text/tokenizer.hpp")
+#include "grist/text/tokenizer.hpp"
+#define GRIST_SGD_HAVE_TOKENIZER 1
+#endif
+
+namespace grist::sgd {
+
+const char* format_name(Format f) {
+  switch (f) {
+    case Format::svmlight: return "svmlight";
+    case Format::vw: return "vw";
+    case Format::text: return "text";
+  }
+  return "?";
+}
+
+std::optional<Format> parse_format_name(std::string_view s) {
+  if (s == "svmlight" || s == "libsvm" || s == "svm") return Format::svmlight;
+  if (s == "vw") return Format::vw;
+  if (s == "text") return Format::text;
+  return std::nullopt;
+}
+
+void Examples::clear() {
+  label.clear();
+  weight.clear();
+  holdout.clear();
+  begin.assign(1, 0);
+  index.clear();
+  value.clear();
+  line.clear();
+  tags.clear();
+  tag_end.clear();
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& msg) { throw std::invalid_argument(msg); }
+
+inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+std::string quote(std::string_view s) {
+  std::string r(1, '\'');
+  r.append(s.substr(0, 40));
+  if (s.size() > 40) r += "...";
+  r += '\'';
+  return r;
+}
+
+// A finite float; accepts a leading '+', which std::from_chars does not.
+inline bool parse_float(const char* b, const char* e, float& out) {
+  if (e - b == 1 && *b >= '0' && *b <= '9') {  // the common "1"
+    out = static_cast<float>(*b - '0');
+    return true;
+  }
+  if (b < e && *b == '+') ++b;
+  if (b == e) return false;
+  auto r = std::from_chars(b, e, out);
+  return r.ec == std::errc() && r.ptr == e && std::isfinite(out);
+}
+
+}  // namespace
+
+struct Parser::Impl {
+  ParseOptions o;
+  uint64_t mask;
+  struct Feat {
+    char ns;
+    uint64_t h;
+    float v;
+  };
+  std::vector<Feat> feats;       // VW with -q: the example's features
+  std::vector<std::string_view> tokens;
+  std::string gram;
+#ifdef GRIST_SGD_HAVE_TOKENIZER
+  std::unique_ptr<grist::Tokenizer> tok;
+#endif
+
+  explicit Impl(const ParseOptions& opts) : o(opts), mask((uint64_t(1) << opts.bits) - 1) {
+    for (const auto& q : o.quadratic) {
+      if (q.size() != 2) bad("-q takes two namespace letters, got " + quote(q));
+    }
+#ifdef GRIST_SGD_HAVE_TOKENIZER
+    if (o.format == Format::text) tok = std::make_unique<grist::Tokenizer>(grist::TokenizerOptions{});
+#endif
+  }
+
+  float check_label(std::string_view t) {
+    float v;
+    if (!parse_float(t.data(), t.data() + t.size(), v)) bad("bad label " + quote(t));
+    switch (o.labels) {
+      case LabelKind::binary:
+        if (v == 1) return 1;
+        if (v == -1 || v == 0) return -1;
+        bad("label " + quote(t) + " is not binary (use -1/+1 or 0/1)");
+      case LabelKind::real:
+        return v;
+      case LabelKind::multiclass: {
+        float c = v - o.class_base;
+        if (c != std::floor(c) || c < 0 || c >= o.classes) {
+          bad("class label " + quote(t) + " out of range " + std::to_string(o.class_base) + ".." +
+              std::to_string(o.class_base + o.classes - 1));
+        }
+        return c;
+      }
+    }
+    return v;
+  }
+
+  void start(Examples& out, float label, float weight, uint64_t line_no) {
+    out.label.push_back(label);
+    out.weight.push_back(weight);
+    out.holdout.push_back(0);
+    out.line.push_back(line_no);
+  }
+  void end(Examples& out) { out.begin.push_back(static_cast<uint32_t>(out.index.size())); }
+  void add(Examples& out, uint64_t h, float v) {
+    if (v == 0) return;
+    out.index.push_back(static_cast<uint32_t>(h & mask));
+    out.value.push_back(v);
+  }
+  // Leaves `out` as it was before the failed example.
+  void rollback(Examples& out, size_t n_before, size_t f_before, size_t t_before) {
+    out.label.resize(n_before);
+    out.weight.resize(n_before);
+    out.holdout.resize(n_before);
+    out.line.resize(n_before);
+    out.begin.resize(n_before + 1);
+    out.index.resize(f_before);
+    out.value.resize(f_before);
+    if (o.keep_tags) {
+      out.tag_end.resize(n_before);
+      out.tags.resize(t_before);
+    }
+  }
+
+  bool svmlight(const char* p, const char* e, Examples& out, uint64_t line_no) {
+    while (p < e && is_space(*p)) ++p;
+    if (p == e || *p == '#') return false;
+    const char* t = p;
+    while (p < e && !is_space(*p)) ++p;
+    start(out, check_label({t, size_t(p - t)}), 1, line_no);
+    for (;;) {
+      while (p < e && is_space(*p)) ++p;
+      if (p == e || *p == '#') break;
+      t = p;
+      uint64_t idx = 0;
+      int digits = 0;
+      while (p < e && static_cast<unsigned>(*p - '0') <= 9) {
+        idx = idx * 10 + (*p - '0');
+        ++p;
+        ++digits;
+      }
+      if (p < e && *p == ':' && digits > 0 && digits <= 19) {
+        const char* v = ++p;
+        while (p < e && !is_space(*p)) ++p;
+        float val;
+        if (!parse_float(v, p, val)) bad("bad feature value in " + quote({t, size_t(p - t)}));
+        add(out, idx, val);
+        continue;
+      }
+      while (p < e && !is_space(*p)) ++p;
+      std::string_view tok(t, p - t);
+      if (tok.substr(0, 4) == "qid:") continue;
+      bad("expected INDEX:VALUE, got " + quote(tok));
+    }
+    end(out);
+    return true;
+  }
+
+  bool vw(const char* p, const char* e, Examples& out, uint64_t line_no) {
+    const char* s = p;
+    while (s < e && is_space(*s)) ++s;
+    if (s == e) return false;
+    const char* bar = static_cast<const char*>(std::memchr(p, '|', e - p));
+    if (!bar) bad("no '|' before the features (not a Vowpal Wabbit example)");
+    // Header: [label [importance]] ['tag]
+    std::string_view head(p, bar - p);
+    std::string_view tag;
+    float label = std::numeric_limits<float>::quiet_NaN(), weight = 1;
+    int numbers = 0;
+    size_t i = 0;
+    while (i < head.size()) {
+      while (i < head.size() && is_space(head[i])) ++i;
+      if (i == head.size()) break;
+      size_t j = i;
+      while (j < head.size() && !is_space(head[j])) ++j;
+      std::string_view t = head.substr(i, j - i);
+      bool last_touching = j == head.size();
+      if (t[0] == '\'' || (last_touching && numbers > 0) ||
+          (last_touching && numbers == 0 && !std::isdigit(static_cast<unsigned char>(t[0])) &&
+           t[0] != '-' && t[0] != '+' && t[0] != '.')) {
+        tag = t[0] == '\'' ? t.substr(1) : t;
+      } else if (numbers == 0) {
+        label = check_label(t);
+        ++numbers;
+      } else if (numbers == 1) {
+        if (!parse_float(t.data(), t.data() + t.size(), weight) || weight < 0) {
+          bad("bad importance weight " + quote(t));
+        }
+        ++numbers;
+      } else {
+        bad("unexpected " + quote(t) + " before '|' (label, importance, tag expected)");
+      }
+      i = j;
+    }
+    if (numbers == 0 && o.require_label) bad("no label");
+    start(out, label, weight, line_no);
+    if (o.keep_tags) {
+      out.tags.append(tag);
+      out.tag_end.push_back(static_cast<uint32_t>(out.tags.size()));
+    }
+    const bool quad = !o.quadratic.empty();
+    if (quad) feats.clear();
+    p = bar;
+    while (p < e) {  // at '|'
+      ++p;
+      const char* n = p;
+      while (p < e && !is_space(*p) && *p != ':' && *p != '|') ++p;
+      std::string_view ns(n, p - n);
+      float scale = 1;
+      if (p < e && *p == ':') {
+        const char* v = ++p;
+        while (p < e && !is_space(*p) && *p != '|') ++p;
+        if (!parse_float(v, p, scale)) bad("bad namespace weight in " + quote({n, size_t(p - n)}));
+      }
+      uint64_t seed = namespace_seed(ns);
+      char nsc = ns.empty() ? ' ' : ns[0];
+      for (;;) {
+        while (p < e && is_space(*p)) ++p;
+        if (p == e || *p == '|') break;
+        const char* f = p;
+        const char* colon = nullptr;
+        while (p < e && !is_space(*p) && *p != '|') {
+          if (*p == ':' && !colon) colon = p;
+          ++p;
+        }
+        float val = 1;
+        std::string_view name(f, (colon ? colon : p) - f);
+        if (colon) {
+          if (!parse_float(colon + 1, p, val)) bad("bad feature value in " + quote({f, size_t(p - f)}));
+        }
+        if (name.empty()) bad("empty feature name in " + quote({f, size_t(p - f)}));
+        uint64_t h = feature_hash(name, seed);
+        val *= scale;
+        add(out, h, val);
+        if (quad) feats.push_back({nsc, h, val});
+      }
+    }
+    if (quad) {
+      for (const auto& q : o.quadratic) {
+        for (size_t a = 0; a < feats.size(); ++a) {
+          if (feats[a].ns != q[0]) continue;
+          for (size_t b = q[0] == q[1] ? a + 1 : 0; b < feats.size(); ++b) {
+            if (feats[b].ns != q[1]) continue;
+            add(out, quadratic_hash(feats[a].h, feats[b].h), feats[a].v * feats[b].v);
+          }
+        }
+      }
+    }
+    end(out);
+    return true;
+  }
+
+  bool text(const char* p, const char* e, Examples& out, uint64_t line_no) {
+    const char* tab = static_cast<const char*>(std::memchr(p, '\t', e - p));
+    if (!tab) {
+      const char* s = p;
+      while (s < e && is_space(*s)) ++s;
+      if (s == e) return false;
+      bad("no tab after the label (text format is LABEL<TAB>TEXT)");
+    }
+    const char* l = p;
+    const char* le = tab;
+    while (l < le && is_space(*l)) ++l;
+    while (le > l && is_space(le[-1])) --le;
+    if (l == le) bad("no label before the tab");
+    start(out, check_label({l, size_t(le - l)}), 1, line_no);
+    std::string_view body(tab + 1, e - tab - 1);
+    tokens.clear();
+#ifdef GRIST_SGD_HAVE_TOKENIZER
+    tok->tokenize(body, tokens);
+#else
+    for (size_t i = 0; i < body.size();) {  // ASCII whitespace until the tokenizer lands
+      while (i < body.size() && (is_space(body[i]) || body[i] == '\n')) ++i;
+      size_t j = i;
+      while (j < body.size() && !is_space(body[j])) ++j;
+      if (j > i) tokens.push_back(body.substr(i, j - i));
+      i = j;
+    }
+#endif
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      add(out, feature_hash(tokens[i], 0), 1);
+      for (int n = 2; n <= o.ngrams && i + n <= tokens.size(); ++n) {
+        gram.assign(tokens[i]);
+        for (int k = 1; k < n; ++k) {
+          gram += ' ';
+          gram.append(tokens[i + k]);
+        }
+        add(out, XXH3_64bits(gram.data(), gram.size()), 1);
+      }
+    }
+    end(out);
+    return true;
+  }
+
+  bool line(std::string_view s, Examples& out, uint64_t line_no) {
+    const char* p = s.data();
+    const char* e = p + s.size();
+    if (e > p && e[-1] == '\r') --e;
+    switch (o.format) {
+      case Format::svmlight: return svmlight(p, e, out, line_no);
+      case Format::vw: return vw(p, e, out, line_no);
+      case Format::text: return text(p, e, out, line_no);
+    }
+    return false;
+  }
+};
+
+Parser::Parser(const ParseOptions& opts) : impl_(std::make_unique<Impl>(opts)) {}
+Parser::~Parser() = default;
+
+bool Parser::parse_line(std::string_view line, Examples& out, uint64_t line_no) {
+  size_t n = out.size(), f = out.index.size(), t = out.tags.size();
+  try {
+    return impl_->line(line, out, line_no);
+  } catch (...) {
+    impl_->rollback(out, n, f, t);
+    throw;
+  }
+}
+
+void Parser::parse_block(const Block& b, Examples& out, ErrorLog* skip) {
+  uint64_t line_no = b.first_line;
+  for_each_line(b, [&](std::string_view line) {
+    try {
+      parse_line(line, out, line_no);
+    } catch (const std::invalid_argument& e) {
+      if (!skip) throw Error(*b.source, line_no, e.what());
+      if (skip->skipped++ == 0) {
+        skip->first = *b.source + ":" + std::to_string(line_no) + ": " + e.what();
+      }
+    }
+    ++line_no;
+  });
+}
+
+std::optional<Format> sniff_format(std::string_view head) {
+  size_t i = 0;
+  while (i < head.size()) {
+    size_t nl = head.find('\n', i);
+    std::string_view line = head.substr(i, nl == std::string_view::npos ? head.size() - i : nl - i);
+    i = nl == std::string_view::npos ? head.size() : nl + 1;
+    size_t s = line.find_first_not_of(" \t\r");
+    if (s == std::string_view::npos) continue;
+    if (line[s] == '#') continue;
+    bool bar = line.find('|') != std::string_view::npos;
+    bool tab = line.find('\t', s) != std::string_view::npos;
+    if (bar && !tab) return Format::vw;
+    if (tab && !bar) {
+      // "LABEL<TAB>..." is text unless the rest still looks like svmlight.
+      size_t t = line.find('\t', s);
+      std::string_view rest = line.substr(t + 1);
+      size_t c = rest.find(':');
+      bool svm_like = c != std::string_view::npos && c > 0 &&
+                      rest.find_first_not_of("0123456789") == c;
+      if (!svm_like) return Format::text;
+      return std::nullopt;
+    }
+    if (bar || tab) return std::nullopt;
+    // svmlight: LABEL then INDEX:VALUE tokens (or nothing)
+    size_t sp = line.find_first_of(" \t", s);
+    if (sp == std::string_view::npos) return Format::svmlight;  // label only
+    std::string_view rest = line.substr(sp);
+    size_t f = rest.find_first_not_of(" \t");
+    if (f == std::string_view::npos) return Format::svmlight;
+    size_t c = rest.find(':', f);
+    if (c != std::string_view::npos && c > f) return Format::svmlight;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace grist::sgd

@@ -1,0 +1,58 @@
+// Scoring examples with a trained model (grist-predict).
+//
+//   auto model = grist::sgd::Model::load("model.gsgd", false);
+//   grist::sgd::PredictOptions po;  po.inputs = {"test.svm.zst"};
+//   auto out = grist::Sink::open("-", {});
+//   grist::sgd::Metrics m = grist::sgd::predict(*model, po, *out);
+//
+// One line per example, in input order whatever the thread count: the
+// prediction first (P(label = +1) for logistic loss, the class for --oaa,
+// the score otherwise), then the VW tag if the example has one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "grist/io/sink.hpp"
+#include "grist/sgd/examples.hpp"
+#include "grist/sgd/model.hpp"
+
+namespace grist::sgd {
+
+struct PredictOptions {
+  std::vector<std::string> inputs;  // empty: stdin
+  std::optional<Format> format;     // else sniffed, else the model's
+  bool metrics = false;
+  bool skip_errors = false;
+  int threads = 1;
+  size_t block_size = 1 << 20;
+};
+
+struct Metrics {
+  uint64_t examples = 0;
+  uint64_t labelled = 0;
+  uint64_t skipped = 0;
+  std::string first_skipped;
+  // NaN when not applicable.
+  double logloss, accuracy, auc, rmse, mae, quantile_loss;
+  // "N examples: logloss X, accuracy Y, AUC Z" (only what applies).
+  std::string text() const;
+};
+
+// Writes predictions to `out` (not committed) and, when asked, computes the
+// metrics over labelled examples. Throws grist::Error on bad input.
+Metrics predict(const Model& model, const PredictOptions& opts, Sink& out);
+
+// Metrics of predictions against labels (exposed for tests). `pred` is
+// what predict() prints; `score` the raw score (for AUC).
+Metrics compute_metrics(const ModelOptions& o, const std::vector<float>& label,
+                        const std::vector<float>& pred, const std::vector<float>& score,
+                        const std::vector<float>& weight);
+
+// Area under the ROC curve of scores for binary labels (> 0 positive);
+// ties count one half. NaN when one class is absent.
+double auc(const std::vector<float>& label, const std::vector<float>& score);
+
+}  // namespace grist::sgd

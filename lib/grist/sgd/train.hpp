@@ -1,0 +1,108 @@
+// Training: stream examples through the model, one or several passes.
+//
+//   grist::sgd::Model model(model_options);
+//   grist::sgd::TrainOptions to;  to.inputs = {"train.svm.zst"};  to.passes = 3;
+//   TrainReport rep = grist::sgd::train(model, to, [](const std::string& line) {
+//     std::fprintf(stderr, "%s\n", line.c_str());
+//   });
+//
+// Pass 1 reads the inputs in blocks; with several passes it also writes
+// each parsed block, zstd-compressed, to an anonymous file in temp_dir
+// (gone on every exit path), and later passes read that cache, in block
+// order or, with shuffle, in a seeded random order of blocks and of the
+// examples within each block. With threads > 1 the blocks are parsed and
+// trained on concurrently against the one shared weight vector (Hogwild);
+// with threads == 1 (or mini-batches) the result is deterministic.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "grist/sgd/examples.hpp"
+#include "grist/sgd/model.hpp"
+
+namespace grist::sgd {
+
+struct PassReport;
+struct TrainReport;
+
+// --- distributed training (grist/sgd/allreduce.hpp; issue 5) ---
+// Lets several processes that each train on a share of the data mix their
+// models at points every process reaches in the same order. train() calls
+// begin() once, block_done() after each block it has trained and
+// end_pass() once per pass; the calls may be collective (MPI), so every
+// process must run the same number of passes (the held-out loss that
+// decides early stopping is summed by end_pass, hence the same everywhere).
+class ModelMixer {
+ public:
+  virtual ~ModelMixer() = default;
+  virtual void begin(Model& model) = 0;
+  // `examples`: examples trained in this pass so far, by this process.
+  virtual void block_done(Model& model, uint64_t examples) = 0;
+  // Mixes the models and sums `pass` over the processes; after pass 1
+  // (`first` non-null) also sums its example, feature and skip counts.
+  virtual void end_pass(Model& model, PassReport& pass, TrainReport* first) = 0;
+  // Sums trained_examples over the processes (once, at the end).
+  virtual void end(TrainReport& rep) = 0;
+};
+// --- end distributed training ---
+
+struct TrainOptions {
+  std::vector<std::string> inputs;  // empty: stdin
+  bool sniff = true;                // take the format from the first line
+  int passes = 1;
+  uint64_t batch_size = 1;  // 1: SGD; 0: all (full-batch gradient descent)
+  bool shuffle = false;
+  uint64_t seed = 1;
+  uint64_t holdout_every = 0;  // examples on lines N, 2N, ... of each input
+  int early_stop = 3;          // passes without held-out improvement
+  bool skip_errors = false;
+  int threads = 1;
+  std::string temp_dir = "/tmp";
+  bool progress_lines = true;  // the doubling lines of progressive loss
+  size_t block_size = 1 << 20;
+  // --- distributed training (issue 5) ---
+  // This process trains on share `shard` (0-based) of `shards`: the inputs
+  // i with i % shards == shard when the number of inputs is a multiple of
+  // shards, else the lines n (1-based, in each input) with
+  // (n - 1) % shards == shard. Line numbers stay those of the input.
+  int shards = 1;
+  int shard = 0;
+  ModelMixer* mixer = nullptr;  // not owned; null: train alone
+  // --- end distributed training ---
+};
+
+struct PassReport {
+  double train_loss = 0;  // average progressive loss (0/1 error for --oaa)
+  double train_weight = 0;
+  double holdout_loss = 0;
+  double holdout_weight = 0;
+  uint64_t examples = 0;
+};
+
+struct TrainReport {
+  uint64_t examples = 0;          // examples read in pass 1 (held out included)
+  uint64_t holdout_examples = 0;  // of them held out
+  uint64_t features = 0;          // feature occurrences in pass 1
+  uint64_t skipped = 0;           // malformed lines skipped
+  std::string first_skipped;
+  std::vector<PassReport> passes;
+  std::string stop_reason;
+  double seconds = 0;
+  double train_seconds_pass1 = 0;
+  uint64_t trained_examples = 0;  // example updates over all passes
+};
+
+// Trains `model` (fresh or loaded with -i). `log` receives the progress and
+// pass lines. Throws grist::Error on bad input (FILE:LINE) or on empty input.
+TrainReport train(Model& model, const TrainOptions& opts,
+                  const std::function<void(const std::string&)>& log);
+
+// Trains on examples already in memory, one pass, in order, one thread
+// (unit tests). Returns the average progressive loss.
+double train_examples(Model& model, const Examples& ex);
+
+}  // namespace grist::sgd

@@ -1,0 +1,182 @@
+#include "grist/sort/partition_dir.hpp"
+
+#include <sys/stat.h>
+
+#include <simdjson.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+#include "grist/error.hpp"
+
+#ifndef GRIST_VERSION
+#define GRIST_VERSION "0.0.0"
+#endif
+
+namespace grist {
+
+namespace fs = std::filesystem;
+
+std::string partition_file_name(uint32_t part) {
+  char b[32];
+  std::snprintf(b, sizeof b, "part-%05u.zst", part);
+  return b;
+}
+
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      out += b;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+void write_small_file(const std::string& path, const std::string& text) {
+  auto s = Sink::open(path, SinkOptions{});
+  s->write(text);
+  s->commit();
+}
+
+}  // namespace
+
+PartitionWriter::PartitionWriter(std::string dir, uint32_t partitions, std::string tool,
+                                 const SinkOptions& opts)
+    : dir_(std::move(dir)), partitions_(partitions), tool_(std::move(tool)), opts_(opts) {
+  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+  if (partitions_ < 1 || partitions_ > 100000) {
+    throw UsageError("the number of partitions must be 1..100000");
+  }
+  std::error_code ec;
+  auto st = fs::symlink_status(dir_, ec);
+  if (!ec && fs::exists(st)) {
+    if (!fs::is_directory(st)) throw Error(dir_, "exists and is not a directory");
+    if (!fs::is_empty(dir_, ec) || ec) {
+      throw Error(dir_, "output directory exists and is not empty (remove it or choose another)");
+    }
+  }
+  opts_.force_zstd = true;
+  records_.assign(partitions_, 0);
+  bytes_.assign(partitions_, 0);
+  file_bytes_.assign(partitions_, 0);
+  temp_ = TempPath(temp_sibling_name(dir_));
+  if (::mkdir(temp_.path().c_str(), 0777) != 0) throw_errno(dir_, "cannot create output directory");
+}
+
+PartitionWriter::~PartitionWriter() = default;
+
+uint64_t PartitionWriter::records() const {
+  uint64_t n = 0;
+  for (auto r : records_) n += r;
+  return n;
+}
+
+void PartitionWriter::open_part(uint32_t part) {
+  sink_ = Sink::open(temp_.path() + "/" + partition_file_name(part), opts_);
+  current_ = part;
+}
+
+void PartitionWriter::close_part() {
+  if (!sink_) return;
+  sink_->commit();
+  bytes_[current_] = sink_->bytes_in();
+  file_bytes_[current_] = sink_->bytes_out();
+  sink_.reset();
+}
+
+void PartitionWriter::add(uint32_t part, std::string_view key, std::string_view value) {
+  if (static_cast<int64_t>(part) != current_) {
+    if (static_cast<int64_t>(part) < current_ || part >= partitions_) {
+      throw std::logic_error("PartitionWriter: records out of partition order");
+    }
+    close_part();
+    for (int64_t p = current_ + 1; p < part; ++p) {  // empty parts in between
+      open_part(static_cast<uint32_t>(p));
+      close_part();
+    }
+    open_part(part);
+  }
+  sink_->write(key);
+  sink_->put('\t');
+  sink_->write(value);
+  sink_->put('\n');
+  ++records_[part];
+}
+
+void PartitionWriter::commit() {
+  if (committed_) return;
+  close_part();
+  for (int64_t p = current_ + 1; p < partitions_; ++p) {
+    open_part(static_cast<uint32_t>(p));
+    close_part();
+  }
+  std::string m = "{\n  \"tool\": " + json_string(tool_) + ",\n  \"version\": " +
+                  json_string(GRIST_VERSION) + ",\n  \"partitions\": " +
+                  std::to_string(partitions_) + ",\n  \"hash\": " +
+                  json_string(kPartitionHashName) + ",\n  \"parts\": [\n";
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    m += "    {\"file\": " + json_string(partition_file_name(p)) +
+         ", \"records\": " + std::to_string(records_[p]) +
+         ", \"bytes\": " + std::to_string(file_bytes_[p]) +
+         ", \"uncompressed_bytes\": " + std::to_string(bytes_[p]) + "}" +
+         (p + 1 < partitions_ ? ",\n" : "\n");
+  }
+  m += "  ]\n}\n";
+  write_small_file(temp_.path() + "/_manifest.json", m);
+  write_small_file(temp_.path() + "/_SUCCESS", "");
+  rename_into_place(temp_.path(), dir_);
+  temp_.release();
+  committed_ = true;
+}
+
+bool is_partition_directory(const std::string& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec) &&
+         (fs::exists(path + "/_SUCCESS", ec) || fs::exists(path + "/_manifest.json", ec));
+}
+
+PartitionDirectory open_partition_directory(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(dir, "not a partition directory");
+  if (!fs::exists(dir + "/_SUCCESS", ec)) {
+    throw Error(dir, "no _SUCCESS marker: the partition directory is incomplete");
+  }
+  PartitionDirectory d;
+  d.dir = dir;
+  std::string mpath = dir + "/_manifest.json";
+  try {
+    simdjson::padded_string json = simdjson::padded_string::load(mpath);
+    simdjson::ondemand::parser parser;
+    simdjson::ondemand::document doc = parser.iterate(json);
+    std::string_view tool = doc["tool"].get_string();
+    d.tool = std::string(tool);
+    uint64_t n = doc["partitions"].get_uint64();
+    std::string_view hash = doc["hash"].get_string();
+    if (hash != kPartitionHashName) {
+      throw Error(mpath, "unknown partition hash '" + std::string(hash) + "'");
+    }
+    if (n < 1 || n > 100000) throw Error(mpath, "bad number of partitions");
+    d.partitions = static_cast<uint32_t>(n);
+  } catch (const simdjson::simdjson_error& e) {
+    throw Error(mpath, std::string("cannot read the manifest: ") + e.what());
+  }
+  for (uint32_t p = 0; p < d.partitions; ++p) {
+    std::string part = dir + "/" + partition_file_name(p);
+    if (!fs::is_regular_file(part, ec)) throw Error(part, "missing part file");
+    d.parts.push_back(part);
+  }
+  return d;
+}
+
+}  // namespace grist

@@ -1,0 +1,235 @@
+#include "grist/sort/run.hpp"
+
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "grist/error.hpp"
+#include "grist/io/cleanup.hpp"
+#include "grist/record/record.hpp"
+
+namespace grist {
+
+namespace {
+
+const char* const kSpillName = "(spill file)";
+
+void write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(kSpillName, "write error");
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+}  // namespace
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
+    reset();
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+void UniqueFd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+// ---- RunWriter: records buffered, then zstd-compressed straight to the fd.
+// (Not a Sink: spills are many and small when budgets are tiny, and a Sink's
+// 1 MiB buffer would dominate their cost.)
+
+RunWriter::RunWriter(const std::string& temp_dir, int level)
+    : dir_(temp_dir), fd_(open_anonymous_temp_file(temp_dir)) {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  if (!c) throw std::bad_alloc();
+  cctx_ = c;
+  ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+  buf_.reset(new char[kBuffer]);
+  out_.reset(new char[ZSTD_CStreamOutSize()]);
+}
+
+RunWriter::~RunWriter() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_)); }
+
+void RunWriter::compress(const char* p, size_t n, bool end) {
+  ZSTD_CCtx* c = static_cast<ZSTD_CCtx*>(cctx_);
+  ZSTD_inBuffer in{p, n, 0};
+  const size_t out_size = ZSTD_CStreamOutSize();
+  for (;;) {
+    ZSTD_outBuffer out{out_.get(), out_size, 0};
+    size_t rem = ZSTD_compressStream2(c, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+    if (ZSTD_isError(rem)) {
+      throw Error(kSpillName, std::string("zstd compression failed: ") + ZSTD_getErrorName(rem));
+    }
+    write_all(fd_.get(), out_.get(), out.pos);
+    file_bytes_ += out.pos;
+    if (end ? rem == 0 : in.pos == in.size) break;
+  }
+}
+
+void RunWriter::flush() {
+  if (used_) compress(buf_.get(), used_, false);
+  used_ = 0;
+}
+
+void RunWriter::add_long(std::string_view key, std::string_view value) {
+  compress(key.data(), key.size(), false);
+  compress("\t", 1, false);
+  compress(value.data(), value.size(), false);
+  compress("\n", 1, false);
+  bytes_ += key.size() + value.size() + 2;
+  ++records_;
+}
+
+Run RunWriter::finish() {
+  flush();
+  compress(nullptr, 0, true);
+  Run run;
+  run.records = records_;
+  run.bytes = bytes_;
+  run.file_bytes = file_bytes_;
+  if (::lseek(fd_.get(), 0, SEEK_SET) != 0) throw_errno(kSpillName, "cannot seek");
+  run.fd = std::move(fd_);
+  return run;
+}
+
+// ---- RunReader
+
+class RunReader::Decoder {
+ public:
+  virtual ~Decoder() = default;
+  virtual size_t read(char* p, size_t n) = 0;
+};
+
+namespace {
+
+class SourceDecoder : public RunReader::Decoder {
+ public:
+  explicit SourceDecoder(std::unique_ptr<Source> s) : s_(std::move(s)) {}
+  size_t read(char* p, size_t n) override { return s_->read(p, n); }
+
+ private:
+  std::unique_ptr<Source> s_;
+};
+
+class RunDecoder : public RunReader::Decoder {
+ public:
+  explicit RunDecoder(Run run) : run_(std::move(run)), in_(new char[kIn]) {
+    d_ = ZSTD_createDCtx();
+    if (!d_) throw std::bad_alloc();
+  }
+  ~RunDecoder() override { ZSTD_freeDCtx(d_); }
+
+  size_t read(char* p, size_t n) override {
+    ZSTD_outBuffer out{p, n, 0};
+    while (out.pos == 0) {
+      if (ib_.pos == ib_.size) {
+        if (eof_) {
+          if (last_ != 0) throw Error(kSpillName, "truncated zstd data");
+          return 0;
+        }
+        ssize_t r;
+        do {
+          r = ::read(run_.fd.get(), in_.get(), kIn);
+        } while (r < 0 && errno == EINTR);
+        if (r < 0) throw_errno(kSpillName, "read error");
+        if (r == 0) {
+          eof_ = true;
+          continue;
+        }
+        ib_ = ZSTD_inBuffer{in_.get(), static_cast<size_t>(r), 0};
+      }
+      last_ = ZSTD_decompressStream(d_, &out, &ib_);
+      if (ZSTD_isError(last_)) {
+        throw Error(kSpillName, std::string("corrupt zstd data: ") + ZSTD_getErrorName(last_));
+      }
+    }
+    return out.pos;
+  }
+
+ private:
+  static constexpr size_t kIn = 64 << 10;
+  Run run_;
+  std::unique_ptr<char[]> in_;
+  ZSTD_DCtx* d_;
+  ZSTD_inBuffer ib_{nullptr, 0, 0};
+  size_t last_ = 0;
+  bool eof_ = false;
+};
+
+}  // namespace
+
+RunReader::RunReader(Run run, size_t buffer_size)
+    : decoder_(std::make_unique<RunDecoder>(std::move(run))),
+      buf_(new char[buffer_size]),
+      cap_(buffer_size) {}
+
+RunReader::RunReader(std::unique_ptr<Source> source, size_t buffer_size)
+    : decoder_(std::make_unique<SourceDecoder>(std::move(source))),
+      buf_(new char[buffer_size]),
+      cap_(buffer_size) {}
+
+RunReader::~RunReader() = default;
+
+// Moves the unread tail to the front and reads more; grows the buffer when
+// one line fills it. Returns false when nothing more can be read.
+bool RunReader::fill() {
+  if (eof_) return false;
+  size_t tail = end_ - pos_;
+  if (pos_ > 0) {
+    std::memmove(buf_.get(), buf_.get() + pos_, tail);
+    pos_ = 0;
+    end_ = tail;
+  }
+  if (end_ == cap_) {
+    std::unique_ptr<char[]> bigger(new char[cap_ * 2]);
+    std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+    cap_ *= 2;
+  }
+  size_t n = decoder_->read(buf_.get() + end_, cap_ - end_);
+  if (n == 0) {
+    eof_ = true;
+    return false;
+  }
+  end_ += n;
+  return true;
+}
+
+bool RunReader::next(Record& r) {
+  for (;;) {
+    const char* p = buf_.get() + pos_;
+    const void* nl = end_ > pos_ ? std::memchr(p, '\n', end_ - pos_) : nullptr;
+    if (nl) {
+      size_t len = static_cast<size_t>(static_cast<const char*>(nl) - p);
+      KeyValue kv = split_key_value(std::string_view(p, len));
+      r.key = kv.key;
+      r.value = kv.value;
+      pos_ += len + 1;
+      return true;
+    }
+    if (!fill()) {
+      if (pos_ == end_) return false;
+      // A last line without '\n' (a foreign sorted file).
+      if (end_ == cap_) {
+        std::unique_ptr<char[]> bigger(new char[cap_ + 1]);
+        std::memcpy(bigger.get(), buf_.get(), end_);
+        buf_ = std::move(bigger);
+        ++cap_;
+      }
+      buf_[end_++] = '\n';
+    }
+  }
+}
+
+}  // namespace grist

@@ -1,0 +1,534 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+
+#include "grist/error.hpp"
+#include "grist/io/sink.hpp"
+#include "grist/sgd/examples.hpp"
+#include "grist/sgd/hash.hpp"
+#include "grist/sgd/loss.hpp"
+#include "grist/sgd/model.hpp"
+#include "grist/sgd/predict.hpp"
+#include "grist/sgd/train.hpp"
+
+using namespace grist;
+using namespace grist::sgd;
+
+namespace {
+
+std::filesystem::path test_dir(const std::string& name) {
+  const char* base = std::getenv("GRIST_TEST_TMP");
+  std::filesystem::path p = std::filesystem::path(base ? base : "/tmp") /
+                            ("sgd-" + name + "-" + std::to_string(getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+std::string write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+  return p.string();
+}
+
+Examples parse(Format f, const std::string& text, ParseOptions po = {}) {
+  po.format = f;
+  Parser parser(po);
+  Examples ex;
+  size_t i = 0;
+  uint64_t line = 1;
+  while (i < text.size()) {
+    size_t nl = text.find('\n', i);
+    if (nl == std::string::npos) nl = text.size();
+    parser.parse_line(std::string_view(text).substr(i, nl - i), ex, line++);
+    i = nl + 1;
+  }
+  return ex;
+}
+
+std::string parse_error(Format f, const std::string& line, ParseOptions po = {}) {
+  try {
+    parse(f, line, po);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A linearly separable problem in svmlight text: label = sign(w*.x).
+std::string separable_svm(int n, int dims, unsigned seed, int active = 8) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g;
+  std::vector<double> w(dims + 1);
+  for (auto& v : w) v = g(rng);
+  std::string out;
+  std::uniform_int_distribution<int> pick(1, dims);
+  for (int i = 0; i < n;) {
+    std::map<int, double> x;
+    for (int k = 0; k < active; ++k) x[pick(rng)] = std::uniform_real_distribution<>(0.1, 1)(rng);
+    double m = 0;
+    for (auto& [j, v] : x) m += w[j] * v;
+    if (std::fabs(m) < 0.3) continue;  // a margin
+    out += m > 0 ? "+1" : "-1";
+    for (auto& [j, v] : x) out += " " + std::to_string(j) + ":" + std::to_string(v);
+    out += '\n';
+    ++i;
+  }
+  return out;
+}
+
+std::vector<float> scores_of(const Model& m, const Examples& ex) {
+  std::vector<float> s;
+  for (size_t i = 0; i < ex.size(); ++i) {
+    uint32_t b = ex.begin[i];
+    s.push_back(static_cast<float>(m.score(&ex.index[b], &ex.value[b], ex.begin[i + 1] - b, 0)));
+  }
+  return s;
+}
+
+auto quiet = [](const std::string&) {};
+
+}  // namespace
+
+TEST_CASE("feature hash is pinned", "[test_sgd]") {
+  CHECK(namespace_seed("") == 0);
+  CHECK(namespace_seed("ns") == 16583986097698451552ULL);
+  CHECK(feature_hash("hello", 0) == 10760762337991515389ULL);
+  CHECK(feature_hash("hello", namespace_seed("ns")) == 5303795236166518450ULL);
+  CHECK(feature_hash("123", 0) == 123);
+  CHECK(feature_hash("123", 1000) == 1123);
+  CHECK(feature_hash("0123", 0) == 123);  // a number, as in VW
+  CHECK(feature_hash("12a", 0) != 12);
+  CHECK(feature_hash("12345678901234567890", 0) != 12345678901234567890ULL);  // 20 digits: a string
+  CHECK(quadratic_hash(2, 3) == ((2 * 0x100000001b3ULL) ^ 3));
+}
+
+TEST_CASE("svmlight parser", "[test_sgd]") {
+  Examples ex = parse(Format::svmlight, "+1 3:0.5 7:1 # comment\n0 qid:4 1:2\n\n# only a comment\n-1\n");
+  REQUIRE(ex.size() == 3);
+  CHECK(ex.label == std::vector<float>{1, -1, -1});
+  CHECK(ex.begin == std::vector<uint32_t>{0, 2, 3, 3});
+  CHECK(ex.index == std::vector<uint32_t>{3, 7, 1});
+  CHECK(ex.value == std::vector<float>{0.5f, 1, 2});
+  CHECK(ex.line == std::vector<uint64_t>{1, 2, 5});
+  // Indices beyond 2^b wrap to their low bits.
+  ParseOptions po;
+  po.bits = 4;
+  CHECK(parse(Format::svmlight, "1 17:1", po).index == std::vector<uint32_t>{1});
+  // Real labels for squared loss; classes for --oaa.
+  po = {};
+  po.labels = LabelKind::real;
+  CHECK(parse(Format::svmlight, "2.5 1:1", po).label == std::vector<float>{2.5f});
+  po.labels = LabelKind::multiclass;
+  po.classes = 3;
+  po.class_base = 0;
+  CHECK(parse(Format::svmlight, "2 1:1", po).label == std::vector<float>{2});
+  CHECK_THAT(parse_error(Format::svmlight, "3 1:1", po), Catch::Contains("out of range 0..2"));
+}
+
+TEST_CASE("svmlight parser rejects malformed lines", "[test_sgd]") {
+  CHECK_THAT(parse_error(Format::svmlight, "1 3:abc"), Catch::Contains("bad feature value"));
+  CHECK_THAT(parse_error(Format::svmlight, "1 x"), Catch::Contains("expected INDEX:VALUE"));
+  CHECK_THAT(parse_error(Format::svmlight, "1 3"), Catch::Contains("expected INDEX:VALUE"));
+  CHECK_THAT(parse_error(Format::svmlight, "1 3:"), Catch::Contains("bad feature value"));
+  CHECK_THAT(parse_error(Format::svmlight, "1 3:nan"), Catch::Contains("bad feature value"));
+  CHECK_THAT(parse_error(Format::svmlight, "abc 1:1"), Catch::Contains("bad label"));
+  CHECK_THAT(parse_error(Format::svmlight, "2 1:1"), Catch::Contains("not binary"));
+  // A failed line leaves the examples as they were.
+  Parser p(ParseOptions{});
+  Examples ex;
+  p.parse_line("1 1:1", ex);
+  CHECK_THROWS(p.parse_line("1 2:1 3:x", ex));
+  CHECK(ex.size() == 1);
+  CHECK(ex.features() == 1);
+  CHECK(ex.begin.size() == 2);
+}
+
+TEST_CASE("block parsing names file and line, or skips", "[test_sgd]") {
+  auto dir = test_dir("block");
+  std::string path = write_file(dir / "in.svm", "1 1:1\n-1 2:1\n1 oops\n1 3:1\n");
+  BlockReader reader({path});
+  Block b;
+  REQUIRE(reader.next(b));
+  Parser parser(ParseOptions{});
+  Examples ex;
+  try {
+    parser.parse_block(b, ex);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()) == path + ":3: expected INDEX:VALUE, got 'oops'");
+  }
+  ex.clear();
+  ErrorLog log;
+  parser.parse_block(b, ex, &log);
+  CHECK(ex.size() == 3);
+  CHECK(log.skipped == 1);
+  CHECK_THAT(log.first, Catch::Contains(":3:"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("VW parser", "[test_sgd]") {
+  ParseOptions po;
+  po.keep_tags = true;
+  Examples ex = parse(Format::vw, "1 2 'ex1|a x y:2 |b 5\n-1 |c:0.5 z:4\n0 t2| w\n", po);
+  REQUIRE(ex.size() == 3);
+  CHECK(ex.label == std::vector<float>{1, -1, -1});
+  CHECK(ex.weight == std::vector<float>{2, 1, 1});
+  CHECK(ex.tags == "ex1t2");
+  CHECK(ex.tag_end == std::vector<uint32_t>{3, 3, 5});
+  uint32_t mask = (1u << 20) - 1;
+  uint64_t a = namespace_seed("a"), b = namespace_seed("b"), c = namespace_seed("c");
+  CHECK(ex.index == std::vector<uint32_t>{uint32_t(feature_hash("x", a) & mask),
+                                          uint32_t(feature_hash("y", a) & mask),
+                                          uint32_t((5 + b) & mask),
+                                          uint32_t(feature_hash("z", c) & mask),
+                                          uint32_t(feature_hash("w", 0) & mask)});
+  CHECK(ex.value == std::vector<float>{1, 2, 1, 2, 1});
+  // Unlabelled examples for prediction.
+  po.require_label = false;
+  Examples u = parse(Format::vw, "| a b", po);
+  CHECK(std::isnan(u.label[0]));
+  CHECK_THAT(parse_error(Format::vw, "| a b"), Catch::Contains("no label"));
+  CHECK_THAT(parse_error(Format::vw, "1 a b"), Catch::Contains("no '|'"));
+  CHECK_THAT(parse_error(Format::vw, "1 |a x:zz"), Catch::Contains("bad feature value"));
+  CHECK_THAT(parse_error(Format::vw, "1 -2 |a x"), Catch::Contains("bad importance"));
+  CHECK_THAT(parse_error(Format::vw, "1 1 1 |a x"), Catch::Contains("unexpected"));
+  CHECK_THAT(parse_error(Format::vw, "1 |a :3"), Catch::Contains("empty feature name"));
+  CHECK_THAT(parse_error(Format::vw, "5 |a x"), Catch::Contains("not binary"));
+}
+
+TEST_CASE("VW quadratic features", "[test_sgd]") {
+  ParseOptions po;
+  po.quadratic = {"ab"};
+  Examples ex = parse(Format::vw, "1 |a x:2 |b y:3 z", po);
+  uint64_t a = namespace_seed("a"), b = namespace_seed("b");
+  uint64_t hx = feature_hash("x", a), hy = feature_hash("y", b), hz = feature_hash("z", b);
+  uint32_t mask = (1u << 20) - 1;
+  REQUIRE(ex.features() == 5);
+  CHECK(ex.index[3] == (quadratic_hash(hx, hy) & mask));
+  CHECK(ex.index[4] == (quadratic_hash(hx, hz) & mask));
+  CHECK(ex.value[3] == 6);
+  CHECK(ex.value[4] == 2);
+}
+
+TEST_CASE("text parser: unigrams and n-grams", "[test_sgd]") {
+  ParseOptions po;
+  po.ngrams = 2;
+  Examples ex = parse(Format::text, "1\tspam and eggs", po);
+  uint32_t mask = (1u << 20) - 1;
+  CHECK(ex.label == std::vector<float>{1});
+  REQUIRE(ex.features() == 5);
+  CHECK(ex.index[0] == (feature_hash("spam", 0) & mask));
+  CHECK(ex.index[1] == (XXH3_64bits("spam and", 8) & mask));
+  CHECK(ex.index[2] == (feature_hash("and", 0) & mask));
+  CHECK_THAT(parse_error(Format::text, "1 no tab here"), Catch::Contains("no tab"));
+  CHECK_THAT(parse_error(Format::text, "\tno label"), Catch::Contains("no label"));
+  CHECK_THAT(parse_error(Format::text, "7\tx"), Catch::Contains("not binary"));
+}
+
+TEST_CASE("the three formats describe the same examples alike", "[test_sgd]") {
+  // svmlight indices are VW numeric names in the unnamed namespace.
+  Examples s = parse(Format::svmlight, "1 3:0.5 7:1\n0 2:2\n");
+  Examples v = parse(Format::vw, "1 | 3:0.5 7\n0 | 2:2\n");
+  CHECK(s.index == v.index);
+  CHECK(s.value == v.value);
+  CHECK(s.label == v.label);
+  // Text tokens are VW string features in the unnamed namespace.
+  Examples t = parse(Format::text, "1\thello world hello\n-1\tbye\n");
+  Examples w = parse(Format::vw, "1 | hello world hello\n-1 | bye\n");
+  CHECK(t.index == w.index);
+  CHECK(t.value == w.value);
+  CHECK(t.label == w.label);
+  // ... and train the same model.
+  ModelOptions mo;
+  Model m1(mo), m2(mo);
+  train_examples(m1, t);
+  train_examples(m2, w);
+  CHECK(m1.to_bytes() == m2.to_bytes());
+}
+
+TEST_CASE("format sniffing", "[test_sgd]") {
+  CHECK(sniff_format("\n+1 1:0.5 3:1\n") == Format::svmlight);
+  CHECK(sniff_format("# c\n-1 qid:3 1:1\n") == Format::svmlight);
+  CHECK(sniff_format("1 |a b c\n") == Format::vw);
+  CHECK(sniff_format("1\thello world\n") == Format::text);
+  CHECK(!sniff_format("1\ta|b\n").has_value());
+  CHECK(!sniff_format("hello world\n").has_value());
+  CHECK(!sniff_format("").has_value());
+}
+
+TEST_CASE("loss derivatives match finite differences", "[test_sgd]") {
+  const double h = 1e-6;
+  for (Loss l : {Loss::logistic, Loss::squared, Loss::hinge, Loss::quantile}) {
+    for (double tau : {0.2, 0.5, 0.9}) {
+      for (double y : {-1.0, 1.0, 0.3, 2.0}) {
+        for (double p : {-3.1, -0.7, 0.05, 0.42, 1.9, 12.0}) {
+          if (binary_loss(l) && std::fabs(y) != 1) continue;
+          if (l == Loss::hinge && std::fabs(1 - y * p) < 1e-3) continue;  // kink
+          if (l == Loss::quantile && std::fabs(y - p) < 1e-3) continue;
+          double fd = (loss_value(l, p + h, y, tau) - loss_value(l, p - h, y, tau)) / (2 * h);
+          INFO(loss_name(l) << " p=" << p << " y=" << y << " tau=" << tau);
+          CHECK(loss_derivative(l, p, y, tau) == Approx(fd).margin(1e-5));
+        }
+      }
+    }
+  }
+  // Logistic loss is finite and exact far from zero.
+  CHECK(loss_value(Loss::logistic, 1000, -1, 0) == Approx(1000));
+  CHECK(loss_value(Loss::logistic, -1000, -1, 0) == Approx(0).margin(1e-12));
+  CHECK(sigmoid(-1000) >= 0);
+  CHECK(sigmoid(1000) <= 1);
+}
+
+TEST_CASE("a separable problem is separated", "[test_sgd]") {
+  std::string text = separable_svm(3000, 200, 3);
+  ParseOptions po;
+  po.bits = 10;
+  Examples ex = parse(Format::svmlight, text, po);
+  for (Optimizer opt : {Optimizer::adagrad, Optimizer::sgd, Optimizer::ftrl}) {
+    for (Loss loss : {Loss::logistic, Loss::hinge}) {
+      ModelOptions mo;
+      mo.bits = 10;
+      mo.loss = loss;
+      mo.optimizer = opt;
+      mo.learning_rate = opt == Optimizer::ftrl ? 1 : (opt == Optimizer::sgd ? 2 : 0.5);
+      Model m(mo);
+      for (int pass = 0; pass < 15; ++pass) train_examples(m, ex);
+      auto s = scores_of(m, ex);
+      int wrong = 0;
+      for (size_t i = 0; i < ex.size(); ++i) wrong += (s[i] > 0) != (ex.label[i] > 0);
+      INFO(optimizer_name(opt) << " " << loss_name(loss));
+      CHECK(wrong <= (opt == Optimizer::sgd ? 60 : 15));  // 2%, 0.5%
+    }
+  }
+}
+
+TEST_CASE("squared and quantile loss fit a linear function", "[test_sgd]") {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<> u(-1, 1);
+  std::string text;
+  for (int i = 0; i < 4000; ++i) {
+    double a = u(rng), b = u(rng);
+    text += std::to_string(3 * a - 2 * b + 1) + " 1:" + std::to_string(a) + " 2:" + std::to_string(b) + "\n";
+  }
+  ParseOptions po;
+  po.labels = LabelKind::real;
+  po.bits = 4;
+  Examples ex = parse(Format::svmlight, text, po);
+  for (Loss loss : {Loss::squared, Loss::quantile}) {
+    ModelOptions mo;
+    mo.bits = 4;
+    mo.loss = loss;
+    Model m(mo);
+    for (int pass = 0; pass < 10; ++pass) train_examples(m, ex);
+    INFO(loss_name(loss));
+    CHECK(m.weight(1) == Approx(3).margin(0.15));
+    CHECK(m.weight(2) == Approx(-2).margin(0.15));
+    CHECK(m.weight(16) == Approx(1).margin(0.15));  // the bias
+  }
+}
+
+TEST_CASE("one against all learns three classes", "[test_sgd]") {
+  std::string text;
+  std::mt19937 rng(9);
+  for (int i = 0; i < 3000; ++i) {
+    int c = static_cast<int>(rng() % 3) + 1;
+    text += std::to_string(c) + " " + std::to_string(c * 10 + rng() % 5) + ":1 " +
+            std::to_string(100 + rng() % 50) + ":1\n";
+  }
+  ParseOptions po;
+  po.labels = LabelKind::multiclass;
+  po.classes = 3;
+  po.bits = 10;
+  Examples ex = parse(Format::svmlight, text, po);
+  ModelOptions mo;
+  mo.bits = 10;
+  mo.classes = 3;
+  Model m(mo);
+  for (int pass = 0; pass < 3; ++pass) train_examples(m, ex);
+  int right = 0;
+  for (size_t i = 0; i < ex.size(); ++i) {
+    uint32_t b = ex.begin[i];
+    int best = 0;
+    double bs = -1e9;
+    for (int k = 0; k < 3; ++k) {
+      double s = m.score(&ex.index[b], &ex.value[b], ex.begin[i + 1] - b, k);
+      if (s > bs) bs = s, best = k;
+    }
+    right += best == static_cast<int>(ex.label[i]);
+  }
+  CHECK(right == 3000);
+}
+
+TEST_CASE("train from files: -j1 is reproducible, save/load predicts identically", "[test_sgd]") {
+  auto dir = test_dir("train");
+  std::string path = write_file(dir / "train.svm", separable_svm(20000, 5000, 11, 20));
+  TrainOptions to;
+  to.inputs = {path};
+  to.block_size = 64 << 10;  // many blocks
+  to.temp_dir = dir.string();
+  ModelOptions mo;
+  mo.bits = 14;
+  std::string bytes[2];
+  for (auto& b : bytes) {
+    Model m(mo);
+    TrainReport rep = train(m, to, quiet);
+    CHECK(rep.examples == 20000);
+    b = m.to_bytes();
+  }
+  CHECK(bytes[0] == bytes[1]);
+  // Several passes, shuffled, from the cache: also reproducible.
+  to.passes = 3;
+  to.shuffle = true;
+  to.holdout_every = 10;
+  double holdout_j1 = 0;
+  for (auto& b : bytes) {
+    Model m(mo);
+    TrainReport rep = train(m, to, quiet);
+    holdout_j1 = rep.passes.back().holdout_loss / rep.passes.back().holdout_weight;
+    CHECK(rep.passes.size() == 3);
+    CHECK(rep.holdout_examples == 2000);
+    CHECK(rep.passes[2].holdout_loss / rep.passes[2].holdout_weight <
+          rep.passes[0].holdout_loss / rep.passes[0].holdout_weight);
+    b = m.to_bytes();
+  }
+  CHECK(bytes[0] == bytes[1]);
+  // Threads: not reproducible, but as good.
+  to.threads = 2;
+  Model mt(mo);
+  TrainReport rep = train(mt, to, quiet);
+  CHECK(rep.passes.back().holdout_loss / rep.passes.back().holdout_weight <
+        holdout_j1 + 0.03);
+
+  // Save and load: identical predictions and bytes.
+  Model m(mo);
+  to.threads = 1;
+  train(m, to, quiet);
+  std::string file = (dir / "m.gsgd").string();
+  m.save(file);
+  auto back = Model::load(file);
+  CHECK(back->to_bytes() == m.to_bytes());
+  auto pred_only = Model::load(file, false);
+  ParseOptions po;
+  po.bits = 14;
+  Examples ex = parse(Format::svmlight, separable_svm(500, 5000, 12, 20), po);
+  CHECK(scores_of(*pred_only, ex) == scores_of(m, ex));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("early stopping says why", "[test_sgd]") {
+  auto dir = test_dir("early");
+  // Pure noise: held-out loss cannot improve for long.
+  std::mt19937 rng(4);
+  std::string text;
+  for (int i = 0; i < 3000; ++i) {
+    text += (rng() & 1 ? "1" : "-1");
+    for (int k = 0; k < 5; ++k) text += " " + std::to_string(1 + rng() % 2000) + ":1";
+    text += '\n';
+  }
+  TrainOptions to;
+  to.inputs = {write_file(dir / "noise.svm", text)};
+  to.temp_dir = dir.string();
+  to.passes = 50;
+  to.holdout_every = 5;
+  to.early_stop = 2;
+  ModelOptions mo;
+  mo.bits = 12;
+  Model m(mo);
+  TrainReport rep = train(m, to, quiet);
+  CHECK(rep.passes.size() < 50);
+  CHECK_THAT(rep.stop_reason, Catch::Contains("held-out loss did not improve for 2 passes"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("mini-batches and full-batch gradient descent", "[test_sgd]") {
+  auto dir = test_dir("batch");
+  TrainOptions to;
+  to.inputs = {write_file(dir / "t.svm", separable_svm(2000, 100, 21))};
+  to.temp_dir = dir.string();
+  to.passes = 30;
+  to.threads = 2;  // batches train on one thread: still reproducible
+  ModelOptions mo;
+  mo.bits = 8;
+  for (uint64_t batch : {uint64_t(16), uint64_t(0)}) {
+    to.batch_size = batch;
+    if (batch == 0) {  // gradient descent: a constant rate
+      mo.optimizer = Optimizer::sgd;
+      mo.power_t = 0;
+      mo.learning_rate = 20;
+    }
+    std::string bytes[2];
+    double loss[2];
+    for (int i = 0; i < 2; ++i) {
+      Model m(mo);
+      TrainReport rep = train(m, to, quiet);
+      loss[i] = rep.passes.back().train_loss / rep.passes.back().train_weight;
+      bytes[i] = m.to_bytes();
+    }
+    INFO("batch " << batch);
+    CHECK(bytes[0] == bytes[1]);
+    CHECK(loss[0] < (batch ? 0.3 : 0.45));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("empty input and all-bad input are errors", "[test_sgd]") {
+  auto dir = test_dir("empty");
+  TrainOptions to;
+  to.inputs = {write_file(dir / "empty.svm", "")};
+  to.temp_dir = dir.string();
+  Model m(ModelOptions{});
+  CHECK_THROWS_WITH(train(m, to, quiet), Catch::Contains("no examples"));
+  to.inputs = {write_file(dir / "bad.svm", "x\ny\n")};
+  to.sniff = false;
+  to.skip_errors = true;
+  CHECK_THROWS_WITH(train(m, to, quiet), Catch::Contains("no valid example"));
+  to.skip_errors = false;
+  CHECK_THROWS_WITH(train(m, to, quiet), Catch::Contains("bad.svm:1: bad label"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("model files: truncated, foreign, corrupt, other version refused", "[test_sgd]") {
+  ModelOptions mo;
+  mo.bits = 6;
+  Model m(mo);
+  ParseOptions po;
+  po.bits = 6;
+  train_examples(m, parse(Format::svmlight, "1 1:1 2:1\n-1 3:1\n", po));
+  std::string good = m.to_bytes();
+  CHECK(Model::from_bytes(good, "m")->to_bytes() == good);
+  for (size_t n : {size_t(0), size_t(5), size_t(8), size_t(11), size_t(20), good.size() / 2,
+                   good.size() - 9, good.size() - 1}) {
+    INFO("truncated to " << n);
+    CHECK_THROWS_AS(Model::from_bytes(good.substr(0, n), "m"), Error);
+  }
+  CHECK_THROWS_WITH(Model::from_bytes(good.substr(0, good.size() / 2), "m"), Catch::Contains("truncated"));
+  CHECK_THROWS_WITH(Model::from_bytes("hello world, not a model", "m"),
+                    Catch::Contains("not a grist-train-sgd model"));
+  std::string v2 = good;
+  v2[8] = 2;
+  CHECK_THROWS_WITH(Model::from_bytes(v2, "m"), Catch::Contains("version 2 is newer"));
+  std::string flipped = good;
+  flipped[good.size() - 12] ^= 0x40;
+  CHECK_THROWS_WITH(Model::from_bytes(flipped, "m"), Catch::Contains("corrupt"));
+}
+
+TEST_CASE("metrics", "[test_sgd]") {
+  CHECK(auc({1, -1, 1, -1}, {0.9f, 0.1f, 0.8f, 0.2f}) == 1.0);
+  CHECK(auc({1, -1}, {0.5f, 0.5f}) == 0.5);
+  CHECK(std::isnan(auc({1, 1}, {0.5f, 0.2f})));
+  ModelOptions mo;
+  Metrics m = compute_metrics(mo, {1, -1}, {0.8f, 0.4f}, {1.4f, -0.4f}, {1, 1});
+  CHECK(m.logloss == Approx(-(std::log(0.8) + std::log(0.6)) / 2));
+  CHECK(m.accuracy == 1.0);
+  mo.loss = Loss::squared;
+  m = compute_metrics(mo, {1, 3}, {2, 3}, {2, 3}, {1, 1});
+  CHECK(m.rmse == Approx(std::sqrt(0.5)));
+  CHECK(std::isnan(m.logloss));
+}

@@ -1,0 +1,256 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "grist/error.hpp"
+#include "grist/io/source.hpp"
+#include "grist/record/partition.hpp"
+#include "grist/sort/merge.hpp"
+#include "grist/sort/partition_dir.hpp"
+#include "grist/sort/run.hpp"
+
+using namespace grist;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string tmp_dir() {
+  const char* base = std::getenv("GRIST_TEST_TMP");
+  fs::path p = fs::path(base ? base : "/tmp") / ("sort-" + std::to_string(getpid()));
+  fs::create_directories(p);
+  return p.string();
+}
+
+using Recs = std::vector<std::pair<std::string, std::string>>;
+
+class VectorStream : public RecordStream {
+ public:
+  explicit VectorStream(Recs r) : r_(std::move(r)) {}
+  bool next(Record& out) override {
+    if (i_ >= r_.size()) return false;
+    out.key = r_[i_].first;
+    out.value = r_[i_].second;
+    ++i_;
+    return true;
+  }
+
+ private:
+  Recs r_;
+  size_t i_ = 0;
+};
+
+Recs drain(RecordStream& s) {
+  Recs out;
+  Record r;
+  while (s.next(r)) out.emplace_back(std::string(r.key), std::string(r.value));
+  return out;
+}
+
+Run make_run(const std::string& dir, const Recs& recs) {
+  RunWriter w(dir);
+  for (auto& [k, v] : recs) w.add(k, v);
+  return w.finish();
+}
+
+std::string random_key(std::mt19937& rng, int alphabet = 6) {
+  std::string k;
+  int len = rng() % 6;
+  for (int i = 0; i < len; ++i) k += static_cast<char>('a' + rng() % alphabet);
+  if (rng() % 20 == 0) k += static_cast<char>(0xc3);  // a high byte: memcmp is unsigned
+  return k;
+}
+
+bool less_key(const std::pair<std::string, std::string>& a,
+              const std::pair<std::string, std::string>& b) {
+  return compare_keys(a.first, b.first) < 0;
+}
+
+}  // namespace
+
+TEST_CASE("compare_keys is memcmp order, shorter prefix first", "[test_sort]") {
+  CHECK(compare_keys("a", "b") < 0);
+  CHECK(compare_keys("ab", "a") > 0);
+  CHECK(compare_keys("", "a") < 0);
+  CHECK(compare_keys("Z", "a") < 0);
+  CHECK(compare_keys("\xc3", "z") > 0);
+  CHECK(compare_keys("same", "same") == 0);
+}
+
+TEST_CASE("runs round-trip, long lines and empty runs included", "[test_sort]") {
+  std::string dir = tmp_dir();
+  Recs recs = {{"", "0"}, {"a", "1"}, {"b", std::string(300000, 'x')}, {"c", "x\ty"}, {"d", ""}};
+  Run run = make_run(dir, recs);
+  CHECK(run.records == recs.size());
+  RunReader r(std::move(run), 1024);  // a small buffer: lines longer than it
+  CHECK(drain(r) == recs);
+  RunReader empty(make_run(dir, {}));
+  Record x;
+  CHECK_FALSE(empty.next(x));
+  CHECK_FALSE(empty.next(x));
+}
+
+TEST_CASE("a truncated run is an error, not a short read", "[test_sort]") {
+  std::string dir = tmp_dir();
+  Recs recs;
+  for (int i = 0; i < 5000; ++i) recs.emplace_back("key" + std::to_string(i), "1");
+  Run run = make_run(dir, recs);
+  REQUIRE(::ftruncate(run.fd.get(), static_cast<off_t>(run.file_bytes / 2)) == 0);
+  RunReader r(std::move(run));
+  CHECK_THROWS_WITH(drain(r), Catch::Contains("spill file") && Catch::Contains("zstd"));
+}
+
+TEST_CASE("KWayMerger merges stably, ties by input order", "[test_sort]") {
+  std::vector<std::unique_ptr<RecordStream>> in;
+  in.push_back(std::make_unique<VectorStream>(Recs{{"a", "0"}, {"c", "0"}, {"c", "0b"}}));
+  in.push_back(std::make_unique<VectorStream>(Recs{}));
+  in.push_back(std::make_unique<VectorStream>(Recs{{"a", "2"}, {"b", "2"}, {"c", "2"}}));
+  in.push_back(std::make_unique<VectorStream>(Recs{{"a", "3"}}));
+  KWayMerger m(std::move(in));
+  Recs want = {{"a", "0"}, {"a", "2"}, {"a", "3"}, {"b", "2"},
+               {"c", "0"}, {"c", "0b"}, {"c", "2"}};
+  CHECK(drain(m) == want);
+}
+
+TEST_CASE("CombiningStream sums counts and rejects overflow", "[test_sort]") {
+  auto in = std::make_unique<VectorStream>(
+      Recs{{"a", "1"}, {"a", "2"}, {"b", "18446744073709551615"}, {"c", "7"}, {"c", "0"}});
+  CombiningStream c(std::move(in), std::make_unique<SumU64Combiner>());
+  CHECK(drain(c) == Recs{{"a", "3"}, {"b", "18446744073709551615"}, {"c", "7"}});
+
+  auto over = std::make_unique<VectorStream>(Recs{{"k", "18446744073709551615"}, {"k", "1"}});
+  CombiningStream c2(std::move(over), std::make_unique<SumU64Combiner>());
+  Record r;
+  CHECK_THROWS_WITH(c2.next(r), Catch::Contains("overflows"));
+
+  auto bad = std::make_unique<VectorStream>(Recs{{"k", "1"}, {"k", "x"}});
+  CombiningStream c3(std::move(bad), std::make_unique<SumU64Combiner>());
+  CHECK_THROWS_AS(c3.next(r), Error);
+}
+
+TEST_CASE("merge_runs with a tiny fan-in makes multi-level merges", "[test_sort]") {
+  std::string dir = tmp_dir();
+  std::mt19937 rng(7);
+  for (bool combine : {false, true}) {
+    std::vector<Run> runs;
+    Recs all;
+    std::map<std::string, uint64_t> sums;
+    for (int r = 0; r < 37; ++r) {
+      Recs recs;
+      int n = rng() % 50;
+      for (int i = 0; i < n; ++i) {
+        std::string v = std::to_string(r * 1000 + i);
+        recs.emplace_back(random_key(rng), v);
+      }
+      std::stable_sort(recs.begin(), recs.end(), less_key);
+      for (auto& kv : recs) {
+        all.push_back(kv);
+        sums[kv.first] += std::stoull(kv.second);
+      }
+      runs.push_back(make_run(dir, recs));
+    }
+    MergeOptions mo;
+    mo.temp_dir = dir;
+    mo.fan_in = 3;
+    if (combine) mo.make_combiner = [] { return std::make_unique<SumU64Combiner>(); };
+    MergeStats st;
+    auto s = merge_runs(std::move(runs), mo, &st);
+    Recs got = drain(*s);
+    CHECK(st.passes >= 4);  // 37 -> 13 -> 5 -> 2, then the final merge
+    CHECK(st.intermediate_runs > 10);
+    if (combine) {
+      Recs want;
+      for (auto& [k, v] : sums) want.emplace_back(k, std::to_string(v));
+      std::stable_sort(want.begin(), want.end(), less_key);
+      CHECK(got == want);
+    } else {
+      // Stable: equal keys keep the order of the runs and within them.
+      std::stable_sort(all.begin(), all.end(), less_key);
+      CHECK(got == all);
+    }
+  }
+}
+
+TEST_CASE("merge in partition order", "[test_sort]") {
+  RecordOrder order{5};
+  Recs a, b;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 200; ++i) (i % 2 ? a : b).emplace_back("k" + std::to_string(rng() % 1000), "1");
+  auto by_order = [&](const auto& x, const auto& y) {
+    uint64_t px = order.rank(x.first), py = order.rank(y.first);
+    return px != py ? px < py : compare_keys(x.first, y.first) < 0;
+  };
+  std::stable_sort(a.begin(), a.end(), by_order);
+  std::stable_sort(b.begin(), b.end(), by_order);
+  std::vector<std::unique_ptr<RecordStream>> in;
+  in.push_back(std::make_unique<VectorStream>(a));
+  in.push_back(std::make_unique<VectorStream>(b));
+  KWayMerger m(std::move(in), order);
+  Recs got = drain(m);
+  Recs want = a;
+  want.insert(want.end(), b.begin(), b.end());
+  std::stable_sort(want.begin(), want.end(), by_order);
+  CHECK(got == want);
+}
+
+TEST_CASE("partition_of is pinned (XXH3-64, seed 0)", "[test_sort]") {
+  CHECK(stable_hash("") == 0x2D06800538D394C2ull);
+  CHECK(partition_of("", 7) == 0x2D06800538D394C2ull % 7);
+  CHECK(partition_file_name(0) == "part-00000.zst");
+  CHECK(partition_file_name(123) == "part-00123.zst");
+}
+
+TEST_CASE("PartitionWriter writes a directory that open_partition_directory reads", "[test_sort]") {
+  std::string base = tmp_dir();
+  std::string dir = base + "/parts.d";
+  fs::remove_all(dir);
+  const uint32_t n = 4;
+  Recs recs;
+  for (int i = 0; i < 100; ++i) recs.emplace_back("key" + std::to_string(i), std::to_string(i));
+  RecordOrder order{n};
+  std::sort(recs.begin(), recs.end(), [&](const auto& x, const auto& y) {
+    uint64_t px = order.rank(x.first), py = order.rank(y.first);
+    return px != py ? px < py : compare_keys(x.first, y.first) < 0;
+  });
+  {
+    PartitionWriter w(dir, n, "test", SinkOptions{});
+    for (auto& [k, v] : recs) w.add(k, v);
+    CHECK_FALSE(fs::exists(dir));  // built under a temporary name
+    w.commit();
+  }
+  PartitionDirectory d = open_partition_directory(dir);
+  CHECK(d.partitions == n);
+  CHECK(d.tool == "test");
+  size_t total = 0;
+  for (uint32_t p = 0; p < n; ++p) {
+    RunReader r(Source::open(d.parts[p]));
+    Recs got = drain(r);
+    CHECK(std::is_sorted(got.begin(), got.end(), less_key));
+    for (auto& kv : got) CHECK(partition_of(kv.first, n) == p);
+    total += got.size();
+  }
+  CHECK(total == recs.size());
+  CHECK(is_partition_directory(dir));
+
+  // An existing non-empty directory is refused; records out of order throw.
+  CHECK_THROWS_WITH(PartitionWriter(dir, n, "test", SinkOptions{}), Catch::Contains("not empty"));
+  {
+    std::string dir2 = base + "/parts2.d";
+    fs::remove_all(dir2);
+    PartitionWriter w(dir2, n, "test", SinkOptions{});
+    w.add(3, "x", "1");
+    CHECK_THROWS(w.add(1, "y", "1"));
+  }  // not committed: nothing left
+  CHECK_FALSE(fs::exists(base + "/parts2.d"));
+
+  fs::remove(dir + "/_SUCCESS");
+  CHECK_THROWS_WITH(open_partition_directory(dir), Catch::Contains("_SUCCESS"));
+  fs::remove_all(base);
+}

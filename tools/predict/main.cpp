@@ -1,0 +1,78 @@
+// grist-predict: score examples with a model from grist-train-sgd.
+#include <cstdio>
+
+#include "grist/cli/app.hpp"
+#include "grist/error.hpp"
+#include "grist/io/sink.hpp"
+#include "grist/sgd/model.hpp"
+#include "grist/sgd/predict.hpp"
+
+using namespace grist;
+using namespace grist::sgd;
+
+int main(int argc, char** argv) {
+  cli::CommonSet set;
+  set.memory = false;
+  set.temp_dir = false;
+  cli::Tool tool("grist-predict",
+                 "Predict with a grist-train-sgd model", set);
+  auto& app = tool.app();
+  std::vector<std::string> inputs;
+  std::string model_path, format, on_error = "fail";
+  PredictOptions po;
+  app.add_option("-i,--model", model_path, "The model file (from grist-train-sgd -f)")
+      ->type_name("FILE")
+      ->required();
+  app.add_option("FILE", inputs, "Example files (default: stdin)")
+      ->type_name("FILE");
+  app.add_option("--format", format, "svmlight, vw or text (default: sniffed)")
+      ->type_name("FMT")
+      ->check(CLI::IsMember({"svmlight", "vw", "text"}));
+  app.add_flag("--metrics", po.metrics,
+               "Metrics of labelled examples on stderr");
+  app.add_option("--on-error", on_error, "Bad example: fail (default) or skip")
+      ->type_name("ACTION")
+      ->check(CLI::IsMember({"fail", "skip"}));
+  auto& man = tool.man();
+  man.synopsis = "-i MODEL [OPTION]... [FILE]...";
+  man.description =
+      "grist-predict reads examples in any format grist-train-sgd reads and writes one line "
+      "per example, in input order: the prediction first (the probability that the label is "
+      "+1 for a logistic model, the class for --oaa, the score otherwise), then the example's "
+      "tag for VW input that has one. Labels are optional (VW) and are used only by "
+      "--metrics, whose one line goes to stderr (so that it never mixes with the "
+      "predictions): logloss, accuracy and AUC for logistic models, accuracy and AUC for "
+      "hinge, accuracy for --oaa, RMSE and MAE (and quantile loss) for squared and quantile "
+      "models.\n\n"
+      "A model file that is truncated, corrupt, of another format version, or not a model is "
+      "refused with a message saying which.";
+  man.examples =
+      "$ grist-predict -i model.gsgd test.svm.zst --metrics -o preds.txt\n"
+      "Predictions to preds.txt, metrics on stderr.";
+  man.see_also = "grist-train-sgd(1)";
+
+  return tool.run(argc, argv, [&]() -> int {
+    const auto& c = tool.common();
+    auto model = Model::load(model_path, false);
+    if (!format.empty()) po.format = *parse_format_name(format);
+    po.inputs = inputs;
+    po.skip_errors = on_error == "skip";
+    po.threads = c.threads;
+    SinkOptions so;
+    so.force_zstd = c.zstd;
+    so.level = c.level;
+    auto out = Sink::open(c.output, so);
+    Metrics m = predict(*model, po, *out);
+    out->commit();
+    if (m.skipped) {
+      tool.warn("skipped " + std::to_string(m.skipped) + " malformed examples (first: " +
+                m.first_skipped + ")");
+    }
+    if (po.metrics) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "grist-predict: %s\n", m.text().c_str());
+    }
+    tool.summary(m.examples, 0);
+    return 0;
+  });
+}

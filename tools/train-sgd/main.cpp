@@ -1,0 +1,262 @@
+// grist-train-sgd: sparse linear models by stochastic gradient descent.
+#include <algorithm>
+#include <cstdio>
+
+#include "grist/cli/app.hpp"
+#include "grist/error.hpp"
+#include "grist/io/sink.hpp"
+#include "grist/record/record.hpp"
+#include "grist/sgd/model.hpp"
+#include "grist/sgd/train.hpp"
+#ifdef GRIST_HAVE_MPI  // distributed training (issue 5)
+#include <cstdlib>
+
+#include "grist/sgd/allreduce.hpp"
+#endif
+
+using namespace grist;
+using namespace grist::sgd;
+
+int main(int argc, char** argv) {
+  cli::CommonSet set;
+  set.output = false;
+  set.memory = false;
+  set.compression = false;
+  cli::Tool tool("grist-train-sgd",
+                 "Train a sparse linear model by SGD",
+                 set);
+  auto& app = tool.app();
+  std::vector<std::string> inputs;
+  std::string final_model, initial_model, readable, format, loss = "logistic", optimizer = "adagrad",
+                                                        batch = "1", on_error = "fail";
+  ModelOptions mo;
+  TrainOptions to;
+  double lr = 0;
+  bool no_bias = false, no_norm = false;
+  app.add_option("FILE", inputs, "Example files (default: stdin)")
+      ->type_name("FILE");
+  app.add_option("-f,--final-model", final_model, "Write the model to FILE")->type_name("FILE");
+  app.add_option("-i,--initial-model", initial_model, "Continue training the model in FILE")->type_name("FILE");
+  app.add_option("--readable-model", readable, "Also write the weights as text")->type_name("FILE");
+  app.add_option("--format", format, "svmlight, vw or text (default: sniffed)")
+      ->type_name("FMT")->check(CLI::IsMember({"svmlight", "vw", "text"}));
+  auto* o_loss = app.add_option("--loss", loss, "Loss: logistic (default), squared, hinge, quantile")
+      ->type_name("LOSS")->check(CLI::IsMember({"logistic", "squared", "hinge", "quantile"}));
+  auto* o_tau = app.add_option("--quantile-tau", mo.quantile_tau, "Quantile of --loss quantile (default 0.5)")
+      ->type_name("TAU")->check(CLI::Range(0.0, 1.0));
+  auto* o_oaa = app.add_option("--oaa", mo.classes, "One against all, K classes (labels 1..K)")
+      ->type_name("K")->check(CLI::Range(2, 100000));
+  auto* o_base = app.add_option("--class-base", mo.class_base, "First --oaa class label: 0 or 1 (default 1)")
+      ->type_name("N")->check(CLI::Range(0, 1));
+  auto* o_bits = app.add_option("-b,--bits", mo.bits, "Hash into 2^N weights (default 20)")
+      ->type_name("N")->check(CLI::Range(1, 30));
+  auto* o_nobias = app.add_flag("--no-bias", no_bias, "Learn no bias term");
+  auto* o_quad = app.add_option("--quadratic", mo.quadratic, "Cross VW namespaces (first letters), e.g. ab")
+      ->type_name("AB");
+  auto* o_ngrams = app.add_option("--ngrams", mo.ngrams, "Text: word n-grams up to N (default 1)")
+      ->type_name("N")->check(CLI::Range(1, 8));
+  auto* o_opt = app.add_option("--optimizer", optimizer, "sgd, adagrad (default) or ftrl")
+      ->type_name("NAME")->check(CLI::IsMember({"sgd", "adagrad", "ftrl"}));
+  app.add_flag("--no-normalize", no_norm, "Do not scale updates by feature ranges");
+  app.add_option("-l,--learning-rate", lr, "Rate (default: adagrad 4, sgd 0.5, ftrl 0.1)")
+      ->type_name("RATE")->check(CLI::PositiveNumber);
+  app.add_option("--power-t", mo.power_t, "sgd: rate * (initial_t + t)^-P (default 0.5)")
+      ->type_name("P")->check(CLI::Range(0.0, 10.0));
+  app.add_option("--initial-t", mo.initial_t, "sgd: initial t of the rate schedule (default 0)")
+      ->type_name("T")->check(CLI::NonNegativeNumber);
+  app.add_option("--l1", mo.l1, "L1 regularisation (default 0)")->type_name("X")->check(CLI::NonNegativeNumber);
+  app.add_option("--l2", mo.l2, "L2 regularisation (default 0)")->type_name("X")->check(CLI::NonNegativeNumber);
+  app.add_option("--ftrl-beta", mo.ftrl_beta, "ftrl: beta (default 1)")->type_name("X")->check(CLI::NonNegativeNumber);
+  app.add_option("--batch-size", batch, "Examples per update, or all (default 1)")
+      ->type_name("N|all");
+  app.add_option("--passes", to.passes, "Passes over the data (default 1)")
+      ->type_name("N")->check(CLI::Range(1, 1000000));
+  app.add_flag("--shuffle", to.shuffle, "Shuffle cached examples between passes");
+  app.add_option("--seed", to.seed, "Seed of --shuffle (default 1)")->type_name("N");
+  app.add_option("--holdout-every", to.holdout_every,
+                 "Hold out lines N, 2N, ... of each input")
+      ->type_name("N");
+  app.add_option("--early-stop", to.early_stop,
+                 "Stop after K passes without held-out gain (3)")
+      ->type_name("K")->check(CLI::NonNegativeNumber);
+  app.add_option("--on-error", on_error, "Bad example: fail (default) or skip")
+      ->type_name("ACTION")->check(CLI::IsMember({"fail", "skip"}));
+  // --- distributed training (issue 5): only in builds with MPI ---
+#ifdef GRIST_HAVE_MPI
+  bool allreduce = false;
+  uint64_t allreduce_every = 0;
+  app.add_flag("--allreduce", allreduce,
+               "With mpirun: train on this rank's share, average per pass");
+  auto* o_every = app.add_option("--allreduce-every", allreduce_every,
+                                 "--allreduce: also average every N examples")
+                      ->type_name("N")->check(CLI::PositiveNumber);
+  std::unique_ptr<MpiCommunicator> comm;
+  std::unique_ptr<AllreduceMixer> mixer;
+#endif
+  // --- end distributed training ---
+  auto& man = tool.man();
+  man.synopsis = "[OPTION]... [FILE]...";
+  man.description =
+      "grist-train-sgd streams labelled examples through a linear model over 2^b hashed "
+      "features and writes the model (-f). Inputs are svmlight/libsvm (LABEL [qid:N] "
+      "INDEX:VALUE ...), Vowpal Wabbit text (LABEL [IMPORTANCE] ['TAG]|NS FEATURE[:VALUE] ...) or "
+      "LABEL<TAB>TEXT, tokenized like grist-tokenize, with word n-grams (--ngrams). Labels are "
+      "-1/+1 or 0/1 for logistic and hinge loss, numbers for squared and quantile loss, class "
+      "ids with --oaa.\n\n"
+      "Hashing: a namespace NS has seed XXH3_64(NS, 0), the unnamed one 0. A feature name of "
+      "decimal digits hashes to its value plus the seed, any other name to XXH3_64(NAME, seed); "
+      "the weight index is the low b bits. So svmlight index i is weight i mod 2^b, the same "
+      "as VW '| i', and text tokens hash as VW features of the unnamed namespace. An n-gram "
+      "hashes as its words joined by one space; a quadratic feature as (a * 0x100000001b3) "
+      "XOR b. The bias is a separate weight.\n\n"
+      "Updates are per-coordinate AdaGrad normalised by each feature's largest |value| (like "
+      "VW's default) unless --optimizer sgd or ftrl. Progressive validation loss (each example "
+      "scored before it is learnt) is printed at examples 1, 2, 4, 8, ...; with --holdout-every "
+      "N, examples on lines N, 2N, ... of each input are never trained on and their loss is "
+      "shown after each pass (computed during the pass); --early-stop ends training when it "
+      "stops improving, and the summary says so. Several passes read a zstd cache of parsed "
+      "examples in -T. With -j1 the model is reproducible to the byte; more threads update "
+      "one shared weight vector without locks (Hogwild). Mini-batches train on one thread.\n\n"
+      "The model file starts with GRISTSGD, a format version and the options that shape "
+      "predictions; a file of another version, truncated or corrupt, is refused.";
+#ifdef GRIST_HAVE_MPI
+  man.description +=
+      "\n\nWith --allreduce, run under mpirun -np K: each rank trains on its share of the "
+      "inputs (input i goes to rank i mod K when the number of inputs is a multiple of K, "
+      "else line n of every input to rank (n-1) mod K) and the ranks mix their models with "
+      "MPI_Allreduce after every pass (and every N examples with --allreduce-every): "
+      "iterative parameter mixing, as in Vowpal Wabbit's cluster mode. AdaGrad weights are "
+      "averaged weighted by each rank's new squared gradients, sgd weights plainly, ftrl "
+      "sums its z and n increments. Losses and counts are summed over the ranks; rank 0 "
+      "prints them and writes the model. Without -j each rank uses its share of the CPUs. "
+      "A rank that fails aborts the job.";
+#endif
+  man.examples =
+      "$ grist-train-sgd train.svm.zst --passes 3 --holdout-every 10 -f model.gsgd\n"
+      "Three passes; every tenth line held out.\n"
+#ifdef GRIST_HAVE_MPI
+      "$ mpirun -np 4 grist-train-sgd --allreduce --passes 5 train.svm.zst -f model.gsgd\n"
+      "Four ranks, a quarter of the lines each, models averaged after each pass.\n"
+#endif
+      "$ grist-train-sgd --format text --ngrams 2 mails.tsv -f spam.gsgd\n"
+      "Unigrams and bigrams of label<TAB>text lines.";
+  man.see_also = "grist-predict(1), grist-tokenize(1), vw(1)";
+
+  int status = tool.run(argc, argv, [&]() -> int {
+    const auto& c = tool.common();
+    bool rank0 = true;  // writes the model and the report (distributed training)
+    auto given = [](CLI::Option* o) { return o->count() > 0; };
+    std::unique_ptr<Model> model;
+    mo.loss = *parse_loss_name(loss);
+    mo.optimizer = *parse_optimizer_name(optimizer);
+    mo.bias = !no_bias;
+    mo.normalized = !no_norm;
+    mo.learning_rate = lr > 0 ? lr : (mo.optimizer == Optimizer::ftrl ? 0.1 : (mo.optimizer == Optimizer::sgd ? 0.5 : 4));
+    if (!format.empty()) mo.format = *parse_format_name(format);
+    if (mo.classes > 0 && !given(o_loss)) mo.loss = Loss::logistic;
+    if (given(o_tau) && mo.loss != Loss::quantile) throw UsageError("--quantile-tau needs --loss quantile");
+    if (given(o_base) && mo.classes == 0) throw UsageError("--class-base needs --oaa");
+    if (!initial_model.empty()) {
+      for (CLI::Option* o : {o_loss, o_tau, o_oaa, o_base, o_bits, o_nobias, o_quad, o_ngrams}) {
+        if (given(o)) throw UsageError(o->get_name() + " is fixed by the model given with -i");
+      }
+      model = Model::load(initial_model, true);
+      ModelOptions& m = model->options();
+      if (given(o_opt) && m.optimizer != mo.optimizer) {
+        throw UsageError("--optimizer " + optimizer + " differs from the model's (" +
+                         optimizer_name(m.optimizer) + ")");
+      }
+      m.normalized = mo.normalized;
+      if (lr > 0) m.learning_rate = lr;
+      m.power_t = mo.power_t, m.initial_t = mo.initial_t, m.l1 = mo.l1, m.l2 = mo.l2;
+      m.ftrl_beta = mo.ftrl_beta;
+      if (!format.empty()) m.format = mo.format;
+    } else {
+      model = std::make_unique<Model>(mo, true);
+    }
+    if (batch == "all") {
+      to.batch_size = 0;
+    } else {
+      auto v = parse_u64(batch);
+      if (!v || *v == 0) throw UsageError("--batch-size: expected a positive number or 'all'");
+      to.batch_size = *v;
+    }
+    to.inputs = inputs;
+    to.sniff = format.empty() && initial_model.empty();
+    to.skip_errors = on_error == "skip";
+    to.threads = c.threads;
+    to.temp_dir = c.temp_dir;
+    to.progress_lines = !c.quiet;
+    // --- distributed training (issue 5) ---
+#ifdef GRIST_HAVE_MPI
+    if (given(o_every) && !allreduce) throw UsageError("--allreduce-every needs --allreduce");
+    if (allreduce) {
+      for (const auto& f : inputs) {
+        if (f == "-") throw UsageError("--allreduce reads files, not stdin: give FILE arguments");
+      }
+      if (inputs.empty()) throw UsageError("--allreduce reads files, not stdin: give FILE arguments");
+      comm = MpiCommunicator::init(nullptr, nullptr);
+      mixer = std::make_unique<AllreduceMixer>(*comm, allreduce_every);
+      to.shards = comm->size();
+      to.shard = comm->rank();
+      to.mixer = mixer.get();
+      rank0 = comm->rank() == 0;
+      if (app.get_option("--threads")->count() == 0) {
+        const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        int per_node = local ? std::atoi(local) : comm->size();
+        to.threads = std::max(1, c.threads / std::max(1, per_node));
+      }
+      if (!rank0) to.progress_lines = false;
+    }
+#endif
+    // --- end distributed training ---
+    auto log = [&](const std::string& line) {
+      if (!c.quiet && rank0) std::fprintf(stderr, "%s\n", line.c_str());
+    };
+    TrainReport rep = train(*model, to, log);
+    if (!rank0) return 0;  // distributed training: rank 0 writes and reports
+    if (!final_model.empty()) model->save(final_model);
+    if (!readable.empty()) {
+      auto out = Sink::open(readable, SinkOptions{});
+      model->write_readable(*out);
+      out->commit();
+    }
+    if (rep.skipped) {
+      tool.warn("skipped " + std::to_string(rep.skipped) + " malformed examples (first: " +
+                rep.first_skipped + ")");
+    }
+    if (!c.quiet) {
+      const PassReport& last = rep.passes.back();
+      char buf[512];
+      std::snprintf(buf, sizeof buf,
+                    "grist-train-sgd: %llu examples (%llu features) in %zu pass%s, %.2f s, "
+                    "%.0f examples/s in pass 1; progressive loss %.6f%s",
+                    static_cast<unsigned long long>(rep.examples),
+                    static_cast<unsigned long long>(rep.features), rep.passes.size(),
+                    rep.passes.size() == 1 ? "" : "es", rep.seconds,
+                    rep.examples / std::max(rep.train_seconds_pass1, 1e-9),
+                    rep.passes[0].train_loss / std::max(rep.passes[0].train_weight, 1e-300),
+                    model->options().classes > 0 ? " (0/1 error)" : "");
+      std::fprintf(stderr, "%s\n", buf);
+      if (to.holdout_every) {
+        std::snprintf(buf, sizeof buf,
+                      "grist-train-sgd: held out: lines %llu, %llu, ... of each input (%llu "
+                      "examples), never trained on; last held-out loss %.6f",
+                      static_cast<unsigned long long>(to.holdout_every),
+                      static_cast<unsigned long long>(2 * to.holdout_every),
+                      static_cast<unsigned long long>(rep.holdout_examples),
+                      last.holdout_loss / std::max(last.holdout_weight, 1e-300));
+      } else {
+        std::snprintf(buf, sizeof buf, "grist-train-sgd: held out: nothing (--holdout-every N to hold out)");
+      }
+      std::fprintf(stderr, "%s\n", buf);
+      std::fprintf(stderr, "grist-train-sgd: stopped: %s\n", rep.stop_reason.c_str());
+    }
+    tool.summary(rep.examples, 0);
+    return 0;
+  });
+#ifdef GRIST_HAVE_MPI  // distributed training: a failed rank ends the whole job
+  if (status != 0 && comm && comm->size() > 1) comm->abort(status);
+#endif
+  return status;
+}
