@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(1, 100000));
   app.add_option("--on-error", o.on_error,
-                 "On a bad count: fail (default) or skip (a counted warning)")
+                 "On a bad count: fail (default) or skip and warn")
       ->type_name("ACTION")
       ->check(CLI::IsMember({"fail", "skip"}));
   set_man(tool.man());

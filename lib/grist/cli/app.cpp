@@ -95,7 +95,7 @@ Tool::Tool(std::string name, std::string summary, CommonSet set)
   app_->add_flag("-q,--quiet", common_.quiet, "Print errors only")->excludes(v);
   app_->add_option("--generate", generate_, "Write the man page or a completion script")
       ->group("")  // hidden
-      ->check(CLI::IsMember({"man", "bash", "zsh", "fish"}))
+      ->check(CLI::IsMember({"man", "bash", "zsh", "fish", "lint"}))
       ->trigger_on_parse();  // set even when a required option is missing
 }
 
@@ -174,6 +174,11 @@ int Tool::run(int argc, char** argv, const std::function<int()>& body) {
   } catch (const CLI::ParseError& e) {
     // --generate documents the definition: other options do not matter.
     if (generate_.empty()) return finish_parse_error(e);
+  }
+  if (generate_ == "lint") {  // the meta-test of the option definition
+    auto problems = lint_options(*app_);
+    for (const auto& p : problems) std::cout << name_ << ": " << p << "\n";
+    return problems.empty() ? 0 : 1;
   }
   if (!generate_.empty()) {
     std::cout << generate_docs(generate_, *app_, name_, app_->get_description(), man_,

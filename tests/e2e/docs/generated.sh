@@ -65,7 +65,14 @@ for prog in "$GRIST_BIN"/grist-*; do
     fi
   done
 
-  # 2. The page passes mandoc.
+  # 2. The option definition passes its meta-test: no duplicated names,
+  # every value option has a type name, help lines fit 79 columns.
+  if ! out=$("$prog" --generate lint 2>&1); then
+    fail "$name option lint:"
+    echo "$out"
+  fi
+
+  # 3. The page passes mandoc.
   if have mandoc; then
     if ! out=$(mandoc -Tlint -Wwarning "$tmp/$name.man" 2>&1); then
       fail "man page of $name does not pass mandoc -Tlint -Wwarning:"
@@ -73,7 +80,7 @@ for prog in "$GRIST_BIN"/grist-*; do
     fi
   fi
 
-  # 3. bash: source it and complete.
+  # 4. bash: source it and complete.
   if have bash; then
     mkdir -p "$tmp/work" && : >"$tmp/work/probe-file.txt"
     out=$(cd "$tmp/work" && bash --norc --noprofile -c '
@@ -104,7 +111,7 @@ for prog in "$GRIST_BIN"/grist-*; do
     fi
   fi
 
-  # 4. fish: load it and complete.
+  # 5. fish: load it and complete.
   if have fish; then
     out=$(HOME=$tmp XDG_CONFIG_HOME=$tmp/xdg-config XDG_DATA_HOME=$tmp/xdg-data \
           XDG_CACHE_HOME=$tmp/xdg-cache fish --no-config -c \
@@ -115,7 +122,7 @@ for prog in "$GRIST_BIN"/grist-*; do
     fi
   fi
 
-  # 5. zsh: it parses.
+  # 6. zsh: it parses.
   if have zsh; then
     if ! out=$(zsh -n "$tmp/$name.zsh" 2>&1); then
       fail "zsh -n rejects the zsh completion of $name: $out"
@@ -124,7 +131,7 @@ for prog in "$GRIST_BIN"/grist-*; do
   unset committed
 done
 
-# 6. Nothing committed for a tool that no longer exists.
+# 7. Nothing committed for a tool that no longer exists.
 for f in "$GRIST_SRC"/man/grist-*.1 "$GRIST_SRC"/completions/bash/grist-* \
          "$GRIST_SRC"/completions/zsh/_grist-* "$GRIST_SRC"/completions/fish/grist-*.fish; do
   base_name=${f##*/}

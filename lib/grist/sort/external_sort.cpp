@@ -1,0 +1,369 @@
+#include "grist/sort/external_sort.hpp"
+
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "grist/error.hpp"
+#include "grist/record/record.hpp"
+#include "grist/sort/merge.hpp"
+#include "grist/sort/run.hpp"
+
+namespace grist {
+
+void encode_line_key(std::string_view line, std::string& out) {
+  out.clear();
+  for (char c : line) {
+    if (c == '\x08') {
+      out += '\x08';
+      out += '\x01';
+    } else if (c == '\t') {
+      out += '\x08';
+      out += '\x02';
+    } else {
+      out += c;
+    }
+  }
+}
+
+void decode_line_key(std::string_view key, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (key[i] == '\x08' && i + 1 < key.size()) {
+      out += key[++i] == '\x01' ? '\x08' : '\t';
+    } else {
+      out += key[i];
+    }
+  }
+}
+
+size_t sort_block_size(const SortOptions& o) {
+  if (o.block_size) return o.block_size;
+  return std::clamp<uint64_t>(o.memory / 16, 16 << 10, 4 << 20);
+}
+
+namespace {
+
+// Cost of one open run in a merge (RunReader: zstd window and buffers).
+constexpr uint64_t kReaderCost = 1 << 20;
+// A RunWriter: its buffer and a level-1 zstd context.
+constexpr uint64_t kWriterCost = 1 << 20;
+
+struct Entry {
+  uint64_t prefix;  // (rank << 40 | 5 key bytes) or 8 key bytes, big-endian
+  uint32_t off;     // of the line in the batch buffer
+  uint32_t klen;
+};
+static_assert(sizeof(Entry) == 16);
+
+inline uint64_t load_prefix(const char* p, size_t n) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, n < 8 ? n : 8);
+  return __builtin_bswap64(v);
+}
+
+// One batch: line bytes grow up from the start of `buf`, index entries are
+// placed down from its end when the batch is sorted.
+struct Batch {
+  std::unique_ptr<char[]> buf;
+  size_t cap = 0;   // bytes of buf
+  size_t used = 0;  // line bytes
+  size_t lines = 0;
+  struct Piece {
+    size_t off, size, lines, first_entry;
+  };
+  std::vector<Piece> pieces;
+
+  Entry* entries() const {
+    uintptr_t end = reinterpret_cast<uintptr_t>(buf.get()) + cap;
+    end &= ~uintptr_t(alignof(Entry) - 1);
+    return reinterpret_cast<Entry*>(end) - lines;
+  }
+  size_t need(size_t bytes, size_t n) const {
+    return used + bytes + (lines + n) * sizeof(Entry) + alignof(Entry);
+  }
+  void clear() {
+    used = lines = 0;
+    pieces.clear();
+  }
+};
+
+// Entries compare by prefix first; on equal prefixes the first `covered`
+// key bytes are known equal (zero padding included), so only the rest of the
+// keys and then the lengths are compared, and the offset breaks ties.
+struct EntryLess {
+  const char* base;
+  uint32_t covered;  // key bytes held by the prefix: 8, or 5 with partitions
+  bool operator()(const Entry& a, const Entry& b) const {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    uint32_t m = a.klen < b.klen ? a.klen : b.klen;
+    if (m > covered) {
+      int c = std::memcmp(base + a.off + covered, base + b.off + covered, m - covered);
+      if (c != 0) return c < 0;
+    }
+    if (a.klen != b.klen) return a.klen < b.klen;
+    return a.off < b.off;
+  }
+};
+
+// The sorted entries of a batch as line records (whole-line keys escaped,
+// as runs need them). Owns the batch when it is the final one.
+class BatchStream : public RecordStream {
+ public:
+  BatchStream(const Batch& b, bool whole_line)
+      : base_(b.buf.get()), e_(b.entries()), n_(b.lines), whole_line_(whole_line) {}
+  BatchStream(Batch&& b, bool whole_line) : BatchStream(b, whole_line) {
+    owned_ = std::move(b);
+  }
+
+  bool next(Record& r) override {
+    if (i_ == n_) return false;
+    // Lines are visited in key order, i.e. at random: fetch ahead.
+    if (i_ + 16 < n_) __builtin_prefetch(base_ + e_[i_ + 16].off);
+    const Entry& e = e_[i_++];
+    const char* p = base_ + e.off;
+    if (whole_line_) {
+      std::string_view line(p, e.klen);
+      if (std::memchr(p, '\t', e.klen) || std::memchr(p, '\x08', e.klen)) {
+        encode_line_key(line, scratch_);
+        r.key = scratch_;
+      } else {
+        r.key = line;
+      }
+      r.value = {};
+    } else {
+      const char* v = p + e.klen;
+      const char* nl = v;  // values are short, and blocks end with LF
+      while (*nl != '\n') ++nl;
+      r.key = {p, e.klen};
+      r.value = {v, static_cast<size_t>(nl - v)};
+    }
+    return true;
+  }
+
+ private:
+  const char* base_;
+  const Entry* e_;
+  size_t n_, i_ = 0;
+  bool whole_line_;
+  std::string scratch_;
+  Batch owned_;
+};
+
+// Turns escaped whole-line keys back into lines.
+class DecodeStream : public RecordStream {
+ public:
+  explicit DecodeStream(std::unique_ptr<RecordStream> in) : in_(std::move(in)) {}
+  bool next(Record& r) override {
+    if (!in_->next(r)) return false;
+    if (std::memchr(r.key.data(), '\x08', r.key.size())) {
+      decode_line_key(r.key, scratch_);
+      r.key = scratch_;
+    }
+    return true;
+  }
+
+ private:
+  std::unique_ptr<RecordStream> in_;
+  std::string scratch_;
+};
+
+class Sorter {
+ public:
+  Sorter(const SortOptions& o, SortStats& st) : o_(o), st_(st) {
+    size_t block = sort_block_size(o);
+    fan_in_ = o.fan_in ? o.fan_in : std::clamp<uint64_t>(o.memory / 4 / kReaderCost, 2, 64);
+    uint64_t fixed = 3 * block + fan_in_ * kReaderCost + kWriterCost;
+    uint64_t cap = std::max<uint64_t>(o.memory > fixed ? o.memory - fixed : 0, o.memory / 2);
+    cap = std::max<uint64_t>(cap, 4 << 10);
+    // Offsets are 32-bit.
+    batch_cap_ = std::min<uint64_t>(cap, uint64_t(4000) << 20);
+    order_.partitions = o.partitions;
+  }
+
+  void add_block(const Block& b) {
+    st_.records += b.lines;
+    st_.bytes += b.size;
+    if (!batch_.buf) allocate(std::max(batch_cap_, b.size + b.lines * sizeof(Entry) + 64));
+    if (batch_.need(b.size, b.lines) > batch_.cap) {
+      if (batch_.lines) spill();
+      if (batch_.need(b.size, b.lines) > batch_.cap) {
+        allocate(b.size + b.lines * sizeof(Entry) + 64);  // one block larger than the budget
+      }
+    }
+    std::memcpy(batch_.buf.get() + batch_.used, b.data(), b.size);
+    batch_.pieces.push_back({batch_.used, b.size, b.lines, batch_.lines});
+    batch_.used += b.size;
+    batch_.lines += b.lines;
+  }
+
+  std::unique_ptr<RecordStream> finish() {
+    std::unique_ptr<RecordStream> last;
+    if (batch_.lines) {
+      sort_batch();
+      last = combined(std::make_unique<BatchStream>(std::move(batch_), o_.whole_line));
+    }
+    std::unique_ptr<RecordStream> out;
+    if (runs_.empty()) {
+      st_.merge_passes = 0;
+      if (last) {
+        out = std::move(last);
+      } else {
+        struct Empty : RecordStream {
+          bool next(Record&) override { return false; }
+        };
+        out = std::make_unique<Empty>();
+      }
+    } else {
+      MergeOptions mo;
+      mo.temp_dir = o_.temp_dir;
+      mo.fan_in = fan_in_;
+      mo.order = order_;
+      if (o_.combine.op != Reduction::none) {
+        ReduceSpec spec = o_.combine;
+        mo.make_combiner = [spec] { return make_reducer(spec); };
+      }
+      std::vector<std::unique_ptr<RecordStream>> extra;
+      if (last) extra.push_back(std::move(last));
+      MergeStats ms;
+      out = merge_runs(std::move(runs_), mo, &ms, std::move(extra));
+      st_.merge_passes = ms.passes;
+      st_.intermediate_runs = ms.intermediate_runs;
+    }
+    if (o_.whole_line) out = std::make_unique<DecodeStream>(std::move(out));
+    return out;
+  }
+
+ private:
+  void allocate(size_t cap) {
+    batch_.buf.reset(new char[cap]);  // untouched pages cost no memory
+    batch_.cap = cap;
+  }
+
+  std::unique_ptr<RecordStream> combined(std::unique_ptr<RecordStream> s) {
+    if (o_.combine.op == Reduction::none) return s;
+    return std::make_unique<CombiningStream>(std::move(s), make_reducer(o_.combine));
+  }
+
+  void sort_batch() {
+    ++st_.batches;
+    Entry* e = batch_.entries();
+    const char* base = batch_.buf.get();
+    const bool whole = o_.whole_line;
+    const RecordOrder order = order_;
+    tbb::parallel_for(size_t(0), batch_.pieces.size(), [&](size_t i) {
+      const Batch::Piece& pc = batch_.pieces[i];
+      const char* p = base + pc.off;
+      const char* end = p + pc.size;
+      Entry* out = e + pc.first_entry;
+      while (p < end) {
+        const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+        size_t len = nl - p;
+        size_t klen = len;
+        if (!whole) {
+          const void* t = std::memchr(p, '\t', len);
+          if (t) klen = static_cast<const char*>(t) - p;
+        }
+        uint64_t prefix = load_prefix(p, klen);
+        if (order.partitions) {
+          prefix = (order.rank({p, klen}) << 40) | (prefix >> 24);
+        }
+        *out++ = Entry{prefix, static_cast<uint32_t>(p - base), static_cast<uint32_t>(klen)};
+        p = nl + 1;
+      }
+    });
+    tbb::parallel_sort(e, e + batch_.lines, EntryLess{base, order.partitions ? 5u : 8u});
+  }
+
+  void spill() {
+    sort_batch();
+    auto s = combined(std::make_unique<BatchStream>(batch_, o_.whole_line));
+    RunWriter w(o_.temp_dir, 1);
+    Record r;
+    while (s->next(r)) w.add(r);
+    runs_.push_back(w.finish());
+    ++st_.spills;
+    st_.spill_bytes += runs_.back().file_bytes;
+    batch_.clear();
+  }
+
+  const SortOptions& o_;
+  SortStats& st_;
+  RecordOrder order_;
+  size_t fan_in_;
+  uint64_t batch_cap_;
+  Batch batch_;
+  std::vector<Run> runs_;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordStream> sort_line_records(BlockReader& reader, const SortOptions& o,
+                                                SortStats& stats) {
+  if (o.whole_line && o.partitions) {
+    throw UsageError("--by line sorts whole lines: it does not make partitions");
+  }
+  if (o.combine.op == Reduction::count) {
+    throw UsageError("count is not a combiner (use sum on key TAB 1 records)");
+  }
+  Sorter s(o, stats);
+  Block b;
+  while (reader.next(b)) s.add_block(b);
+  return s.finish();
+}
+
+uint64_t write_line_records(RecordStream& in, PartitionWriter& out) {
+  uint64_t n = 0;
+  Record r;
+  while (in.next(r)) {
+    out.add(r.key, rest_value(r.value));
+    ++n;
+  }
+  return n;
+}
+
+bool check_sorted(BlockReader& reader, const SortOptions& o, std::string* where,
+                  uint64_t* records) {
+  Block b;
+  std::string prev;
+  uint64_t prev_rank = 0;
+  bool have = false;
+  uint64_t n = 0;
+  RecordOrder order{o.partitions};
+  while (reader.next(b)) {
+    uint64_t line_no = b.first_line;
+    bool bad = false;
+    std::string_view bad_line;
+    for_each_line(b, [&](std::string_view line) {
+      if (bad) return;
+      std::string_view key = o.whole_line ? line : split_key_value(line).key;
+      uint64_t rank = order.rank(key);
+      if (have) {
+        bool ok = prev_rank != rank ? prev_rank < rank : compare_keys(prev, key) <= 0;
+        if (!ok) {
+          bad = true;
+          bad_line = line;
+          return;
+        }
+      }
+      prev.assign(key);
+      prev_rank = rank;
+      have = true;
+      ++line_no;
+      ++n;
+    });
+    if (bad) {
+      if (where) *where = *b.source + ":" + std::to_string(line_no) + ": disorder: " +
+                          std::string(bad_line);
+      if (records) *records = n;
+      return false;
+    }
+  }
+  if (records) *records = n;
+  return true;
+}
+
+}  // namespace grist

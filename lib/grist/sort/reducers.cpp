@@ -1,0 +1,428 @@
+#include "grist/sort/reducers.hpp"
+
+#include <sys/stat.h>
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "grist/error.hpp"
+#include "grist/io/cleanup.hpp"
+#include "grist/record/record.hpp"
+#include "grist/sort/merge.hpp"
+#include "grist/sort/partition_dir.hpp"
+#include "grist/sort/run.hpp"
+
+#ifndef GRIST_VERSION
+#define GRIST_VERSION "0.0.0"
+#endif
+
+namespace grist {
+
+namespace fs = std::filesystem;
+
+Reduction parse_reduction(std::string_view name) {
+  if (name == "none") return Reduction::none;
+  if (name == "sum") return Reduction::sum;
+  if (name == "count") return Reduction::count;
+  if (name == "min") return Reduction::min;
+  if (name == "max") return Reduction::max;
+  if (name == "first") return Reduction::first;
+  if (name == "last") return Reduction::last;
+  throw UsageError("unknown reduction '" + std::string(name) +
+                   "' (sum, count, min, max, first or last)");
+}
+
+const char* reduction_name(Reduction r) {
+  switch (r) {
+    case Reduction::none: return "none";
+    case Reduction::sum: return "sum";
+    case Reduction::count: return "count";
+    case Reduction::min: return "min";
+    case Reduction::max: return "max";
+    case Reduction::first: return "first";
+    case Reduction::last: return "last";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string quote_value(std::string_view v) {
+  return quote_key(v);  // same escaping and truncation
+}
+
+class SumReducer : public Combiner {
+ public:
+  void start(std::string_view key, std::string_view rest) override { sum_ = parse(key, rest); }
+  void add(std::string_view key, std::string_view rest) override {
+    if (!add_u64(sum_, parse(key, rest))) {
+      throw Error("the sum of key " + quote_key(key) + " overflows 64 bits");
+    }
+  }
+  std::string_view result() override {
+    buf_[0] = '\t';
+    char* e = format_u64(sum_, buf_ + 1);
+    return {buf_, static_cast<size_t>(e - buf_)};
+  }
+
+ private:
+  static uint64_t parse(std::string_view key, std::string_view rest) {
+    auto v = parse_u64(rest_value(rest));
+    if (!v) {
+      throw Error("the value of key " + quote_key(key) +
+                  " is not an unsigned 64-bit integer: " + quote_value(rest_value(rest)));
+    }
+    return *v;
+  }
+  uint64_t sum_ = 0;
+  char buf_[24];
+};
+
+class CountReducer : public Combiner {
+ public:
+  void start(std::string_view, std::string_view) override { n_ = 1; }
+  void add(std::string_view, std::string_view) override { ++n_; }
+  std::string_view result() override {
+    buf_[0] = '\t';
+    char* e = format_u64(n_, buf_ + 1);
+    return {buf_, static_cast<size_t>(e - buf_)};
+  }
+
+ private:
+  uint64_t n_ = 0;
+  char buf_[24];
+};
+
+class FirstLastReducer : public Combiner {
+ public:
+  explicit FirstLastReducer(bool last) : last_(last) {}
+  void start(std::string_view, std::string_view rest) override { keep_.assign(rest); }
+  void add(std::string_view, std::string_view rest) override {
+    if (last_) keep_.assign(rest);
+  }
+  std::string_view result() override { return keep_; }
+
+ private:
+  bool last_;
+  std::string keep_;
+};
+
+bool parse_number(std::string_view s, double& out) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+class MinMaxReducer : public Combiner {
+ public:
+  MinMaxReducer(bool max, bool numeric) : max_(max), numeric_(numeric) {}
+  void start(std::string_view key, std::string_view rest) override {
+    keep_.assign(rest);
+    if (numeric_) num_ = number(key, rest);
+  }
+  void add(std::string_view key, std::string_view rest) override {
+    bool better;
+    if (numeric_) {
+      double v = number(key, rest);
+      better = max_ ? v > num_ : v < num_;
+      if (better) num_ = v;
+    } else {
+      int c = compare_keys(rest_value(rest), rest_value(keep_));
+      better = max_ ? c > 0 : c < 0;
+    }
+    if (better) keep_.assign(rest);
+  }
+  std::string_view result() override { return keep_; }
+
+ private:
+  static double number(std::string_view key, std::string_view rest) {
+    double v;
+    if (!parse_number(rest_value(rest), v)) {
+      throw Error("the value of key " + quote_key(key) +
+                  " is not a number: " + quote_value(rest_value(rest)));
+    }
+    return v;
+  }
+  bool max_, numeric_;
+  double num_ = 0;
+  std::string keep_;
+};
+
+}  // namespace
+
+std::unique_ptr<Combiner> make_reducer(const ReduceSpec& spec) {
+  switch (spec.op) {
+    case Reduction::none: return nullptr;
+    case Reduction::sum: return std::make_unique<SumReducer>();
+    case Reduction::count: return std::make_unique<CountReducer>();
+    case Reduction::min: return std::make_unique<MinMaxReducer>(false, spec.numeric);
+    case Reduction::max: return std::make_unique<MinMaxReducer>(true, spec.numeric);
+    case Reduction::first: return std::make_unique<FirstLastReducer>(false);
+    case Reduction::last: return std::make_unique<FirstLastReducer>(true);
+  }
+  return nullptr;
+}
+
+// ---- SortedLineReader
+
+SortedLineReader::SortedLineReader(std::unique_ptr<Source> source, bool check_u64,
+                                   size_t block_size)
+    : reader_(std::move(source), block_size), check_u64_(check_u64) {}
+
+SortedLineReader::~SortedLineReader() {
+  if (total_records) *total_records += records_;
+  if (total_bytes) *total_bytes += reader_.bytes_read();
+}
+
+bool SortedLineReader::next(Record& r) {
+  if (p_ == end_) {
+    if (!reader_.next(block_)) return false;
+    p_ = block_.data();
+    end_ = p_ + block_.size;
+    line_ = block_.first_line;
+  } else {
+    ++line_;
+  }
+  const char* nl = static_cast<const char*>(std::memchr(p_, '\n', end_ - p_));
+  std::string_view line(p_, nl - p_);
+  p_ = nl + 1;
+  const void* t = std::memchr(line.data(), '\t', line.size());
+  size_t klen = t ? static_cast<size_t>(static_cast<const char*>(t) - line.data()) : line.size();
+  r.key = line.substr(0, klen);
+  r.value = line.substr(klen);
+  if (have_prev_ && compare_keys(prev_, r.key) > 0) {
+    throw Error(*block_.source, line_,
+                "disorder: " + quote_key(r.key) + " after " + quote_key(prev_) +
+                    " (inputs must be sorted by key, as LC_ALL=C sort -t$'\\t' -k1,1 sorts)");
+  }
+  prev_.assign(r.key);
+  have_prev_ = true;
+  if (check_u64_ && !parse_u64(rest_value(r.value))) {
+    throw Error(*block_.source, line_,
+                "value is not an unsigned 64-bit integer: " + quote_key(rest_value(r.value)));
+  }
+  ++records_;
+  return true;
+}
+
+// ---- merging
+
+namespace {
+
+class EmptyStream : public RecordStream {
+ public:
+  bool next(Record&) override { return false; }
+};
+
+}  // namespace
+
+std::unique_ptr<RecordStream> merge_streams_reduced(std::vector<StreamOpener> openers,
+                                                    const MergeInputsOptions& o,
+                                                    uint64_t* intermediate_runs) {
+  auto open = [&](size_t from, size_t to) {
+    std::vector<std::unique_ptr<RecordStream>> in;
+    for (size_t j = from; j < to; ++j) in.push_back(openers[j]());
+    return in;
+  };
+  size_t fan_in = std::max<size_t>(o.fan_in ? o.fan_in : 64, 2);
+  std::unique_ptr<RecordStream> merged;
+  if (openers.empty()) {
+    merged = std::make_unique<EmptyStream>();
+  } else if (openers.size() <= fan_in) {
+    auto inputs = open(0, openers.size());
+    if (inputs.size() == 1) {
+      merged = std::move(inputs[0]);
+    } else {
+      merged = std::make_unique<KWayMerger>(std::move(inputs));
+    }
+  } else {
+    // First pass: consecutive groups into runs (so equal keys keep input
+    // order); merge_runs does the further passes. No reduction before the
+    // final stream: `count` must see every record once.
+    std::vector<Run> runs;
+    for (size_t i = 0; i < openers.size(); i += fan_in) {
+      KWayMerger m(open(i, std::min(openers.size(), i + fan_in)));
+      RunWriter w(o.temp_dir, 1);
+      Record r;
+      while (m.next(r)) w.add(r);
+      runs.push_back(w.finish());
+      if (intermediate_runs) ++*intermediate_runs;
+    }
+    MergeOptions mo;
+    mo.temp_dir = o.temp_dir;
+    mo.fan_in = fan_in;
+    MergeStats ms;
+    merged = merge_runs(std::move(runs), mo, &ms);
+    if (intermediate_runs) *intermediate_runs += ms.intermediate_runs;
+  }
+  if (auto c = make_reducer(o.reduce)) {
+    merged = std::make_unique<CombiningStream>(std::move(merged), std::move(c));
+  }
+  return merged;
+}
+
+uint64_t write_line_records(RecordStream& in, Sink& out) {
+  uint64_t n = 0;
+  Record r;
+  while (in.next(r)) {
+    out.write(r.key);
+    out.write(r.value);
+    out.put('\n');
+    ++n;
+  }
+  return n;
+}
+
+namespace {
+
+struct Counters {
+  std::atomic<uint64_t> records{0}, bytes{0};
+};
+
+std::vector<StreamOpener> openers_for(const std::vector<std::string>& paths,
+                                      const MergeInputsOptions& o, Counters& c) {
+  std::vector<StreamOpener> in;
+  bool check = o.reduce.op == Reduction::sum;
+  for (const auto& p : paths) {
+    in.push_back([p, check, &c]() -> std::unique_ptr<RecordStream> {
+      auto r = std::make_unique<SortedLineReader>(Source::open(p), check);
+      r->total_records = &c.records;
+      r->total_bytes = &c.bytes;
+      return r;
+    });
+  }
+  return in;
+}
+
+}  // namespace
+
+void merge_sorted_files(const std::vector<std::string>& paths, const MergeInputsOptions& o,
+                        Sink& out, MergeInputsStats& stats) {
+  std::vector<std::string> ps = paths.empty() ? std::vector<std::string>{"-"} : paths;
+  Counters c;
+  auto s = merge_streams_reduced(openers_for(ps, o, c), o, &stats.intermediate_runs);
+  stats.records_out += write_line_records(*s, out);
+  s.reset();
+  stats.records_in += c.records;
+  stats.bytes_in += c.bytes;
+}
+
+namespace {
+
+std::vector<PartitionDirectory> open_directories(const std::vector<std::string>& dirs) {
+  std::vector<PartitionDirectory> ds;
+  for (const auto& d : dirs) {
+    ds.push_back(open_partition_directory(d));
+    if (ds.back().partitions != ds.front().partitions) {
+      throw Error(d, "has " + std::to_string(ds.back().partitions) + " partitions but " +
+                         ds.front().dir + " has " + std::to_string(ds.front().partitions) +
+                         ": only directories with the same partition count merge");
+    }
+  }
+  return ds;
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      out += b;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::vector<std::string> partition_directory_parts(const std::vector<std::string>& dirs) {
+  std::vector<std::string> parts;
+  for (auto& d : open_directories(dirs)) {
+    for (auto& p : d.parts) parts.push_back(p);
+  }
+  return parts;
+}
+
+void merge_partition_directories(const std::vector<std::string>& dirs,
+                                 const std::string& out_dir_arg, const MergeInputsOptions& o,
+                                 MergeInputsStats& stats) {
+  if (dirs.empty()) throw UsageError("no partition directories to merge");
+  std::vector<PartitionDirectory> ds = open_directories(dirs);
+  const uint32_t n = ds.front().partitions;
+  std::string out_dir = out_dir_arg;
+  while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
+
+  // The same checks and layout as PartitionWriter, which writes one part at
+  // a time; here every part has its own sink so that parts merge in parallel.
+  std::error_code ec;
+  auto st = fs::symlink_status(out_dir, ec);
+  if (!ec && fs::exists(st)) {
+    if (!fs::is_directory(st)) throw Error(out_dir, "exists and is not a directory");
+    if (!fs::is_empty(out_dir, ec) || ec) {
+      throw Error(out_dir,
+                  "output directory exists and is not empty (remove it or choose another)");
+    }
+  }
+  TempPath temp(temp_sibling_name(out_dir));
+  if (::mkdir(temp.path().c_str(), 0777) != 0) {
+    throw_errno(out_dir, "cannot create output directory");
+  }
+  SinkOptions so = o.sink;
+  so.force_zstd = true;
+  std::vector<uint64_t> recs(n), bytes(n), file_bytes(n), inter(n);
+  Counters c;
+  MergeInputsOptions po = o;
+  // The fan-in budget is shared by the partitions merged at once.
+  size_t fan_in = std::max<size_t>(o.fan_in ? o.fan_in : 64, 2);
+  po.fan_in = std::max<size_t>(2, fan_in / std::max(1, o.threads));
+
+  tbb::parallel_for(uint32_t(0), n, [&](uint32_t p) {
+    std::vector<std::string> parts;
+    for (auto& d : ds) parts.push_back(d.parts[p]);
+    auto s = merge_streams_reduced(openers_for(parts, po, c), po, &inter[p]);
+    auto sink = Sink::open(temp.path() + "/" + partition_file_name(p), so);
+    recs[p] = write_line_records(*s, *sink);
+    s.reset();
+    sink->commit();
+    bytes[p] = sink->bytes_in();
+    file_bytes[p] = sink->bytes_out();
+  });
+
+  std::string m = "{\n  \"tool\": " + json_string(o.tool) + ",\n  \"version\": " +
+                  json_string(GRIST_VERSION) + ",\n  \"partitions\": " + std::to_string(n) +
+                  ",\n  \"hash\": " + json_string(kPartitionHashName) + ",\n  \"parts\": [\n";
+  for (uint32_t p = 0; p < n; ++p) {
+    m += "    {\"file\": " + json_string(partition_file_name(p)) +
+         ", \"records\": " + std::to_string(recs[p]) + ", \"bytes\": " +
+         std::to_string(file_bytes[p]) + ", \"uncompressed_bytes\": " + std::to_string(bytes[p]) +
+         "}" + (p + 1 < n ? ",\n" : "\n");
+    stats.records_out += recs[p];
+    stats.intermediate_runs += inter[p];
+  }
+  m += "  ]\n}\n";
+  stats.records_in += c.records;
+  stats.bytes_in += c.bytes;
+  for (auto [name, text] : {std::pair<const char*, std::string>{"_manifest.json", m},
+                            std::pair<const char*, std::string>{"_SUCCESS", ""}}) {
+    auto s = Sink::open(temp.path() + "/" + name, SinkOptions{});
+    s->write(text);
+    s->commit();
+  }
+  rename_into_place(temp.path(), out_dir);
+  temp.release();
+  stats.partitions = n;
+}
+
+}  // namespace grist

@@ -1,0 +1,148 @@
+// Reducers and the merge of sorted inputs: the library behind grist-merge
+// (the reduce side of a MapReduce job) and behind grist-shuffle-sort's
+// --combine.
+//
+//   grist::MergeInputsOptions o;  o.reduce = {grist::Reduction::sum};
+//   grist::MergeInputsStats st;
+//   auto out = grist::Sink::open("-", {});
+//   grist::merge_sorted_files({"a.tsv.zst", "b.tsv"}, o, *out, st);
+//
+//   grist::merge_partition_directories({"shard1", "shard2"}, "totals", o, st);
+//
+// "Line records". Inside grist's sort and merge a line travels as a Record
+// whose key is the key (up to the first TAB) and whose value is the REST of
+// the line after the key: "" for a line without a TAB, else "\t" followed by
+// the value. The line is exactly key + rest, so a line without a TAB stays
+// without one, byte for byte (as sort(1) keeps it). The reducers below take
+// and return rests in that form.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grist/io/block_reader.hpp"
+#include "grist/io/sink.hpp"
+#include "grist/sort/record_stream.hpp"
+
+namespace grist {
+
+enum class Reduction { none, sum, count, min, max, first, last };
+
+// "sum", "count", "min", "max", "first", "last" (and "none"); throws
+// grist::UsageError on anything else.
+Reduction parse_reduction(std::string_view name);
+const char* reduction_name(Reduction r);
+
+struct ReduceSpec {
+  Reduction op = Reduction::none;
+  // min/max: compare values as numbers (strtod-style decimal, as `sort -g`
+  // reads them, including signs, decimals and exponents) instead of bytewise.
+  // A value that is not a number is then an error.
+  bool numeric = false;
+};
+
+// A Combiner over line-record rests (see above), reducing the records of one
+// key in stream order:
+//   sum    "\t" + the unsigned 64-bit sum of the values (a value that is not
+//          an unsigned decimal, an empty one included, or an overflow is an
+//          error naming the key);
+//   count  "\t" + the number of records;
+//   min    the rest of the record with the smallest value (bytewise, or
+//          numeric with spec.numeric); the first one on ties;
+//   max    the same with the largest value; the first one on ties;
+//   first  the rest of the first record; last: of the last one.
+// Returns nullptr for Reduction::none. count is not a combiner (applying it
+// twice counts counts): apply it once, to the final stream.
+std::unique_ptr<Combiner> make_reducer(const ReduceSpec& spec);
+
+// The value of a line-record rest ("" or what follows the TAB).
+inline std::string_view rest_value(std::string_view rest) {
+  return rest.empty() ? rest : rest.substr(1);
+}
+
+// Reads a sorted input as line records (key, rest), checking the order as
+// it goes: a key smaller than the one before is a grist::Error
+// "FILE:LINE: disorder: 'KEY' after 'PREV'". With check_u64 every value
+// must be an unsigned 64-bit decimal ("FILE:LINE: ..." otherwise), so that
+// `--reduce sum` names the bad line. Views stay valid until the next next().
+class SortedLineReader : public RecordStream {
+ public:
+  SortedLineReader(std::unique_ptr<Source> source, bool check_u64 = false,
+                   size_t block_size = 128 << 10);
+  // On destruction, adds the records and bytes read to these (if set).
+  ~SortedLineReader() override;
+  std::atomic<uint64_t>* total_records = nullptr;
+  std::atomic<uint64_t>* total_bytes = nullptr;
+  bool next(Record& r) override;
+  uint64_t records() const { return records_; }
+  uint64_t bytes() const { return reader_.bytes_read(); }
+
+ private:
+  BlockReader reader_;
+  Block block_;
+  const char* p_ = nullptr;
+  const char* end_ = nullptr;
+  uint64_t line_ = 0;
+  uint64_t records_ = 0;
+  bool check_u64_;
+  bool have_prev_ = false;
+  std::string prev_;
+};
+
+struct MergeInputsOptions {
+  ReduceSpec reduce;
+  std::string temp_dir = "/tmp";  // for intermediate runs (more inputs than fan_in)
+  // Most inputs merged at once; more inputs are merged in several passes
+  // through zstd runs in temp_dir. 0: 64.
+  size_t fan_in = 0;
+  int threads = 1;  // partitions merged at once (directories)
+  SinkOptions sink;  // for the parts of an output partition directory
+  std::string tool = "grist-merge";  // for the manifest
+};
+
+struct MergeInputsStats {
+  uint64_t records_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t records_out = 0;
+  uint64_t intermediate_runs = 0;
+  uint32_t partitions = 0;
+};
+
+using StreamOpener = std::function<std::unique_ptr<RecordStream>()>;
+
+// Merges sorted line-record inputs (in input order: equal keys come out in
+// that order) and applies the reduction. Inputs are opened only when their
+// pass starts, so at most o.fan_in are open at once; with more inputs than
+// o.fan_in, earlier passes merge groups into zstd runs first. The result is
+// lazy.
+std::unique_ptr<RecordStream> merge_streams_reduced(std::vector<StreamOpener> inputs,
+                                                    const MergeInputsOptions& o,
+                                                    uint64_t* intermediate_runs = nullptr);
+
+// Merges sorted files ("-" is stdin) into `out` (key + rest + "\n" lines).
+// Does not commit `out`. Throws grist::Error (disorder, bad values, I/O).
+void merge_sorted_files(const std::vector<std::string>& paths, const MergeInputsOptions& o,
+                        Sink& out, MergeInputsStats& stats);
+
+// Merges partition i of every directory into partition i of a new partition
+// directory `out_dir`, partitions in parallel (o.threads at once). Refuses
+// directories without _SUCCESS and directories whose partition counts
+// differ. The output directory is complete (manifest, _SUCCESS, renamed
+// into place) or absent.
+void merge_partition_directories(const std::vector<std::string>& dirs,
+                                 const std::string& out_dir, const MergeInputsOptions& o,
+                                 MergeInputsStats& stats);
+
+// All part files of the directories, in directory then partition order
+// (for --single: one stream ordered by key). Same refusals as above.
+std::vector<std::string> partition_directory_parts(const std::vector<std::string>& dirs);
+
+// Writes line records as lines (key + rest + "\n"); returns their number.
+uint64_t write_line_records(RecordStream& in, Sink& out);
+
+}  // namespace grist

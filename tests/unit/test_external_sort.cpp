@@ -1,0 +1,226 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "grist/error.hpp"
+#include "grist/io/block_reader.hpp"
+#include "grist/io/sink.hpp"
+#include "grist/record/partition.hpp"
+#include "grist/sort/external_sort.hpp"
+#include "grist/sort/reducers.hpp"
+
+using namespace grist;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string tmp_dir() {
+  const char* base = std::getenv("GRIST_TEST_TMP");
+  fs::path p = fs::path(base ? base : "/tmp") / ("xsort-" + std::to_string(getpid()));
+  fs::create_directories(p);
+  return p.string();
+}
+
+// Lines with many equal keys, empty keys and values, lines without a TAB,
+// non-ASCII and control bytes below TAB, and a few very long keys.
+std::vector<std::string> gen_lines(unsigned seed, size_t n) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> keys = {"", "a", "ab", "a\x01", "a\x08z", "b", "\xc3\xa9", "\xe6\x97\xa5",
+                                   "zz", std::string(5000, 'k'), std::string(5000, 'k') + "a"};
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) {
+    std::string k = rng() % 3 ? keys[rng() % keys.size()] : "k" + std::to_string(rng() % 300);
+    switch (rng() % 5) {
+      case 0: out.push_back(k); break;
+      case 1: out.push_back(k + "\t"); break;
+      case 2: out.push_back(k + "\t" + std::to_string(i) + "\tx"); break;
+      default: out.push_back(k + "\t" + std::to_string(i));
+    }
+  }
+  return out;
+}
+
+std::string key_of(const std::string& line) { return line.substr(0, line.find('\t')); }
+
+std::string join(const std::vector<std::string>& lines) {
+  std::string s;
+  for (auto& l : lines) s += l + "\n";
+  return s;
+}
+
+std::string run_sort(const std::vector<std::string>& lines, SortOptions o, SortStats* st_out = nullptr) {
+  o.temp_dir = tmp_dir();
+  BlockReader reader(Source::from_memory(join(lines), "in"), sort_block_size(o));
+  SortStats st;
+  auto s = sort_line_records(reader, o, st);
+  std::string out;
+  auto sink = Sink::to_string(&out, Compression::none, 0);
+  write_line_records(*s, *sink);
+  sink->commit();
+  if (st_out) *st_out = st;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("sorted output equals a stable sort by key, for every budget", "[test_external_sort]") {
+  auto lines = gen_lines(1, 6000);
+  auto want = lines;
+  std::stable_sort(want.begin(), want.end(), [](const std::string& a, const std::string& b) {
+    return compare_keys(key_of(a), key_of(b)) < 0;
+  });
+  std::string expected = join(want);
+  for (uint64_t mem : {uint64_t(4) << 10, uint64_t(16) << 10, uint64_t(256) << 10, uint64_t(64) << 20}) {
+    for (size_t fan_in : {size_t(2), size_t(3), size_t(0)}) {
+      SortOptions o;
+      o.memory = mem;
+      o.fan_in = fan_in;
+      o.block_size = mem < (64 << 10) ? 1024 : 0;
+      SortStats st;
+      INFO("memory " << mem << " fan_in " << fan_in);
+      CHECK(run_sort(lines, o, &st) == expected);
+      if (mem == (4 << 10) && fan_in == 2) {
+        CHECK(st.spills > 4);
+        CHECK(st.merge_passes > 2);  // multi-level
+      }
+    }
+  }
+}
+
+TEST_CASE("--by line equals a plain byte sort of lines", "[test_external_sort]") {
+  auto lines = gen_lines(2, 4000);
+  auto want = lines;
+  std::sort(want.begin(), want.end(),
+            [](const std::string& a, const std::string& b) { return compare_keys(a, b) < 0; });
+  for (uint64_t mem : {uint64_t(8) << 10, uint64_t(64) << 20}) {
+    SortOptions o;
+    o.memory = mem;
+    o.fan_in = 3;
+    o.block_size = 1024;
+    o.whole_line = true;
+    CHECK(run_sort(lines, o) == join(want));
+  }
+}
+
+TEST_CASE("the whole-line escape keeps order and round-trips", "[test_external_sort]") {
+  std::vector<std::string> s = {"", "\x07", "\x08", "\x08\x01", "\t", "\t\x01", "\x0a", "a\tb",
+                                "a\x08", "a", "a\x07", "\xff"};
+  std::string ea, eb, d;
+  for (auto& a : s) {
+    encode_line_key(a, ea);
+    CHECK(ea.find('\t') == std::string::npos);
+    decode_line_key(ea, d);
+    CHECK(d == a);
+    for (auto& b : s) {
+      encode_line_key(b, eb);
+      int x = compare_keys(a, b), y = compare_keys(ea, eb);
+      CHECK((x < 0) == (y < 0));
+      CHECK((x == 0) == (y == 0));
+    }
+  }
+}
+
+TEST_CASE("partition order: partitions ascending, each sorted, stable", "[test_external_sort]") {
+  auto lines = gen_lines(3, 5000);
+  const uint32_t n = 7;
+  auto want = lines;
+  std::stable_sort(want.begin(), want.end(), [&](const std::string& a, const std::string& b) {
+    auto ka = key_of(a), kb = key_of(b);
+    auto pa = partition_of(ka, n), pb = partition_of(kb, n);
+    if (pa != pb) return pa < pb;
+    return compare_keys(ka, kb) < 0;
+  });
+  for (uint64_t mem : {uint64_t(6) << 10, uint64_t(64) << 20}) {
+    SortOptions o;
+    o.memory = mem;
+    o.fan_in = 2;
+    o.block_size = 1024;
+    o.partitions = n;
+    CHECK(run_sort(lines, o) == join(want));
+  }
+}
+
+TEST_CASE("--combine reduces equal keys the same at every budget", "[test_external_sort]") {
+  std::mt19937 rng(4);
+  std::vector<std::string> lines;
+  std::map<std::string, uint64_t> sum;
+  std::map<std::string, std::string> first, last, mn, mx;
+  std::map<std::string, double> nmin;
+  std::map<std::string, std::string> nmin_text;
+  for (int i = 0; i < 8000; ++i) {
+    std::string k = "k" + std::to_string(rng() % 500);
+    if (i % 7 == 0) k = "\xc3\xa9" + k;
+    int v = static_cast<int>(rng() % 100000);
+    std::string vs = std::to_string(v);
+    lines.push_back(k + "\t" + vs);
+    sum[k] += v;
+    if (!first.count(k)) first[k] = vs;
+    last[k] = vs;
+    if (!mn.count(k) || vs < mn[k]) mn[k] = vs;
+    if (!mx.count(k) || vs > mx[k]) mx[k] = vs;
+    if (!nmin.count(k) || v < nmin[k]) {
+      nmin[k] = v;
+      nmin_text[k] = vs;
+    }
+  }
+  auto expect = [](const auto& m) {
+    std::string s;
+    for (auto& [k, v] : m) s += k + "\t" + (std::ostringstream() << v).str() + "\n";
+    return s;
+  };
+  for (uint64_t mem : {uint64_t(4) << 10, uint64_t(64) << 20}) {
+    SortOptions o;
+    o.memory = mem;
+    o.fan_in = 2;
+    o.block_size = 1024;
+    o.combine = {Reduction::sum};
+    CHECK(run_sort(lines, o) == expect(sum));
+    o.combine = {Reduction::first};
+    CHECK(run_sort(lines, o) == expect(first));
+    o.combine = {Reduction::last};
+    CHECK(run_sort(lines, o) == expect(last));
+    o.combine = {Reduction::min};
+    CHECK(run_sort(lines, o) == expect(mn));
+    o.combine = {Reduction::max};
+    CHECK(run_sort(lines, o) == expect(mx));
+    o.combine = {Reduction::min, true};
+    CHECK(run_sort(lines, o) == expect(nmin_text));
+  }
+  SortOptions o;
+  o.combine = {Reduction::sum};
+  CHECK_THROWS_WITH(run_sort({"a\t1", "a\tx"}, o), Catch::Contains("not an unsigned"));
+  CHECK_THROWS_WITH(run_sort({"a\t18446744073709551615", "a\t1"}, o), Catch::Contains("overflow"));
+  o.combine = {Reduction::count};
+  CHECK_THROWS_AS(run_sort({"a\t1"}, o), UsageError);
+}
+
+TEST_CASE("check_sorted finds the first disorder", "[test_external_sort]") {
+  SortOptions o;
+  std::string where;
+  BlockReader ok(Source::from_memory("a\t2\na\t1\nb\nb\tx\n", "in"));
+  CHECK(check_sorted(ok, o, &where));
+  BlockReader bad(Source::from_memory("a\nc\t1\nb\t2\nd\n", "in"));
+  CHECK_FALSE(check_sorted(bad, o, &where));
+  CHECK(where == "in:3: disorder: b\t2");
+  o.whole_line = true;
+  BlockReader lines(Source::from_memory("a\t2\na\t1\n", "in"));
+  CHECK_FALSE(check_sorted(lines, o, &where));
+  CHECK(where == "in:2: disorder: a\t1");
+}
+
+TEST_CASE("a spill directory that cannot be written is an error", "[test_external_sort]") {
+  SortOptions o;
+  o.memory = 4 << 10;
+  o.block_size = 1024;
+  o.temp_dir = "/nonexistent-grist-dir";
+  BlockReader reader(Source::from_memory(join(gen_lines(5, 3000)), "in"), 1024);
+  SortStats st;
+  CHECK_THROWS_AS(sort_line_records(reader, o, st), Error);
+}

@@ -1,0 +1,121 @@
+// grist-merge: the reducer of a MapReduce job — a k-way merge of sorted
+// files or partition directories, checking the order, reducing equal keys.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "grist/cli/app.hpp"
+#include "grist/error.hpp"
+#include "grist/io/sink.hpp"
+#include "grist/record/memsize.hpp"
+#include "grist/sort/reducers.hpp"
+
+namespace {
+
+struct Options {
+  std::vector<std::string> inputs;
+  std::string reduce;
+  bool numeric = false;
+  bool single = false;
+};
+
+void set_man(grist::cli::ManText& m) {
+  m.synopsis = "[OPTION]... [FILE|DIR]...";
+  m.description =
+      "Merges inputs sorted by key (the bytes before the first TAB, compared bytewise as "
+      "LC_ALL=C sort does; grist-shuffle-sort and grist-count write such files) into one "
+      "sorted output, like sort -m. Equal keys come out in input order (the inputs' order "
+      "on the command line, then each input's own), so the merge is stable. The order of "
+      "every input is checked as it is read: a key smaller than the one before it is an "
+      "error naming the file and the line. Inputs may be plain, gzip or zstd; '-' is "
+      "standard input.\n\n"
+      "--reduce OP reduces the lines of each key to one (a MapReduce reducer): sum adds the "
+      "values as unsigned 64-bit integers (a value that is not one is an error naming the "
+      "file and line; an overflow is an error); count writes key TAB the number of lines; "
+      "min and max keep the line with the smallest or largest value, bytewise or, with "
+      "--numeric, as numbers; first and last keep the first or last line in input order.\n\n"
+      "The inputs may instead all be partition directories (made by grist-shuffle-sort -p, "
+      "grist-count -p or grist-merge): they must be complete (_SUCCESS) and have the same "
+      "number of partitions. Partition i of every directory is merged into partition i of "
+      "the partition directory -o DIR (which must not exist or be empty), partitions in "
+      "parallel (-j at once), with a _manifest.json and _SUCCESS. With --single they are "
+      "merged into one stream sorted by key instead (-o FILE or standard output). Files "
+      "and directories cannot be mixed.\n\n"
+      "At most 64 inputs (fewer with a small -S: each open input costs about 1 MiB) are "
+      "merged at once; more are merged in several passes through zstd-compressed "
+      "temporary files in -T DIR.\n\n"
+      "Exit status: 0 on success, 1 on a runtime or data error (an unsorted input, a bad "
+      "value, an incomplete directory), 2 on a usage error.";
+  m.examples =
+      "$ grist-merge --reduce sum counts-*.tsv.zst -o total.tsv\n"
+      "Add up the counts of several sorted count files.\n"
+      "$ grist-merge --reduce sum shards/* -o totals/\n"
+      "The reduce step: partition i of every shard into partition i of totals/.\n"
+      "$ grist-merge --single shards/* | head\n"
+      "All partitions of all shards as one stream sorted by key.";
+  m.see_also = "grist-shuffle-sort(1), grist-count(1), sort(1)";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  grist::cli::Tool tool("grist-merge",
+                        "Merge sorted key<TAB>value files or partition directories, "
+                        "reducing equal keys");
+  Options o;
+  CLI::App& app = tool.app();
+  app.add_option("inputs", o.inputs, "Sorted input files or partition directories")
+      ->type_name("FILE");
+  app.add_option("--reduce", o.reduce, "Reduce equal keys (sum count min max first last)")
+      ->type_name("OP")
+      ->check(CLI::IsMember({"sum", "count", "min", "max", "first", "last"}));
+  app.add_flag("--numeric", o.numeric, "--reduce min/max compare values as numbers");
+  app.add_flag("--single", o.single, "Merge partition directories into one stream");
+  set_man(tool.man());
+
+  return tool.run(argc, argv, [&] {
+    const grist::cli::Common& c = tool.common();
+    if (c.memory < (uint64_t(1) << 20)) {
+      throw grist::UsageError("-S " + c.memory_text + " is too small: grist-merge needs at "
+                              "least 1 MiB");
+    }
+    if (o.numeric && o.reduce != "min" && o.reduce != "max") {
+      throw grist::UsageError("--numeric goes with --reduce min or max");
+    }
+    size_t dirs = 0;
+    std::error_code ec;
+    for (const auto& p : o.inputs) dirs += p != "-" && std::filesystem::is_directory(p, ec);
+    if (dirs && dirs != o.inputs.size()) {
+      throw grist::UsageError("cannot mix files and partition directories");
+    }
+    grist::MergeInputsOptions mo;
+    if (!o.reduce.empty()) mo.reduce = {grist::parse_reduction(o.reduce), o.numeric};
+    mo.temp_dir = c.temp_dir;
+    mo.fan_in = std::clamp<uint64_t>(c.memory / 2 / (1 << 20), 2, 64);
+    mo.threads = c.threads;
+    mo.sink.force_zstd = c.zstd;
+    mo.sink.level = c.level;
+    mo.sink.threads = 1;
+    mo.tool = tool.name();
+    grist::MergeInputsStats st;
+
+    if (dirs && !o.single) {
+      if (c.output.empty() || c.output == "-") {
+        throw grist::UsageError("merging partition directories writes a partition directory: "
+                                "give -o DIR (or --single for one stream)");
+      }
+      grist::merge_partition_directories(o.inputs, c.output, mo, st);
+    } else {
+      std::vector<std::string> files =
+          dirs ? grist::partition_directory_parts(o.inputs) : o.inputs;
+      auto out = grist::Sink::open(c.output, mo.sink);
+      grist::merge_sorted_files(files, mo, *out, st);
+      out->commit();
+    }
+    tool.summary(st.records_in, st.bytes_in,
+                 std::to_string(st.records_out) + " written" +
+                     (st.partitions ? ", " + std::to_string(st.partitions) + " partitions" : "") +
+                     ", " + std::to_string(st.intermediate_runs) + " intermediate runs");
+    return 0;
+  });
+}

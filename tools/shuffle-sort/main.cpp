@@ -1,0 +1,196 @@
+// grist-shuffle-sort: the shuffle of a MapReduce job (external sort by key,
+// a partition directory, a combiner), --check, and a seeded random shuffle.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "grist/cli/app.hpp"
+#include "grist/error.hpp"
+#include "grist/io/block_reader.hpp"
+#include "grist/io/sink.hpp"
+#include "grist/record/memsize.hpp"
+#include "grist/sort/external_sort.hpp"
+#include "grist/sort/partition_dir.hpp"
+#include "grist/sort/reducers.hpp"
+#include "grist/sort/shuffle.hpp"
+
+namespace {
+
+struct Options {
+  std::vector<std::string> files;
+  uint32_t partitions = 1;
+  std::string combine;
+  bool numeric = false;
+  std::string by = "key";
+  bool check = false;
+  bool random = false;
+  uint64_t seed = 0;
+};
+
+void set_man(grist::cli::ManText& m) {
+  m.synopsis = "[OPTION]... [FILE]...";
+  m.description =
+      "Sorts the key TAB value lines of the FILEs (or standard input) by key: the bytes "
+      "before the first TAB (a line without a TAB is all key), compared bytewise as "
+      "LC_ALL=C sort compares them. The sort is stable: lines with equal keys keep their "
+      "input order, so the output equals that of LC_ALL=C sort -s -t TAB -k1,1. With "
+      "--by line the whole line is the key. Inputs may be plain, gzip or zstd.\n\n"
+      "The input is read in blocks into a batch within the -S budget (at least 1 MiB; "
+      "default 1 GiB); a full batch is sorted in parallel and spilled as a zstd-compressed "
+      "run to -T DIR; the runs are merged at most 64 at a time (in several passes if "
+      "needed), the last merge writing straight to the output. The output bytes do not "
+      "depend on -j or -S.\n\n"
+      "With -p N (N > 1) and -o DIR the output is a partition directory: part-00000.zst ... "
+      "(a key's part is XXH3-64 of the key, seed 0, mod N), each sorted by key, with "
+      "_manifest.json and _SUCCESS written last; DIR must not exist or be empty. Part "
+      "files hold key TAB value records: a line without a TAB gains one there.\n\n"
+      "--combine OP reduces the lines of each key to one line while sorting and merging "
+      "(a MapReduce combiner): sum adds the values as unsigned 64-bit integers (a value "
+      "that is not one, or an overflow, is an error); min and max keep the line with the "
+      "smallest or largest value, compared bytewise, or as numbers with --numeric "
+      "(decimal, sign and exponent allowed); first and last keep the first or last line "
+      "in input order. With --by line only first and last are allowed (they keep one copy "
+      "of each distinct line, like sort -u).\n\n"
+      "--check reads the input and exits 0 if it is sorted (equal keys in any order), "
+      "else 1 with FILE:LINE: disorder: LINE on standard error, as sort -c does.\n\n"
+      "--random writes the lines in a uniformly random order determined by --seed (default "
+      "0): line i (from 0) gets the rank SplitMix64(mix(seed) + (i+1) * 0x9E3779B97F4A7C15) "
+      "and lines are written by increasing rank. Inputs larger than -S are scattered to "
+      "zstd-compressed buckets in -T DIR by the top bits of the rank, then each bucket is "
+      "sorted by rank in memory, so the order is the same for every -S and -j.\n\n"
+      "Exit status: 0 on success (and a sorted input for --check), 1 on a runtime or data "
+      "error (or a disorder found by --check), 2 on a usage error.";
+  m.examples =
+      "$ grist-tokenize --pairs day1.txt | grist-shuffle-sort -p 16 -o shards/day1\n"
+      "The shuffle of a word count: 16 sorted partitions of token TAB 1 lines.\n"
+      "$ grist-shuffle-sort --combine sum -S 512M -T /scratch pairs.tsv.zst -o sums.tsv\n"
+      "Sort by key and add up the values of equal keys.\n"
+      "$ grist-shuffle-sort --check sorted.tsv\n"
+      "Exit 0 if sorted.tsv is sorted by key.\n"
+      "$ grist-shuffle-sort --random --seed 7 train.tsv.zst -o train.shuffled.zst\n"
+      "A reproducible random order of the lines, for SGD epochs.";
+  m.see_also = "grist-merge(1), grist-count(1), grist-tokenize(1), sort(1), shuf(1)";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  grist::cli::Tool tool("grist-shuffle-sort",
+                        "Sort key<TAB>value lines by key (stable, external), or shuffle lines");
+  Options o;
+  CLI::App& app = tool.app();
+  app.add_option("files", o.files, "Input files (default: stdin)")->type_name("FILE");
+  app.add_option("-p,--partitions", o.partitions,
+                 "N > 1: write N sorted partitions to -o DIR")
+      ->type_name("N")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--combine", o.combine, "Reduce equal keys: sum, min, max, first or last")
+      ->type_name("OP")
+      ->check(CLI::IsMember({"sum", "min", "max", "first", "last"}));
+  app.add_flag("--numeric", o.numeric, "--combine min/max compare values as numbers");
+  app.add_option("--by", o.by, "Sort key: key (before the first TAB) or line")
+      ->type_name("KEY")
+      ->check(CLI::IsMember({"key", "line"}));
+  auto* check = app.add_flag("--check", o.check, "Exit 0 if the input is sorted, else 1");
+  app.add_flag("--random", o.random, "Shuffle the lines randomly (see --seed)")
+                     ->excludes(check);
+  app.add_option("--seed", o.seed, "Seed of --random (default 0)")->type_name("N");
+  set_man(tool.man());
+
+  return tool.run(argc, argv, [&] {
+    const grist::cli::Common& c = tool.common();
+    if (c.memory < grist::kMinSortMemory) {
+      throw grist::UsageError("-S " + c.memory_text + " is too small: grist-shuffle-sort "
+                              "needs at least " + grist::format_bytes(grist::kMinSortMemory));
+    }
+    bool to_dir = o.partitions > 1;
+    if (to_dir && (c.output.empty() || c.output == "-")) {
+      throw grist::UsageError("--partitions needs -o DIR");
+    }
+    if (to_dir && o.by == "line") throw grist::UsageError("--by line does not make partitions");
+    if (o.random && (to_dir || !o.combine.empty())) {
+      throw grist::UsageError("--random excludes --partitions and --combine");
+    }
+    if (o.by == "line" && !o.combine.empty() && o.combine != "first" && o.combine != "last") {
+      throw grist::UsageError("--by line allows only --combine first or last");
+    }
+    if (o.numeric && o.combine != "min" && o.combine != "max") {
+      throw grist::UsageError("--numeric goes with --combine min or max");
+    }
+    grist::SinkOptions so;
+    so.force_zstd = c.zstd;
+    so.level = c.level;
+    so.threads = 1;
+
+    if (o.random) {
+      grist::ShuffleOptions sh;
+      sh.memory = c.memory;
+      sh.temp_dir = c.temp_dir;
+      sh.seed = o.seed;
+      auto out = grist::Sink::open(c.output, so);
+      grist::BlockReader reader(o.files, grist::shuffle_block_size(sh));
+      grist::ShuffleStats st;
+      {
+        grist::cli::Progress progress(c.progress, [&] { return reader.raw_bytes_read(); },
+                                      [&] { return reader.raw_size_total(); });
+        grist::shuffle_lines(reader, sh, *out, st);
+      }
+      out->commit();
+      tool.summary(st.records, st.bytes,
+                   std::to_string(st.levels) + " scatter levels, " + std::to_string(st.buckets) +
+                       " buckets (" + grist::format_bytes(st.spill_bytes) + ")");
+      return 0;
+    }
+
+    grist::SortOptions so_sort;
+    so_sort.memory = c.memory;
+    so_sort.temp_dir = c.temp_dir;
+    so_sort.partitions = to_dir ? o.partitions : 0;
+    so_sort.whole_line = o.by == "line";
+    if (!o.combine.empty()) so_sort.combine = {grist::parse_reduction(o.combine), o.numeric};
+
+    if (o.check) {
+      grist::BlockReader reader(o.files, grist::sort_block_size(so_sort));
+      std::string where;
+      uint64_t n = 0;
+      if (grist::check_sorted(reader, so_sort, &where, &n)) {
+        tool.summary(n, reader.bytes_read(), "sorted");
+        return 0;
+      }
+      tool.error(where);
+      return 1;
+    }
+
+    // The output is opened first, so that an unwritable target fails before any work.
+    std::unique_ptr<grist::PartitionWriter> dir;
+    std::unique_ptr<grist::Sink> out;
+    if (to_dir) {
+      dir = std::make_unique<grist::PartitionWriter>(c.output, o.partitions, tool.name(), so);
+    } else {
+      out = grist::Sink::open(c.output, so);
+    }
+    grist::BlockReader reader(o.files, grist::sort_block_size(so_sort));
+    grist::SortStats st;
+    std::unique_ptr<grist::RecordStream> sorted;
+    {
+      grist::cli::Progress progress(c.progress, [&] { return reader.raw_bytes_read(); },
+                                    [&] { return reader.raw_size_total(); });
+      sorted = grist::sort_line_records(reader, so_sort, st);
+    }
+    uint64_t written;
+    if (dir) {
+      written = grist::write_line_records(*sorted, *dir);
+      sorted.reset();
+      dir->commit();
+    } else {
+      written = grist::write_line_records(*sorted, *out);
+      sorted.reset();
+      out->commit();
+    }
+    tool.summary(st.records, st.bytes,
+                 std::to_string(written) + " written, " + std::to_string(st.spills) +
+                     " spills (" + grist::format_bytes(st.spill_bytes) + "), " +
+                     std::to_string(st.merge_passes) + " merge passes");
+    return 0;
+  });
+}
