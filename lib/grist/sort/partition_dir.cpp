@@ -70,6 +70,7 @@ PartitionWriter::PartitionWriter(std::string dir, uint32_t partitions, std::stri
   records_.assign(partitions_, 0);
   bytes_.assign(partitions_, 0);
   file_bytes_.assign(partitions_, 0);
+  done_.assign(partitions_, 0);
   temp_ = TempPath(temp_sibling_name(dir_));
   if (::mkdir(temp_.path().c_str(), 0777) != 0) throw_errno(dir_, "cannot create output directory");
 }
@@ -92,7 +93,20 @@ void PartitionWriter::close_part() {
   sink_->commit();
   bytes_[current_] = sink_->bytes_in();
   file_bytes_[current_] = sink_->bytes_out();
+  done_[current_] = 1;
   sink_.reset();
+}
+
+void PartitionWriter::write_part(uint32_t part, const std::function<uint64_t(Sink&)>& fill) {
+  if (part >= partitions_ || done_[part]) {
+    throw std::logic_error("PartitionWriter: part written twice or out of range");
+  }
+  auto sink = Sink::open(temp_.path() + "/" + partition_file_name(part), opts_);
+  records_[part] = fill(*sink);
+  sink->commit();
+  bytes_[part] = sink->bytes_in();
+  file_bytes_[part] = sink->bytes_out();
+  done_[part] = 1;
 }
 
 void PartitionWriter::add(uint32_t part, std::string_view key, std::string_view value) {
@@ -117,8 +131,9 @@ void PartitionWriter::add(uint32_t part, std::string_view key, std::string_view 
 void PartitionWriter::commit() {
   if (committed_) return;
   close_part();
-  for (int64_t p = current_ + 1; p < partitions_; ++p) {
-    open_part(static_cast<uint32_t>(p));
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    if (done_[p]) continue;
+    open_part(p);
     close_part();
   }
   std::string m = "{\n  \"tool\": " + json_string(tool_) + ",\n  \"version\": " +

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,6 +54,12 @@ class PartitionWriter {
   // Same, with the partition already known (it must equal partition_of).
   void add(uint32_t part, std::string_view key, std::string_view value);
 
+  // Writes a whole part at once, for callers that build parts in parallel:
+  // opens the part's sink, lets `fill` write its records (sorted by key)
+  // and return how many it wrote, and commits the sink. Thread-safe for
+  // distinct parts; not to be mixed with add(). Each part at most once.
+  void write_part(uint32_t part, const std::function<uint64_t(Sink&)>& fill);
+
   // Closes the last part, creates the missing (empty) parts, writes
   // _manifest.json then _SUCCESS, and renames the directory into place.
   void commit();
@@ -72,6 +79,7 @@ class PartitionWriter {
   std::unique_ptr<Sink> sink_;
   int64_t current_ = -1;
   std::vector<uint64_t> records_, bytes_, file_bytes_;
+  std::vector<uint8_t> done_;  // parts already written
   bool committed_ = false;
 };
 

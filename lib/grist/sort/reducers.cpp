@@ -1,29 +1,18 @@
 #include "grist/sort/reducers.hpp"
 
-#include <sys/stat.h>
-
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <filesystem>
-#include <system_error>
 
 #include "grist/error.hpp"
-#include "grist/io/cleanup.hpp"
 #include "grist/record/record.hpp"
 #include "grist/sort/merge.hpp"
 #include "grist/sort/partition_dir.hpp"
 #include "grist/sort/run.hpp"
 
-#ifndef GRIST_VERSION
-#define GRIST_VERSION "0.0.0"
-#endif
-
 namespace grist {
-
-namespace fs = std::filesystem;
 
 Reduction parse_reduction(std::string_view name) {
   if (name == "none") return Reduction::none;
@@ -328,23 +317,6 @@ std::vector<PartitionDirectory> open_directories(const std::vector<std::string>&
   return ds;
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      out += b;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 std::vector<std::string> partition_directory_parts(const std::vector<std::string>& dirs) {
@@ -364,24 +336,8 @@ void merge_partition_directories(const std::vector<std::string>& dirs,
   std::string out_dir = out_dir_arg;
   while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
 
-  // The same checks and layout as PartitionWriter, which writes one part at
-  // a time; here every part has its own sink so that parts merge in parallel.
-  std::error_code ec;
-  auto st = fs::symlink_status(out_dir, ec);
-  if (!ec && fs::exists(st)) {
-    if (!fs::is_directory(st)) throw Error(out_dir, "exists and is not a directory");
-    if (!fs::is_empty(out_dir, ec) || ec) {
-      throw Error(out_dir,
-                  "output directory exists and is not empty (remove it or choose another)");
-    }
-  }
-  TempPath temp(temp_sibling_name(out_dir));
-  if (::mkdir(temp.path().c_str(), 0777) != 0) {
-    throw_errno(out_dir, "cannot create output directory");
-  }
-  SinkOptions so = o.sink;
-  so.force_zstd = true;
-  std::vector<uint64_t> recs(n), bytes(n), file_bytes(n), inter(n);
+  PartitionWriter writer(out_dir, n, o.tool, o.sink);
+  std::vector<uint64_t> inter(n);
   Counters c;
   MergeInputsOptions po = o;
   // The fan-in budget is shared by the partitions merged at once.
@@ -392,36 +348,13 @@ void merge_partition_directories(const std::vector<std::string>& dirs,
     std::vector<std::string> parts;
     for (auto& d : ds) parts.push_back(d.parts[p]);
     auto s = merge_streams_reduced(openers_for(parts, po, c), po, &inter[p]);
-    auto sink = Sink::open(temp.path() + "/" + partition_file_name(p), so);
-    recs[p] = write_line_records(*s, *sink);
-    s.reset();
-    sink->commit();
-    bytes[p] = sink->bytes_in();
-    file_bytes[p] = sink->bytes_out();
+    writer.write_part(p, [&](Sink& sink) { return write_line_records(*s, sink); });
   });
-
-  std::string m = "{\n  \"tool\": " + json_string(o.tool) + ",\n  \"version\": " +
-                  json_string(GRIST_VERSION) + ",\n  \"partitions\": " + std::to_string(n) +
-                  ",\n  \"hash\": " + json_string(kPartitionHashName) + ",\n  \"parts\": [\n";
-  for (uint32_t p = 0; p < n; ++p) {
-    m += "    {\"file\": " + json_string(partition_file_name(p)) +
-         ", \"records\": " + std::to_string(recs[p]) + ", \"bytes\": " +
-         std::to_string(file_bytes[p]) + ", \"uncompressed_bytes\": " + std::to_string(bytes[p]) +
-         "}" + (p + 1 < n ? ",\n" : "\n");
-    stats.records_out += recs[p];
-    stats.intermediate_runs += inter[p];
-  }
-  m += "  ]\n}\n";
+  writer.commit();
+  stats.records_out += writer.records();
+  for (uint32_t p = 0; p < n; ++p) stats.intermediate_runs += inter[p];
   stats.records_in += c.records;
   stats.bytes_in += c.bytes;
-  for (auto [name, text] : {std::pair<const char*, std::string>{"_manifest.json", m},
-                            std::pair<const char*, std::string>{"_SUCCESS", ""}}) {
-    auto s = Sink::open(temp.path() + "/" + name, SinkOptions{});
-    s->write(text);
-    s->commit();
-  }
-  rename_into_place(temp.path(), out_dir);
-  temp.release();
   stats.partitions = n;
 }
 
