@@ -90,6 +90,33 @@ TempPath::TempPath(std::string path) : path_(std::move(path)) {
   register_temp_path(path_);
 }
 
+TempPath TempPath::create_file(const std::string& path, const std::string& target, int* fd) {
+  std::unique_lock<std::mutex> lock(registry_mutex());
+  *fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (*fd < 0) {
+    lock.unlock();
+    throw_errno(target, "cannot create output");
+  }
+  registry().insert(path);
+  lock.unlock();
+  TempPath t;
+  t.path_ = path;
+  return t;
+}
+
+TempPath TempPath::create_directory(const std::string& path, const std::string& target) {
+  std::unique_lock<std::mutex> lock(registry_mutex());
+  if (::mkdir(path.c_str(), 0777) != 0) {
+    lock.unlock();
+    throw_errno(target, "cannot create output directory");
+  }
+  registry().insert(path);
+  lock.unlock();
+  TempPath t;
+  t.path_ = path;
+  return t;
+}
+
 TempPath::TempPath(TempPath&& other) noexcept : path_(std::move(other.path_)) {
   other.path_.clear();
 }

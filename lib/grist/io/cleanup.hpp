@@ -19,7 +19,9 @@ void install_signal_cleanup();
 
 // Registers a path to remove (recursively, if a directory) when a signal
 // ends the process. Register BEFORE creating the file, so that no moment
-// exists in which it is on disk but unknown. Thread-safe.
+// exists in which it is on disk but unknown; prefer TempPath::create_file
+// and create_directory, which also make sure that no file appears after
+// the signal's sweep. Thread-safe.
 void register_temp_path(const std::string& path);
 
 // Forgets a path (after it was renamed into place or removed). Thread-safe.
@@ -34,6 +36,14 @@ class TempPath {
  public:
   TempPath() = default;
   explicit TempPath(std::string path);
+
+  // Creates a new file (O_CREAT|O_EXCL, mode 0666 less umask) or directory
+  // at `path`, registered. Registration and creation happen under the
+  // registry's lock, which the signal sweep takes and keeps until the
+  // process dies: a temporary is either swept or never created. Throws
+  // grist::Error naming `target` (the final name the user knows).
+  static TempPath create_file(const std::string& path, const std::string& target, int* fd);
+  static TempPath create_directory(const std::string& path, const std::string& target);
   TempPath(TempPath&& other) noexcept;
   TempPath& operator=(TempPath&& other) noexcept;
   TempPath(const TempPath&) = delete;

@@ -203,9 +203,8 @@ std::unique_ptr<Sink> Sink::open(const std::string& path, const SinkOptions& opt
     throw Error(path, "is a directory");
   }
   std::unique_ptr<Sink> s(new Sink(path));
-  TempPath temp(temp_sibling_name(path));
-  int fd = ::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) throw_errno(path, "cannot create output");
+  int fd = -1;
+  TempPath temp = TempPath::create_file(temp_sibling_name(path), path, &fd);
   s->backend_ = make_backend(std::make_unique<FdOut>(fd, true, path), path, c, opts.level,
                              opts.threads);
   s->backend_->temp = std::move(temp);

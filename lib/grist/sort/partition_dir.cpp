@@ -71,8 +71,7 @@ PartitionWriter::PartitionWriter(std::string dir, uint32_t partitions, std::stri
   bytes_.assign(partitions_, 0);
   file_bytes_.assign(partitions_, 0);
   done_.assign(partitions_, 0);
-  temp_ = TempPath(temp_sibling_name(dir_));
-  if (::mkdir(temp_.path().c_str(), 0777) != 0) throw_errno(dir_, "cannot create output directory");
+  temp_ = TempPath::create_directory(temp_sibling_name(dir_), dir_);
 }
 
 PartitionWriter::~PartitionWriter() = default;
