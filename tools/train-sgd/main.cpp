@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   bool allreduce = false;
   uint64_t allreduce_every = 0;
   app.add_flag("--allreduce", allreduce,
-               "With mpirun: train on this rank's share, average per pass");
+               "Under mpirun: train on a share, average the models");
   auto* o_every = app.add_option("--allreduce-every", allreduce_every,
                                  "--allreduce: also average every N examples")
                       ->type_name("N")->check(CLI::PositiveNumber);

@@ -18,19 +18,11 @@ inline void st(std::atomic<float>& a, float v) { a.store(v, std::memory_order_re
 }  // namespace
 
 void AllreduceMixer::begin(Model& model) {
-  const ModelOptions& o = model.options();
-  const uint64_t n = model.slots();
-  const int S = model.stride();
+  const uint64_t n = model.slots() * model.stride();
   const std::atomic<float>* s = model.state();
   next_mix_ = every_;
-  prev_.clear();
-  if (o.optimizer == Optimizer::adagrad) {
-    prev_.resize(n);
-    for (uint64_t i = 0; i < n; ++i) prev_[i] = ld(s[i * S + 1]);
-  } else if (o.optimizer == Optimizer::ftrl) {
-    prev_.resize(2 * n);
-    for (uint64_t i = 0; i < n; ++i) prev_[i] = ld(s[i * S + 1]), prev_[n + i] = ld(s[i * S + 2]);
-  }
+  prev_.resize(n);
+  for (uint64_t i = 0; i < n; ++i) prev_[i] = ld(s[i]);
 }
 
 void AllreduceMixer::block_done(Model& model, uint64_t examples) {
@@ -82,41 +74,68 @@ void AllreduceMixer::mix(Model& model) {
   const int S = model.stride();
   const float K = static_cast<float>(comm_.size());
   std::atomic<float>* s = model.state();
+
+  // Only the slots some process changed since the last round travel: each
+  // process marks its changed slots in a bitmap, the bitmaps are OR-ed, and
+  // the values of the union are reduced packed, in slot order.
+  dirty_.assign((n + 63) / 64, 0);
+  for (uint64_t i = 0; i < n; ++i) {
+    for (int c = 0; c < S; ++c) {
+      if (ld(s[i * S + c]) != prev_[i * S + c]) {
+        dirty_[i / 64] |= uint64_t(1) << (i % 64);
+        break;
+      }
+    }
+  }
+  comm_.bit_or(dirty_.data(), dirty_.size());
+  slots_.clear();
+  for (uint64_t wi = 0; wi < dirty_.size(); ++wi) {
+    for (uint64_t bits = dirty_[wi]; bits; bits &= bits - 1) {
+      slots_.push_back(wi * 64 + uint64_t(__builtin_ctzll(bits)));
+    }
+  }
+  const size_t m = slots_.size();
+  if (m == 0) return;
+  auto cur = [&](uint64_t slot, int c) { return ld(s[slot * S + c]); };
+  auto old = [&](uint64_t slot, int c) -> float& { return prev_[slot * S + c]; };
+
   switch (o.optimizer) {
     case Optimizer::adagrad: {
-      buf_.resize(3 * n);
-      for (uint64_t i = 0; i < n; ++i) {
-        float w = ld(s[i * S]), dG = std::max(0.f, ld(s[i * S + 1]) - prev_[i]);
-        buf_[i] = dG * w, buf_[n + i] = dG, buf_[2 * n + i] = w;
+      buf_.resize(3 * m);
+      for (size_t k = 0; k < m; ++k) {
+        uint64_t i = slots_[k];
+        float w = cur(i, 0), dG = std::max(0.f, cur(i, 1) - old(i, 1));
+        buf_[k] = dG * w, buf_[m + k] = dG, buf_[2 * m + k] = w;
       }
       comm_.sum(buf_.data(), buf_.size());
-      for (uint64_t i = 0; i < n; ++i) {
-        float sd = buf_[n + i];
-        st(s[i * S], sd > 0 ? buf_[i] / sd : buf_[2 * n + i] / K);
-        prev_[i] += sd;
-        st(s[i * S + 1], prev_[i]);
+      for (size_t k = 0; k < m; ++k) {
+        uint64_t i = slots_[k];
+        float sd = buf_[m + k];
+        st(s[i * S], sd > 0 ? buf_[k] / sd : buf_[2 * m + k] / K);
+        st(s[i * S + 1], old(i, 1) + sd);
       }
       break;
     }
     case Optimizer::sgd: {
-      buf_.resize(n);
-      for (uint64_t i = 0; i < n; ++i) buf_[i] = ld(s[i * S]);
-      comm_.sum(buf_.data(), n);
-      for (uint64_t i = 0; i < n; ++i) st(s[i * S], buf_[i] / K);
+      buf_.resize(m);
+      for (size_t k = 0; k < m; ++k) buf_[k] = cur(slots_[k], 0);
+      comm_.sum(buf_.data(), m);
+      for (size_t k = 0; k < m; ++k) st(s[slots_[k] * S], buf_[k] / K);
       break;
     }
     case Optimizer::ftrl: {
-      buf_.resize(2 * n);
-      for (uint64_t i = 0; i < n; ++i) {
-        buf_[i] = ld(s[i * S + 1]) - prev_[i];
-        buf_[n + i] = ld(s[i * S + 2]) - prev_[n + i];
+      buf_.resize(2 * m);
+      for (size_t k = 0; k < m; ++k) {
+        uint64_t i = slots_[k];
+        buf_[k] = cur(i, 1) - old(i, 1);
+        buf_[m + k] = cur(i, 2) - old(i, 2);
       }
       comm_.sum(buf_.data(), buf_.size());
       const float lr = float(o.learning_rate), l1 = float(o.l1), l2 = float(o.l2),
                   beta = float(o.ftrl_beta);
-      for (uint64_t i = 0; i < n; ++i) {
-        float z = prev_[i] += buf_[i];
-        float nn = prev_[n + i] += buf_[n + i];
+      for (size_t k = 0; k < m; ++k) {
+        uint64_t i = slots_[k];
+        float z = old(i, 1) + buf_[k], nn = old(i, 2) + buf_[m + k];
         // The same closed form as the ftrl update in train.cpp.
         float w = std::fabs(z) <= l1
                       ? 0.f
@@ -128,10 +147,13 @@ void AllreduceMixer::mix(Model& model) {
   }
   if (o.normalized && o.optimizer != Optimizer::ftrl) {
     const int off = o.optimizer == Optimizer::sgd ? 1 : 2;
-    buf_.resize(n);
-    for (uint64_t i = 0; i < n; ++i) buf_[i] = ld(s[i * S + off]);
-    comm_.max(buf_.data(), n);
-    for (uint64_t i = 0; i < n; ++i) st(s[i * S + off], buf_[i]);
+    buf_.resize(m);
+    for (size_t k = 0; k < m; ++k) buf_[k] = cur(slots_[k], off);
+    comm_.max(buf_.data(), m);
+    for (size_t k = 0; k < m; ++k) st(s[slots_[k] * S + off], buf_[k]);
+  }
+  for (uint64_t i : slots_) {
+    for (int c = 0; c < S; ++c) old(i, c) = cur(i, c);
   }
 }
 
@@ -182,6 +204,9 @@ MpiCommunicator::~MpiCommunicator() {
 void MpiCommunicator::sum(float* data, size_t n) { allreduce(data, n, MPI_FLOAT, MPI_SUM); }
 void MpiCommunicator::sum(double* data, size_t n) { allreduce(data, n, MPI_DOUBLE, MPI_SUM); }
 void MpiCommunicator::max(float* data, size_t n) { allreduce(data, n, MPI_FLOAT, MPI_MAX); }
+void MpiCommunicator::bit_or(uint64_t* data, size_t n) {
+  allreduce(data, n, MPI_UINT64_T, MPI_BOR);
+}
 
 void MpiCommunicator::abort(int status) {
   MPI_Abort(MPI_COMM_WORLD, status);

@@ -8,8 +8,10 @@
 //   to.shards = comm->size();  to.shard = comm->rank();  to.mixer = &mixer;
 //   train(model, to, log);     // every rank; rank 0 saves the model
 //
-// How models are mixed, per slot (weight index x class), so that every
-// process ends a round with the same model:
+// Only the slots that some process changed since the last round are sent
+// (a bitmap OR-reduce finds them), so a round costs 2^b/8 bytes plus the
+// changed slots. How they are mixed, per slot (weight index x class), so
+// that every process ends a round with the same model:
 //   - adagrad: the weight is the average of the processes' weights, each
 //     weighted by the squared gradients it added since the last round (a
 //     feature only one process saw keeps that process's weight; VW weights
@@ -44,6 +46,7 @@ class Communicator {
   virtual void sum(float* data, size_t n) = 0;
   virtual void sum(double* data, size_t n) = 0;
   virtual void max(float* data, size_t n) = 0;
+  virtual void bit_or(uint64_t* data, size_t n) = 0;
 };
 
 class AllreduceMixer : public ModelMixer {
@@ -72,8 +75,10 @@ class AllreduceMixer : public ModelMixer {
   uint64_t next_mix_ = 0;
   uint64_t rounds_ = 0;
   uint64_t global_pass1_trained_ = 0;
-  std::vector<float> prev_;  // per slot: adagrad G, or ftrl z and n, at the last round
+  std::vector<float> prev_;  // the model state after the last round (the same everywhere)
   std::vector<float> buf_;
+  std::vector<uint64_t> dirty_;  // bitmap of slots changed since the last round
+  std::vector<uint64_t> slots_;  // their union over the processes
 };
 
 #ifdef GRIST_HAVE_MPI
@@ -89,6 +94,7 @@ class MpiCommunicator : public Communicator {
   void sum(float* data, size_t n) override;
   void sum(double* data, size_t n) override;
   void max(float* data, size_t n) override;
+  void bit_or(uint64_t* data, size_t n) override;
   [[noreturn]] void abort(int status);
 
  private:
