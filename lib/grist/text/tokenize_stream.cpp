@@ -1,0 +1,212 @@
+#include "grist/text/tokenize_stream.hpp"
+
+#include <tbb/concurrent_queue.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_pipeline.h>
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+
+#include "grist/error.hpp"
+#include "grist/json/json_field.hpp"
+#include "grist/text/ngrams.hpp"
+
+namespace grist {
+
+void TokenizeStats::add(const TokenizeStats& later) {
+  records += later.records;
+  bytes += later.bytes;
+  tokens += later.tokens;
+  invalid_bytes += later.invalid_bytes;
+  skipped += later.skipped;
+  if (first_skip.empty()) first_skip = later.first_skip;
+}
+
+BlockTokenizer::BlockTokenizer(const TokenizeStreamOptions& options)
+    : options_(&options), tokenizer_(options.tokenizer),
+      suffix_(options.pairs ? "\t1\n" : "\n") {
+  if (options.format == RecordFormat::json) json_ = std::make_unique<JsonField>(options.json_field);
+}
+
+BlockTokenizer::~BlockTokenizer() = default;
+BlockTokenizer::BlockTokenizer(BlockTokenizer&&) noexcept = default;
+BlockTokenizer& BlockTokenizer::operator=(BlockTokenizer&&) noexcept = default;
+
+void BlockTokenizer::drop_stopwords() {
+  const StopWords* sw = options_->stopwords;
+  if (!sw || sw->empty()) return;
+  std::erase_if(tokens_, [sw](std::string_view t) { return sw->contains(t); });
+}
+
+void BlockTokenizer::record(std::string_view text, std::string& out, TokenizeStats& stats) {
+  tokens_.clear();
+  stats.invalid_bytes += tokenizer_.tokenize(text, tokens_);
+  drop_stopwords();
+  if (options_->ngram_max == 1) {
+    stats.tokens += append_tokens(tokens_, suffix_, out, text);
+  } else {
+    stats.tokens += append_ngrams(tokens_, options_->ngram_min, options_->ngram_max, suffix_, out);
+  }
+}
+
+void BlockTokenizer::skip(const Block& block, uint64_t line, const std::string& why,
+                          TokenizeStats& stats) {
+  const std::string& file = block.source ? *block.source : std::string("(input)");
+  if (options_->on_error == OnError::fail) throw Error(file, line, why);
+  if (stats.skipped++ == 0) stats.first_skip = file + ":" + std::to_string(line) + ": " + why;
+}
+
+void BlockTokenizer::process(const Block& block, std::string& out, TokenizeStats& stats) {
+  const char* const begin = block.data();
+  const char* const end = begin + block.size;
+  stats.records += block.lines;
+  stats.bytes += block.size;
+
+  if (options_->format == RecordFormat::line && options_->ngram_max == 1) {
+    // A newline ends tokens in both modes, so plain lines can be tokenized
+    // many at a time: one call per chunk of about 64 KiB (small enough that
+    // the token views stay in cache) instead of one per line.
+    constexpr size_t kChunk = 64 << 10;
+    const std::string_view readable(begin, block.size + kBlockPadding);
+    const char* p = begin;
+    while (p < end) {
+      const char* q = p + std::min<size_t>(kChunk, end - p);
+      if (q < end) {
+        const char* nl = static_cast<const char*>(std::memchr(q, '\n', end - q));
+        q = nl ? nl + 1 : end;
+      }
+      tokens_.clear();
+      stats.invalid_bytes += tokenizer_.tokenize(std::string_view(p, q - p), tokens_);
+      drop_stopwords();
+      stats.tokens += append_tokens(tokens_, suffix_, out, readable);
+      p = q;
+    }
+    return;
+  }
+
+  uint64_t line_no = block.first_line;
+  for (const char* p = begin; p < end; ++line_no) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    std::string_view line(p, nl - p);
+    switch (options_->format) {
+      case RecordFormat::line:
+        record(line, out, stats);
+        break;
+      case RecordFormat::json: {
+        // Blank lines are not records (as jq reads JSON lines).
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) break;
+        std::string_view text;
+        // The bytes after the line (the next lines, then the block's
+        // padding) are the padding simdjson needs.
+        size_t room = static_cast<size_t>(end - p) + kBlockPadding;
+        if (json_->extract(p, line.size(), room, text) == JsonField::Status::ok) {
+          record(text, out, stats);
+        } else {
+          skip(block, line_no, json_->error(), stats);
+        }
+        break;
+      }
+      case RecordFormat::column: {
+        size_t start = 0;
+        size_t col = 1;
+        for (; col < options_->column; ++col) {
+          size_t tab = line.find('\t', start);
+          if (tab == std::string_view::npos) break;
+          start = tab + 1;
+        }
+        if (col < options_->column) {
+          skip(block, line_no,
+               "missing column " + std::to_string(options_->column) + " (the line has " +
+                   std::to_string(col) + ")",
+               stats);
+          break;
+        }
+        size_t tab = line.find('\t', start);
+        record(line.substr(start, tab == std::string_view::npos ? tab : tab - start), out, stats);
+        break;
+      }
+    }
+    p = nl + 1;
+  }
+}
+
+namespace {
+
+// One block on its way through the pipeline.
+struct Work {
+  Block block;
+  std::string out;
+  TokenizeStats stats;
+  std::exception_ptr error;  // rethrown by the writer, in input order
+};
+
+}  // namespace
+
+TokenizeStats tokenize_stream(BlockReader& reader, Sink& sink, const TokenizeStreamOptions& options,
+                              int threads, std::atomic<uint64_t>* raw_bytes) {
+  // A bad path fails here, before any input is read.
+  if (options.format == RecordFormat::json) JsonField check(options.json_field);
+  tbb::enumerable_thread_specific<BlockTokenizer> tokenizers(
+      [&] { return BlockTokenizer(options); });
+
+  const size_t in_flight = 2 * static_cast<size_t>(std::max(threads, 1)) + 2;
+  std::vector<std::unique_ptr<Work>> all;  // owns every Work
+  tbb::concurrent_queue<Work*> free_list;
+  bool done = false;
+  TokenizeStats total;
+
+  tbb::parallel_pipeline(
+      in_flight,
+      tbb::make_filter<void, Work*>(
+          tbb::filter_mode::serial_in_order,
+          [&](tbb::flow_control& fc) -> Work* {
+            if (done) {
+              fc.stop();
+              return nullptr;
+            }
+            Work* w = nullptr;
+            if (!free_list.try_pop(w)) {
+              all.push_back(std::make_unique<Work>());
+              w = all.back().get();
+            }
+            w->error = nullptr;
+            try {
+              if (!reader.next(w->block)) {
+                free_list.push(w);
+                fc.stop();
+                return nullptr;
+              }
+            } catch (...) {
+              // Passed down so that an earlier block's error wins.
+              w->error = std::current_exception();
+              done = true;
+            }
+            if (raw_bytes) raw_bytes->store(reader.raw_bytes_read(), std::memory_order_relaxed);
+            return w;
+          }) &
+          tbb::make_filter<Work*, Work*>(
+              tbb::filter_mode::parallel,
+              [&](Work* w) {
+                if (w->error) return w;
+                w->out.clear();
+                w->stats = TokenizeStats();
+                try {
+                  tokenizers.local().process(w->block, w->out, w->stats);
+                } catch (...) {
+                  w->error = std::current_exception();
+                }
+                return w;
+              }) &
+          tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* w) {
+            if (w->error) std::rethrow_exception(w->error);
+            sink.write(w->out.data(), w->out.size());
+            total.add(w->stats);
+            // A freak block (one huge line) should not pin its memory.
+            if (w->out.capacity() > 4 * kTokenizeBlockSize) std::string().swap(w->out);
+            free_list.push(w);
+          }));
+  return total;
+}
+
+}  // namespace grist

@@ -1,0 +1,172 @@
+// grist-tokenize: text, JSON lines or TSV in; one token per line out.
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "grist/cli/app.hpp"
+#include "grist/error.hpp"
+#include "grist/io/block_reader.hpp"
+#include "grist/io/sink.hpp"
+#include "grist/text/ngrams.hpp"
+#include "grist/text/stopwords.hpp"
+#include "grist/text/tokenize_stream.hpp"
+
+namespace {
+
+struct Options {
+  std::vector<std::string> inputs;
+  std::string json_field;
+  size_t column = 0;
+  std::string mode = "word";
+  bool lower = false;
+  std::string ngrams = "1";
+  size_t min_length = 1;
+  size_t max_length = SIZE_MAX;
+  std::string stopwords;
+  bool pairs = false;
+  std::string on_error = "skip";
+};
+
+void describe(grist::cli::ManText& man);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  grist::cli::CommonSet set;
+  set.memory = false;
+  set.temp_dir = false;
+  grist::cli::Tool tool("grist-tokenize",
+                        "Split text, a JSON field or a TSV column into tokens, one per line",
+                        set);
+  Options o;
+  CLI::App& app = tool.app();
+  app.add_option("FILE", o.inputs, "Input files (default or '-': stdin), any compression")
+      ->type_name("FILE");
+  auto* json = app.add_option("--json-field", o.json_field,
+                              "Read JSON lines; tokenize the string at PATH (a.b.c)")
+                   ->type_name("PATH");
+  app.add_option("--column", o.column, "Read TSV lines; tokenize column N (from 1)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber)
+      ->excludes(json);
+  app.add_option("--mode", o.mode, "Tokens: word (Unicode words) or whitespace")
+      ->type_name("MODE")
+      ->check(CLI::IsMember({"word", "whitespace"}));
+  app.add_flag("--lower", o.lower, "Case-fold tokens (Unicode NFKC_Casefold)");
+  app.add_option("--ngrams", o.ngrams, "Write word n-grams of N (or N-M) tokens")
+      ->type_name("N[-M]");
+  app.add_option("--min-length", o.min_length, "Drop tokens shorter than N code points")
+      ->type_name("N");
+  app.add_option("--max-length", o.max_length, "Drop tokens longer than N code points")
+      ->type_name("N");
+  app.add_option("--stopwords", o.stopwords, "Drop the words listed in FILE")->type_name("FILE");
+  app.add_flag("--pairs", o.pairs, "Write 'token<TAB>1' lines (a Hadoop Streaming mapper)");
+  app.add_option("--on-error", o.on_error,
+                 "A record without text (bad JSON, missing field): skip or fail")
+      ->type_name("ACTION")
+      ->check(CLI::IsMember({"skip", "fail"}));
+  describe(tool.man());
+
+  return tool.run(argc, argv, [&] {
+    const grist::cli::Common& c = tool.common();
+    grist::TokenizeStreamOptions so;
+    so.tokenizer.mode = o.mode == "word" ? grist::TokenMode::word : grist::TokenMode::whitespace;
+    so.tokenizer.lower = o.lower;
+    so.tokenizer.min_length = o.min_length;
+    so.tokenizer.max_length = o.max_length;
+    if (o.min_length > o.max_length) throw grist::UsageError("--min-length is above --max-length");
+    if (!o.json_field.empty() || app.count("--json-field")) {
+      so.format = grist::RecordFormat::json;
+      so.json_field = o.json_field;
+    } else if (o.column > 0) {
+      so.format = grist::RecordFormat::column;
+      so.column = o.column;
+    }
+    std::tie(so.ngram_min, so.ngram_max) = grist::parse_ngram_range(o.ngrams);
+    so.pairs = o.pairs;
+    so.on_error = o.on_error == "fail" ? grist::OnError::fail : grist::OnError::skip;
+    grist::StopWords stopwords;
+    if (!o.stopwords.empty()) {
+      stopwords = grist::StopWords::load(o.stopwords, o.lower);
+      so.stopwords = &stopwords;
+    }
+
+    grist::SinkOptions sink_opts;
+    sink_opts.force_zstd = c.zstd;
+    sink_opts.level = c.level;
+    sink_opts.threads = c.threads;
+    // A missing input fails before any output, not after the files before it.
+    for (const std::string& path : o.inputs) {
+      struct stat st;
+      if (path != "-" && ::stat(path.c_str(), &st) != 0) grist::throw_errno(path, "cannot open");
+    }
+    grist::BlockReader reader(o.inputs, grist::kTokenizeBlockSize);
+    auto sink = grist::Sink::open(c.output, sink_opts);
+    std::atomic<uint64_t> raw{0};
+    grist::cli::Progress progress(
+        c.progress, [&] { return raw.load(std::memory_order_relaxed); },
+        [&] { return reader.raw_size_total(); });
+    grist::TokenizeStats st = grist::tokenize_stream(reader, *sink, so, c.threads, &raw);
+    sink->commit();
+    progress.stop();
+
+    if (st.skipped > 0) {
+      tool.warn("skipped " + std::to_string(st.skipped) + " of " + std::to_string(st.records) +
+                " records without text (first: " + st.first_skip + ")");
+    }
+    tool.summary(st.records, st.bytes,
+                 std::to_string(st.tokens) + " tokens, " + std::to_string(st.invalid_bytes) +
+                     " invalid UTF-8 bytes, " + std::to_string(st.skipped) + " skipped records");
+    return 0;
+  });
+}
+
+namespace {
+
+void describe(grist::cli::ManText& man) {
+  man.synopsis = "[OPTION]... [FILE]...";
+  man.description =
+      "Reads records from each FILE, or from standard input, and writes their tokens, one per "
+      "line, in input order. Inputs may be plain, gzip or zstd (recognised by their first "
+      "bytes). A record is a line of text; with --json-field, the string value at a dotted "
+      "PATH of a JSON line (escapes decoded); with --column, one column of a TSV line. A JSON "
+      "line that is invalid, lacks the field or holds another type there, and a TSV line "
+      "without the column, is skipped and counted in a warning at the end; with "
+      "--on-error fail it is an error naming the file and line. Blank JSON lines are ignored.\n"
+      "\n"
+      "In word mode (the default) a token is a word of Unicode UAX #29 word segmentation, as "
+      "ICU's word break iterator finds it, that contains a letter or a number: \"don't\", "
+      "\"3.14\", \"naïve\" and \"東京\" are tokens; spaces and punctuation are not. Pure ASCII "
+      "text takes a fast path that gives the same tokens. In whitespace mode a token is a run "
+      "of bytes between ASCII whitespace. --lower applies Unicode case folding "
+      "(NFKC_Casefold). Invalid UTF-8 bytes separate tokens and are counted in the -v "
+      "summary. --min-length and --max-length count code points after folding.\n"
+      "\n"
+      "--stopwords drops the words of FILE (split at whitespace, folded like the tokens "
+      "with --lower) before n-grams are formed. --ngrams N writes the runs of N consecutive "
+      "tokens of each record joined by one space; N-M writes every size from N to M, by "
+      "start position, then size. --pairs appends a TAB and 1 to each line, the input "
+      "grist-count and Hadoop Streaming reducers expect.\n"
+      "\n"
+      "The output is the same whatever -j: blocks of input are tokenized in parallel and "
+      "written in order.";
+  man.examples =
+      "$ grist-tokenize --json-field text --lower corpus/*.jsonl.zst | grist-count --top 50\n"
+      "The 50 most frequent words of a JSON lines corpus.\n"
+      "$ grist-tokenize books.txt.gz | grist-count -S 2G -o counts.tsv.zst\n"
+      "Count every word of a compressed text file.\n"
+      "$ grist-tokenize --lower --ngrams 2 --stopwords stop.txt notes.txt\n"
+      "Word bigrams, stopwords removed first.\n"
+      "$ grist-tokenize --column 3 --mode whitespace data.tsv\n"
+      "Tokens of the third column of a TSV file, split at whitespace.\n"
+      "$ hadoop jar hadoop-streaming.jar -mapper 'grist-tokenize --pairs' -combiner "
+      "grist-count -reducer grist-count -input in -output out\n"
+      "A Hadoop Streaming word count with grist as mapper, combiner and reducer.";
+  man.see_also = "grist-count(1), grist-train-sgd(1), tr(1), jq(1)";
+}
+
+}  // namespace
