@@ -44,10 +44,10 @@ int main(int argc, char** argv) {
                         set);
   Options o;
   CLI::App& app = tool.app();
-  app.add_option("FILE", o.inputs, "Input files (default or '-': stdin), any compression")
+  app.add_option("FILE", o.inputs, "Input files (default or '-': stdin)")
       ->type_name("FILE");
   auto* json = app.add_option("--json-field", o.json_field,
-                              "Read JSON lines; tokenize the string at PATH (a.b.c)")
+                              "JSON lines: tokenize the string at PATH (a.b.c)")
                    ->type_name("PATH");
   app.add_option("--column", o.column, "Read TSV lines; tokenize column N (from 1)")
       ->type_name("N")
@@ -64,9 +64,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-length", o.max_length, "Drop tokens longer than N code points")
       ->type_name("N");
   app.add_option("--stopwords", o.stopwords, "Drop the words listed in FILE")->type_name("FILE");
-  app.add_flag("--pairs", o.pairs, "Write 'token<TAB>1' lines (a Hadoop Streaming mapper)");
+  app.add_flag("--pairs", o.pairs, "Write 'token<TAB>1' lines (a Hadoop mapper)");
   app.add_option("--on-error", o.on_error,
-                 "A record without text (bad JSON, missing field): skip or fail")
+                 "A record without text (bad JSON...): skip or fail")
       ->type_name("ACTION")
       ->check(CLI::IsMember({"skip", "fail"}));
   describe(tool.man());
