@@ -1,8 +1,6 @@
 #include "grist/sgd/predict.hpp"
 
-#include <tbb/concurrent_queue.h>
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
 #include <charconv>
@@ -12,6 +10,7 @@
 
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
+#include "grist/io/pipeline.hpp"
 
 namespace grist::sgd {
 
@@ -186,43 +185,16 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
   };
 
   if (have_first) {
-    if (opts.threads <= 1) {
-      Item& it = *first;
-      do {
-        work(it);
-        finish(it);
-      } while (reader.next(it.block));
-    } else {
-      std::vector<std::unique_ptr<Item>> items;
-      tbb::concurrent_queue<Item*> pool;
-      Item* pending = first.get();
-      tbb::parallel_pipeline(
-          static_cast<size_t>(opts.threads) * 2,
-          tbb::make_filter<void, Item*>(tbb::filter_mode::serial_in_order,
-                                        [&](tbb::flow_control& fc) -> Item* {
-                                          if (pending) return std::exchange(pending, nullptr);
-                                          Item* it = nullptr;
-                                          if (!pool.try_pop(it)) {
-                                            items.push_back(std::make_unique<Item>());
-                                            it = items.back().get();
-                                          }
-                                          if (!reader.next(it->block)) {
-                                            pool.push(it);
-                                            fc.stop();
-                                            return nullptr;
-                                          }
-                                          return it;
-                                        }) &
-              tbb::make_filter<Item*, Item*>(tbb::filter_mode::parallel,
-                                             [&](Item* it) {
-                                               work(*it);
-                                               return it;
-                                             }) &
-              tbb::make_filter<Item*, void>(tbb::filter_mode::serial_in_order, [&](Item* it) {
-                finish(*it);
-                pool.push(it);
-              }));
-    }
+    // The first block, read to sniff the format, goes through first.
+    auto produce = [&](Item& it) {
+      if (first) {
+        std::swap(it, *first);
+        first.reset();
+        return true;
+      }
+      return reader.next(it.block);
+    };
+    ordered_pipeline<Item>(opts.threads, produce, work, finish);
   }
   if (opts.metrics) {
     Metrics c = compute_metrics(mo, labels, preds, scores, weights);

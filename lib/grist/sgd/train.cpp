@@ -3,9 +3,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include <tbb/concurrent_queue.h>
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +17,7 @@
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/pipeline.hpp"
 
 namespace grist::sgd {
 
@@ -450,6 +449,7 @@ struct Item {
   ErrorLog errors;
   std::string packed;      // compressed block, for the cache
   std::vector<uint32_t> order;
+  size_t seq = 0;  // passes 2..: the position of the block in this pass
 };
 
 // --- distributed training (issue 5) ---
@@ -595,45 +595,18 @@ TrainReport train(Model& model, const TrainOptions& opts,
   };
 
   // ---- pass 1: parse the inputs ----
-  if (!parallel) {
-    if (have_first) {
-      Item& it = *first;
-      do {
-        work_first(it);
-        finish_item(it, true);
-      } while (reader.next(it.block));
-    }
-  } else if (have_first) {
-    tbb::concurrent_queue<Item*> pool;
-    std::vector<std::unique_ptr<Item>> items;
-    Item* pending = first.get();
-    size_t tokens = static_cast<size_t>(opts.threads) * 2;
-    tbb::parallel_pipeline(
-        tokens,
-        tbb::make_filter<void, Item*>(tbb::filter_mode::serial_in_order,
-                                      [&](tbb::flow_control& fc) -> Item* {
-                                        if (pending) return std::exchange(pending, nullptr);
-                                        Item* it = nullptr;
-                                        if (!pool.try_pop(it)) {
-                                          items.push_back(std::make_unique<Item>());
-                                          it = items.back().get();
-                                        }
-                                        if (!reader.next(it->block)) {
-                                          pool.push(it);
-                                          fc.stop();
-                                          return nullptr;
-                                        }
-                                        return it;
-                                      }) &
-            tbb::make_filter<Item*, Item*>(tbb::filter_mode::parallel,
-                                           [&](Item* it) {
-                                             work_first(*it);
-                                             return it;
-                                           }) &
-            tbb::make_filter<Item*, void>(tbb::filter_mode::serial_in_order, [&](Item* it) {
-              finish_item(*it, true);
-              if (it != first.get()) pool.push(it);
-            }));
+  if (have_first) {
+    // The first block, read to sniff the format, goes through first.
+    auto produce = [&](Item& it) {
+      if (first) {
+        std::swap(it, *first);
+        first.reset();
+        return true;
+      }
+      return reader.next(it.block);
+    };
+    ordered_pipeline<Item>(parallel ? opts.threads : 1, produce, work_first,
+                           [&](Item& it) { finish_item(it, true); });
   }
   if (opts.batch_size != 1) learner.flush(tls.local().ls);
   if (opts.mixer) opts.mixer->end_pass(model, pass, &rep);  // distributed (issue 5)
@@ -695,45 +668,17 @@ TrainReport train(Model& model, const TrainOptions& opts,
     };
     std::vector<uint64_t> seeds(chunk_order.size());
     for (auto& s : seeds) s = rng();
-    if (!parallel) {
-      Item it;
-      for (size_t c = 0; c < chunk_order.size(); ++c) {
-        cache->read(chunk_order[c], it.packed);
-        work(it, chunk_order[c], seeds[c]);
-        finish_item(it, false);
-      }
-    } else {
-      std::vector<std::unique_ptr<Item>> items;
-      tbb::concurrent_queue<Item*> pool;
-      size_t next = 0;
-      tbb::parallel_pipeline(
-          static_cast<size_t>(opts.threads) * 2,
-          tbb::make_filter<void, std::pair<Item*, size_t>>(
-              tbb::filter_mode::serial_in_order,
-              [&](tbb::flow_control& fc) -> std::pair<Item*, size_t> {
-                if (next == chunk_order.size()) {
-                  fc.stop();
-                  return {nullptr, 0};
-                }
-                Item* it = nullptr;
-                if (!pool.try_pop(it)) {
-                  items.push_back(std::make_unique<Item>());
-                  it = items.back().get();
-                }
-                cache->read(chunk_order[next], it->packed);
-                return {it, next++};
-              }) &
-              tbb::make_filter<std::pair<Item*, size_t>, Item*>(
-                  tbb::filter_mode::parallel,
-                  [&](std::pair<Item*, size_t> in) {
-                    work(*in.first, chunk_order[in.second], seeds[in.second]);
-                    return in.first;
-                  }) &
-              tbb::make_filter<Item*, void>(tbb::filter_mode::serial_in_order, [&](Item* it) {
-                finish_item(*it, false);
-                pool.push(it);
-              }));
-    }
+    size_t next = 0;
+    auto produce = [&](Item& it) {
+      if (next == chunk_order.size()) return false;
+      cache->read(chunk_order[next], it.packed);
+      it.seq = next++;
+      return true;
+    };
+    ordered_pipeline<Item>(
+        parallel ? opts.threads : 1, produce,
+        [&](Item& it) { work(it, chunk_order[it.seq], seeds[it.seq]); },
+        [&](Item& it) { finish_item(it, false); });
     if (opts.batch_size != 1) learner.flush(tls.local().ls);
     if (opts.mixer) opts.mixer->end_pass(model, pass, nullptr);  // distributed (issue 5)
     pass_line(p);

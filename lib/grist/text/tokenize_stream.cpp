@@ -1,14 +1,12 @@
 #include "grist/text/tokenize_stream.hpp"
 
-#include <tbb/concurrent_queue.h>
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
 
 #include "grist/error.hpp"
+#include "grist/io/pipeline.hpp"
 #include "grist/json/json_field.hpp"
 #include "grist/text/ngrams.hpp"
 
@@ -138,7 +136,6 @@ struct Work {
   Block block;
   std::string out;
   TokenizeStats stats;
-  std::exception_ptr error;  // rethrown by the writer, in input order
 };
 
 }  // namespace
@@ -150,62 +147,25 @@ TokenizeStats tokenize_stream(BlockReader& reader, Sink& sink, const TokenizeStr
   tbb::enumerable_thread_specific<BlockTokenizer> tokenizers(
       [&] { return BlockTokenizer(options); });
 
-  const size_t in_flight = 2 * static_cast<size_t>(std::max(threads, 1)) + 2;
-  std::vector<std::unique_ptr<Work>> all;  // owns every Work
-  tbb::concurrent_queue<Work*> free_list;
-  bool done = false;
   TokenizeStats total;
-
-  tbb::parallel_pipeline(
-      in_flight,
-      tbb::make_filter<void, Work*>(
-          tbb::filter_mode::serial_in_order,
-          [&](tbb::flow_control& fc) -> Work* {
-            if (done) {
-              fc.stop();
-              return nullptr;
-            }
-            Work* w = nullptr;
-            if (!free_list.try_pop(w)) {
-              all.push_back(std::make_unique<Work>());
-              w = all.back().get();
-            }
-            w->error = nullptr;
-            try {
-              if (!reader.next(w->block)) {
-                free_list.push(w);
-                fc.stop();
-                return nullptr;
-              }
-            } catch (...) {
-              // Passed down so that an earlier block's error wins.
-              w->error = std::current_exception();
-              done = true;
-            }
-            if (raw_bytes) raw_bytes->store(reader.raw_bytes_read(), std::memory_order_relaxed);
-            return w;
-          }) &
-          tbb::make_filter<Work*, Work*>(
-              tbb::filter_mode::parallel,
-              [&](Work* w) {
-                if (w->error) return w;
-                w->out.clear();
-                w->stats = TokenizeStats();
-                try {
-                  tokenizers.local().process(w->block, w->out, w->stats);
-                } catch (...) {
-                  w->error = std::current_exception();
-                }
-                return w;
-              }) &
-          tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* w) {
-            if (w->error) std::rethrow_exception(w->error);
-            sink.write(w->out.data(), w->out.size());
-            total.add(w->stats);
-            // A freak block (one huge line) should not pin its memory.
-            if (w->out.capacity() > 4 * kTokenizeBlockSize) std::string().swap(w->out);
-            free_list.push(w);
-          }));
+  ordered_pipeline<Work>(
+      threads,
+      [&](Work& w) {
+        bool more = reader.next(w.block);
+        if (raw_bytes) raw_bytes->store(reader.raw_bytes_read(), std::memory_order_relaxed);
+        return more;
+      },
+      [&](Work& w) {
+        w.out.clear();
+        w.stats = TokenizeStats();
+        tokenizers.local().process(w.block, w.out, w.stats);
+      },
+      [&](Work& w) {
+        sink.write(w.out.data(), w.out.size());
+        total.add(w.stats);
+        // A freak block (one huge line) should not pin its memory.
+        if (w.out.capacity() > 4 * kTokenizeBlockSize) std::string().swap(w.out);
+      });
   return total;
 }
 
