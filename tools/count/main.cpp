@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
                         "Count keys exactly: key or key<TAB>N lines in, key<TAB>count out");
   Options o;
   CLI::App& app = tool.app();
-  app.add_option("files", o.files, "Input files (default: stdin)")->type_name("FILE");
+  app.add_option("FILE", o.files, "Input files (default: stdin)")->type_name("FILE");
   app.add_option("--top", o.top, "Write only the K largest counts (ties: key order)")
       ->type_name("K");
   app.add_option("--min-count", o.min_count, "Write only keys counted at least N times")

@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
                         "reducing equal keys");
   Options o;
   CLI::App& app = tool.app();
-  app.add_option("inputs", o.inputs, "Sorted input files or partition directories")
+  app.add_option("INPUT", o.inputs, "Sorted input files or partition directories")
       ->type_name("FILE");
   app.add_option("--reduce", o.reduce, "Reduce equal keys (sum count min max first last)")
       ->type_name("OP")

@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
                         "Sort key<TAB>value lines by key (stable, external), or shuffle lines");
   Options o;
   CLI::App& app = tool.app();
-  app.add_option("files", o.files, "Input files (default: stdin)")->type_name("FILE");
+  app.add_option("FILE", o.files, "Input files (default: stdin)")->type_name("FILE");
   app.add_option("-p,--partitions", o.partitions,
                  "N > 1: write N sorted partitions to -o DIR")
       ->type_name("N")

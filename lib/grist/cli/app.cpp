@@ -54,12 +54,31 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 std::vector<std::string> g_args;
 
+// --help shows an option's value as its type name alone ("N", "SIZE"), or
+// its allowed values ("{fail,skip}"); CLI11's validator and exclusion notes
+// ("N:NONNEGATIVE", "Excludes: --quiet") are noise to a reader.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    if (opt->get_type_size() == 0) return "";
+    std::string full = opt->get_type_name();
+    std::string label = full.substr(0, full.find(':'));
+    size_t brace = full.find('{');
+    if (brace != std::string::npos) label = full.substr(brace, full.find('}', brace) + 1 - brace);
+    std::string out = label.empty() ? "" : " " + label;
+    if (opt->get_expected_max() == CLI::detail::expected_max_vector_size) out += " ...";
+    if (opt->get_required()) out += " (required)";
+    return out;
+  }
+};
+
 }  // namespace
 
 Tool::Tool(std::string name, std::string summary, CommonSet set)
     : name_(std::move(name)), set_(set), started_(std::chrono::steady_clock::now()) {
   app_ = std::make_unique<CLI::App>(summary, name_);
   app_->set_version_flag("--version", std::string(name_) + " (grist) " + GRIST_VERSION);
+  app_->formatter(std::make_shared<HelpFormatter>());
   app_->get_formatter()->column_width(28);
   app_->option_defaults()->always_capture_default(false);
   if (set_.output) {
