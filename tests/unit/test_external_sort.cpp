@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <tbb/global_control.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -223,4 +225,44 @@ TEST_CASE("a spill directory that cannot be written is an error", "[test_externa
   BlockReader reader(Source::from_memory(join(gen_lines(5, 3000)), "in"), 1024);
   SortStats st;
   CHECK_THROWS_AS(sort_line_records(reader, o, st), Error);
+}
+
+TEST_CASE("large batches: radix sort, parallel spills, equal prefixes; same for -j1 and -j2",
+          "[test_external_sort]") {
+  // Enough lines for the parallel radix sort and several 256 KiB spill
+  // slices per run; keys sharing 8+ byte prefixes, differing only in length
+  // or in a NUL byte, and long runs of one key (equal prefixes, ordered by
+  // input position).
+  std::mt19937 rng(11);
+  std::vector<std::string> keys = {"prefix00", "prefix00a", std::string("prefix00\0", 9),
+                                   std::string("prefix00\0\0", 10), "prefix0", "p", "",
+                                   "prefix00prefix00x", "prefix00prefix00", "\xff\xff"};
+  std::vector<std::string> lines;
+  std::map<std::string, uint64_t> sum;
+  for (int i = 0; i < 120000; ++i) {
+    std::string k = rng() % 2 ? keys[rng() % keys.size()] : "k" + std::to_string(rng() % 5000);
+    if (i > 50000 && i < 60000) k = "hot-key-longer-than-8";
+    lines.push_back(k + "\t" + std::to_string(i % 97));
+    sum[k] += i % 97;
+  }
+  auto want = lines;
+  std::stable_sort(want.begin(), want.end(), [](const std::string& a, const std::string& b) {
+    return compare_keys(key_of(a), key_of(b)) < 0;
+  });
+  const std::string expected = join(want);
+  std::string expected_sum;
+  for (auto& [k, v] : sum) expected_sum += k + "\t" + std::to_string(v) + "\n";
+  for (int threads : {1, 2}) {
+    tbb::global_control cap(tbb::global_control::max_allowed_parallelism, threads);
+    for (uint64_t mem : {uint64_t(64) << 20, uint64_t(3) << 20, uint64_t(512) << 10}) {
+      INFO("threads " << threads << " memory " << mem);
+      SortOptions o;
+      o.memory = mem;
+      SortStats st;
+      CHECK(run_sort(lines, o, &st) == expected);
+      if (mem < (4 << 20)) CHECK(st.spills >= 2);
+      o.combine = {Reduction::sum};
+      CHECK(run_sort(lines, o) == expected_sum);
+    }
+  }
 }

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <tbb/global_control.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -110,4 +112,24 @@ TEST_CASE("shuffles are uniform: chi-square of positions", "[test_shuffle]") {
 
 TEST_CASE("an empty input shuffles to nothing", "[test_shuffle]") {
   CHECK(shuffle("", 1, 64 << 20).empty());
+}
+
+TEST_CASE("parallel bucket compression: the same bytes for -j1, -j2 and every budget",
+          "[test_shuffle]") {
+  // Many frames per bucket (small bucket buffers, several compression jobs
+  // in flight) and buckets decoded in parallel.
+  std::string input;
+  for (int i = 0; i < 60000; ++i) {
+    input += "row " + std::to_string(i * 7919 % 100003) + (i % 5 ? "\tsome value" : "") + "\n";
+  }
+  std::string want = shuffle(input, 5, 64 << 20);
+  for (int threads : {1, 2}) {
+    tbb::global_control cap(tbb::global_control::max_allowed_parallelism, threads);
+    for (uint64_t mem : {uint64_t(256) << 10, uint64_t(1) << 20}) {
+      INFO("threads " << threads << " memory " << mem);
+      ShuffleStats st;
+      CHECK(shuffle(input, 5, mem, 0, &st) == want);
+      CHECK(st.levels >= 1);
+    }
+  }
 }

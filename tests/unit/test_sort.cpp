@@ -254,3 +254,89 @@ TEST_CASE("PartitionWriter writes a directory that open_partition_directory read
   CHECK_THROWS_WITH(open_partition_directory(dir), Catch::Contains("_SUCCESS"));
   fs::remove_all(base);
 }
+
+TEST_CASE("KWayMerger equals a stable sort for any number of inputs, long inputs read ahead",
+          "[test_sort]") {
+  std::mt19937 rng(21);
+  for (size_t k : {1, 2, 3, 5, 16, 17}) {
+    std::vector<Recs> ins(k);
+    Recs all;
+    for (size_t i = 0; i < k; ++i) {
+      size_t n = i % 4 == 3 ? 0 : 3000 + rng() % 3000;  // > a chunk of 2048 records
+      for (size_t j = 0; j < n; ++j) {
+        std::string key = random_key(rng, 3);
+        if (j % 5 == 0) key = std::string(20, 'p') + random_key(rng, 2);  // long equal prefixes
+        ins[i].emplace_back(key, std::to_string(i) + ":" + std::to_string(j));
+      }
+      std::stable_sort(ins[i].begin(), ins[i].end(), less_key);
+      all.insert(all.end(), ins[i].begin(), ins[i].end());
+    }
+    std::stable_sort(all.begin(), all.end(), less_key);  // input order on ties
+    std::vector<std::unique_ptr<RecordStream>> in;
+    for (auto& r : ins) in.push_back(std::make_unique<VectorStream>(r));
+    KWayMerger m(std::move(in));
+    INFO("inputs " << k);
+    CHECK(drain(m) == all);
+    Record r;
+    CHECK_FALSE(m.next(r));
+  }
+}
+
+TEST_CASE("KWayMerger rethrows an input's error where the merge reaches it", "[test_sort]") {
+  // Input 0 fails after 5000 records whose keys sort before everything in
+  // input 1; read-ahead may meet the error early, but every record before
+  // it comes out first and none after it.
+  class Failing : public RecordStream {
+   public:
+    bool next(Record& r) override {
+      if (i_ == 5000) throw Error("in0", 5001, "broken");
+      key_ = "a" + std::to_string(100000 + i_++);
+      r.key = key_;
+      r.value = "";
+      return true;
+    }
+
+   private:
+    int i_ = 0;
+    std::string key_;
+  };
+  Recs later;
+  for (int i = 0; i < 5000; ++i) later.emplace_back("b" + std::to_string(100000 + i), "");
+  std::vector<std::unique_ptr<RecordStream>> in;
+  in.push_back(std::make_unique<Failing>());
+  in.push_back(std::make_unique<VectorStream>(later));
+  KWayMerger m(std::move(in));
+  Record r;
+  int n = 0;
+  try {
+    while (m.next(r)) {
+      CHECK(r.key[0] == 'a');
+      ++n;
+    }
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("broken") != std::string::npos);
+  }
+  CHECK(n == 5000);
+}
+
+TEST_CASE("runs mix streamed records and precompressed frames", "[test_sort]") {
+  std::string dir = tmp_dir();
+  RunFrameCompressor fc(-1);
+  std::vector<char> frame;
+  std::string lines = "b\t2\nc\t3\n";
+  fc.compress(lines.data(), lines.size(), frame);
+  RunWriter w(dir, -1);
+  w.add("a", "1");
+  w.add_frame({frame.data(), frame.size()}, 2, lines.size());
+  w.add_frame({frame.data(), frame.size()}, 2, lines.size());
+  w.add("d", "4");
+  Run run = w.finish();
+  CHECK(run.records == 6);
+  RunReader r(std::move(run));
+  CHECK(drain(r) == Recs{{"a", "1"}, {"b", "2"}, {"c", "3"}, {"b", "2"}, {"c", "3"}, {"d", "4"}});
+  RunWriter only(dir);
+  only.add_frame({frame.data(), frame.size()}, 2, lines.size());
+  RunReader r2(only.finish());
+  CHECK(drain(r2) == Recs{{"b", "2"}, {"c", "3"}});
+}

@@ -1,10 +1,12 @@
 #include "grist/sort/external_sort.hpp"
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_sort.h>
+#include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "grist/error.hpp"
@@ -49,8 +51,19 @@ namespace {
 
 // Cost of one open run in a merge (RunReader: zstd window and buffers).
 constexpr uint64_t kReaderCost = 1 << 20;
-// A RunWriter: its buffer and a level-1 zstd context.
-constexpr uint64_t kWriterCost = 1 << 20;
+// Spilling: kSpillTokens slices in flight, each about spill_slice() bytes
+// of lines and their compressed frame, and a compression context per thread.
+constexpr size_t kSpillTokens = 4;
+// zstd level of spilled runs: written once and read once, so speed matters
+// more than size; level -1 compresses about 1.5x as fast as level 1.
+constexpr int kSpillLevel = -1;
+
+size_t spill_slice(uint64_t memory) {
+  return std::clamp<uint64_t>(memory / 256, 32 << 10, 256 << 10);
+}
+uint64_t writer_cost(uint64_t memory) {
+  return kSpillTokens * 3 * spill_slice(memory) + (1 << 20);
+}
 
 struct Entry {
   uint64_t prefix;  // (rank << 40 | 5 key bytes) or 8 key bytes, big-endian
@@ -109,13 +122,14 @@ struct EntryLess {
   }
 };
 
-// The sorted entries of a batch as line records (whole-line keys escaped,
-// as runs need them). Owns the batch when it is the final one.
+// Sorted entries of a batch as line records (whole-line keys escaped, as
+// runs need them). Owns the batch when it is the final one.
 class BatchStream : public RecordStream {
  public:
-  BatchStream(const Batch& b, bool whole_line)
-      : base_(b.buf.get()), e_(b.entries()), n_(b.lines), whole_line_(whole_line) {}
-  BatchStream(Batch&& b, bool whole_line) : BatchStream(b, whole_line) {
+  BatchStream(const char* base, const Entry* e, size_t n, bool whole_line)
+      : base_(base), e_(e), n_(n), whole_line_(whole_line) {}
+  BatchStream(Batch&& b, bool whole_line)
+      : BatchStream(b.buf.get(), b.entries(), b.lines, whole_line) {
     owned_ = std::move(b);
   }
 
@@ -153,6 +167,83 @@ class BatchStream : public RecordStream {
   Batch owned_;
 };
 
+// Sorts entries whose prefixes are all equal.
+void sort_equal_prefixes(Entry* a, size_t n, const EntryLess& less) {
+  // Often (many equal keys) the keys are all the same: order by offset.
+  bool same = true;
+  for (size_t i = 1; i < n && same; ++i) {
+    same = a[i].klen == a[0].klen &&
+           (a[0].klen <= less.covered ||
+            std::memcmp(less.base + a[i].off + less.covered, less.base + a[0].off + less.covered,
+                        a[0].klen - less.covered) == 0);
+  }
+  if (same) {
+    std::sort(a, a + n, [](const Entry& x, const Entry& y) { return x.off < y.off; });
+  } else {
+    std::sort(a, a + n, less);
+  }
+}
+
+// In-place MSD radix sort (American flag sort) of entries on the bytes of
+// their prefix, from byte `d` (0: the most significant) on; small ranges,
+// and ranges whose prefixes are all equal, are finished with std::sort.
+// `less` is a total order (the offset breaks ties), so the result is the
+// one any comparison sort gives, whatever the thread count. Large ranges
+// sort their buckets in parallel.
+void radix_sort(Entry* a, size_t n, unsigned d, const EntryLess& less) {
+  constexpr size_t kSmall = 48;
+  constexpr size_t kParallel = size_t(1) << 15;
+  size_t count[256];
+  unsigned shift;
+  for (;; ++d) {
+    if (n <= kSmall) {
+      std::sort(a, a + n, less);
+      return;
+    }
+    if (d >= 8) {
+      sort_equal_prefixes(a, n, less);
+      return;
+    }
+    shift = 56 - 8 * d;
+    std::memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; ++i) ++count[(a[i].prefix >> shift) & 0xff];
+    if (count[(a[0].prefix >> shift) & 0xff] != n) break;  // else one bucket: next byte
+  }
+  // The occupied buckets, in order: [start, end) of each.
+  uint8_t digit[256];
+  size_t head[256], end[256];
+  unsigned m = 0;
+  size_t sum = 0;
+  for (unsigned b = 0; b < 256; ++b) {
+    if (!count[b]) continue;
+    digit[m++] = static_cast<uint8_t>(b);
+    head[b] = sum;
+    sum += count[b];
+    end[b] = sum;
+  }
+  for (unsigned j = 0; j < m; ++j) {
+    const unsigned b = digit[j];
+    while (head[b] < end[b]) {
+      Entry v = a[head[b]];
+      unsigned db = (v.prefix >> shift) & 0xff;
+      while (db != b) {
+        std::swap(v, a[head[db]++]);
+        db = (v.prefix >> shift) & 0xff;
+      }
+      a[head[b]++] = v;
+    }
+  }
+  auto sort_bucket = [&](unsigned j) {
+    const unsigned b = digit[j];
+    if (count[b] > 1) radix_sort(a + end[b] - count[b], count[b], d + 1, less);
+  };
+  if (n > kParallel) {
+    tbb::parallel_for(0u, m, sort_bucket);
+  } else {
+    for (unsigned j = 0; j < m; ++j) sort_bucket(j);
+  }
+}
+
 // Turns escaped whole-line keys back into lines.
 class DecodeStream : public RecordStream {
  public:
@@ -176,7 +267,7 @@ class Sorter {
   Sorter(const SortOptions& o, SortStats& st) : o_(o), st_(st) {
     size_t block = sort_block_size(o);
     fan_in_ = o.fan_in ? o.fan_in : std::clamp<uint64_t>(o.memory / 4 / kReaderCost, 2, 64);
-    uint64_t fixed = 3 * block + fan_in_ * kReaderCost + kWriterCost;
+    uint64_t fixed = 3 * block + fan_in_ * kReaderCost + writer_cost(o.memory);
     uint64_t cap = std::max<uint64_t>(o.memory > fixed ? o.memory - fixed : 0, o.memory / 2);
     cap = std::max<uint64_t>(cap, 4 << 10);
     // Offsets are 32-bit.
@@ -275,19 +366,114 @@ class Sorter {
         p = nl + 1;
       }
     });
-    tbb::parallel_sort(e, e + batch_.lines, EntryLess{base, order.partitions ? 5u : 8u});
+    radix_sort(e, batch_.lines, 0, EntryLess{base, order.partitions ? 5u : 8u});
   }
 
+  // Writes the sorted batch as a run: consecutive slices of the entries are
+  // turned into lines and compressed as independent zstd frames in parallel,
+  // and written in order. With a combiner, slices end between keys.
   void spill() {
     sort_batch();
-    auto s = combined(std::make_unique<BatchStream>(batch_, o_.whole_line));
-    RunWriter w(o_.temp_dir, 1);
-    Record r;
-    while (s->next(r)) w.add(r);
+    const Entry* e = batch_.entries();
+    const size_t n = batch_.lines;
+    const char* base = batch_.buf.get();
+    RunWriter w(o_.temp_dir, kSpillLevel);
+    struct Slice {
+      size_t from = 0, to = 0;
+      uint64_t records = 0, bytes = 0;
+      std::vector<char> lines, frame;
+    };
+    // Slices are reused; the first and the last stage may run at once on
+    // different threads, hence the lock. kSpillTokens items in flight at
+    // most, so a slice is always free when the first stage runs.
+    std::vector<Slice> slices(kSpillTokens);
+    std::vector<Slice*> free_slices;
+    for (auto& sl : slices) free_slices.push_back(&sl);
+    std::mutex free_lock;
+    const bool combine = o_.combine.op != Reduction::none;
+    // Line bytes per group of kGroup entries, to cut slices by size (the
+    // entries hold key lengths only). A slice is whole groups, so a slice
+    // passes spill_slice() bytes by less than a group's lines.
+    constexpr size_t kGroup = 64;
+    std::vector<uint64_t> group_bytes((n + kGroup - 1) / kGroup);
+    tbb::parallel_for(size_t(0), group_bytes.size(), [&](size_t g) {
+      uint64_t sum = 0;
+      for (size_t i = g * kGroup, end = std::min(n, i + kGroup); i < end; ++i) {
+        if (i + 8 < end) __builtin_prefetch(base + e[i + 8].off + e[i + 8].klen);
+        const char* v = base + e[i].off + e[i].klen;
+        sum += e[i].klen + (o_.whole_line ? 1 : static_cast<size_t>(
+                                                    static_cast<const char*>(rawmemchr(v, '\n')) - v) + 1);
+      }
+      group_bytes[g] = sum;
+    });
+    const size_t slice_bytes = spill_slice(o_.memory);
+    size_t at = 0;
+    tbb::parallel_pipeline(
+        kSpillTokens,
+        tbb::make_filter<void, Slice*>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& fc) -> Slice* {
+              if (at == n) {
+                fc.stop();
+                return nullptr;
+              }
+              Slice* sl;
+              {
+                std::lock_guard<std::mutex> lock(free_lock);
+                sl = free_slices.back();
+                free_slices.pop_back();
+              }
+              uint64_t bytes = 0;
+              size_t to = at;
+              while (to < n && bytes < slice_bytes) {
+                bytes += group_bytes[to / kGroup];
+                to = std::min(n, (to / kGroup + 1) * kGroup);
+              }
+              // With a combiner, equal keys stay in one slice.
+              while (combine && to < n && !different_keys(e[to - 1], e[to], base)) ++to;
+              sl->from = at;
+              sl->to = to;
+              at = to;
+              return sl;
+            }) &
+            tbb::make_filter<Slice*, Slice*>(
+                tbb::filter_mode::parallel,
+                [&](Slice* sl) {
+                  auto s = combined(std::make_unique<BatchStream>(base, e + sl->from,
+                                                                  sl->to - sl->from,
+                                                                  o_.whole_line));
+                  sl->lines.clear();
+                  sl->records = 0;
+                  Record r;
+                  while (s->next(r)) {
+                    size_t at_line = sl->lines.size();
+                    sl->lines.resize(at_line + r.key.size() + r.value.size() + 2);
+                    char* p = sl->lines.data() + at_line;
+                    std::memcpy(p, r.key.data(), r.key.size());
+                    p += r.key.size();
+                    *p++ = '\t';
+                    std::memcpy(p, r.value.data(), r.value.size());
+                    p[r.value.size()] = '\n';
+                    ++sl->records;
+                  }
+                  sl->bytes = sl->lines.size();
+                  compressors_.local().compress(sl->lines.data(), sl->lines.size(), sl->frame);
+                  return sl;
+                }) &
+            tbb::make_filter<Slice*, void>(tbb::filter_mode::serial_in_order, [&](Slice* sl) {
+              w.add_frame({sl->frame.data(), sl->frame.size()}, sl->records, sl->bytes);
+              std::lock_guard<std::mutex> lock(free_lock);
+              free_slices.push_back(sl);
+            }));
     runs_.push_back(w.finish());
     ++st_.spills;
     st_.spill_bytes += runs_.back().file_bytes;
     batch_.clear();
+  }
+
+  static bool different_keys(const Entry& a, const Entry& b, const char* base) {
+    if (a.prefix != b.prefix || a.klen != b.klen) return true;
+    return std::memcmp(base + a.off, base + b.off, a.klen) != 0;
   }
 
   const SortOptions& o_;
@@ -297,6 +483,7 @@ class Sorter {
   uint64_t batch_cap_;
   Batch batch_;
   std::vector<Run> runs_;
+  tbb::enumerable_thread_specific<RunFrameCompressor> compressors_{kSpillLevel};
 };
 
 }  // namespace

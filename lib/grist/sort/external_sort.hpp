@@ -11,15 +11,19 @@
 // line bytes (growing up) and a 16-byte index entry per line (growing down:
 // an 8-byte big-endian key prefix, the offset and the key length), so that
 // the batch never takes more than its share of the budget however long or
-// short the lines are. A full batch is sorted in parallel (oneTBB
-// parallel_sort on the entries; ties are broken by the offset, i.e. by
-// input order, which makes an unstable sort stable and the result
-// independent of the thread count), reduced by the combiner if any, and
-// spilled as a zstd run (RunWriter) under temp_dir. At the end the runs are
+// short the lines are. A full batch is sorted in parallel (an in-place MSD
+// radix sort on the prefixes, buckets sorted by oneTBB tasks, and small or
+// equal-prefix ranges finished by comparison; ties are broken by the
+// offset, i.e. by input order, which makes the unstable sort stable and the
+// result independent of the thread count), reduced by the combiner if any,
+// and spilled as a zstd run (level -1) under temp_dir: slices of the sorted
+// batch are turned into lines and compressed as independent frames in
+// parallel (a oneTBB pipeline) and written in order. At the end the runs are
 // merged with a bounded fan-in (merge_runs: multi-level when there are more
-// runs than the fan-in), the last batch joining the final merge from memory;
-// that final merge is the returned lazy stream. Without spills nothing
-// touches the disk.
+// runs than the fan-in; KWayMerger reads its inputs ahead on another
+// thread), the last batch joining the final merge from memory; that final
+// merge is the returned lazy stream. Without spills nothing touches the
+// disk.
 //
 // Records are line records (reducers.hpp): key = the bytes before the first
 // TAB, value = the rest of the line ("" or "\t..."), so key + value is the

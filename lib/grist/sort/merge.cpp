@@ -1,69 +1,209 @@
+// isolated_task_group (a preview in oneTBB 2021, header-only over the
+// exported isolate_within_arena); defined before any TBB header.
+#define TBB_PREVIEW_ISOLATED_TASK_GROUP 1
+#include <tbb/task_group.h>
+
 #include "grist/sort/merge.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <exception>
 
 #include "grist/error.hpp"
 #include "grist/record/record.hpp"
 
 namespace grist {
 
+namespace {
+
+inline uint64_t key_prefix(const char* p, size_t n) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, n < 8 ? n : 8);
+  return __builtin_bswap64(v);
+}
+
+// Records copied out of an input: bytes (key then value) and an index.
+// ChunkRec::prefix caches the first 16 key bytes for the comparisons.
+struct ChunkRec {
+  uint64_t rank, prefix[2];
+  uint32_t off, klen, vlen;
+};
+
+struct Chunk {
+  // A chunk closes at whichever limit comes first.
+  static constexpr size_t kBytes = 64 << 10;
+  static constexpr size_t kRecs = 2048;
+
+  std::unique_ptr<char[]> bytes;
+  size_t cap = 0, used = 0;
+  std::vector<ChunkRec> recs;
+  size_t pos = 0;  // the current record
+  bool last = false;  // the input ends after these records (or fails: error)
+  std::exception_ptr error;
+
+  void append(const Record& r, RecordOrder order) {
+    size_t n = r.key.size() + r.value.size();
+    if (n > cap - used) {
+      size_t c = std::max(cap * 2, used + n);
+      c = std::max<size_t>(c, kBytes + 256);
+      std::unique_ptr<char[]> b(new char[c]);
+      if (used) std::memcpy(b.get(), bytes.get(), used);
+      bytes = std::move(b);
+      cap = c;
+    }
+    char* p = bytes.get() + used;
+    if (!r.key.empty()) std::memcpy(p, r.key.data(), r.key.size());
+    if (!r.value.empty()) std::memcpy(p + r.key.size(), r.value.data(), r.value.size());
+    size_t k = r.key.size();
+    recs.push_back(ChunkRec{order.rank(r.key),
+                            {key_prefix(r.key.data(), k),
+                             k > 8 ? key_prefix(r.key.data() + 8, k - 8) : 0},
+                            static_cast<uint32_t>(used), static_cast<uint32_t>(r.key.size()),
+                            static_cast<uint32_t>(r.value.size())});
+    used += n;
+  }
+
+  // Refills the chunk from `in`. Never throws: an error is kept, to be
+  // rethrown when the merge gets past the records read before it.
+  void fill(RecordStream& in, RecordOrder order) {
+    used = 0;
+    pos = 0;
+    recs.clear();
+    try {
+      Record r;
+      while (used < kBytes && recs.size() < kRecs) {
+        if (!in.next(r)) {
+          last = true;
+          return;
+        }
+        append(r, order);
+      }
+    } catch (...) {
+      error = std::current_exception();
+      last = true;
+    }
+  }
+};
+
+}  // namespace
+
+struct KWayMerger::Input {
+  std::unique_ptr<RecordStream> stream;
+  Chunk cur, ahead;
+  bool filling = false;  // a task is filling `ahead`
+  // Isolated: a thread waiting for this input's chunk runs only this
+  // input's task, never some unrelated task (another whole partition merge
+  // under merge_partition_directories, for instance).
+  tbb::isolated_task_group tg;
+
+  explicit Input(std::unique_ptr<RecordStream> s) : stream(std::move(s)) {}
+  ~Input() {
+    if (filling) tg.wait();  // fill() does not throw
+  }
+
+  void start_fill(RecordOrder order) {
+    filling = true;
+    tg.run([this, order] { ahead.fill(*stream, order); });
+  }
+
+  // Makes cur.recs[cur.pos] the current record; false at the end. The
+  // record returned before has been consumed when this is called, so its
+  // chunk can be refilled.
+  bool load(RecordOrder order) {
+    while (cur.pos >= cur.recs.size()) {
+      if (cur.error) std::rethrow_exception(cur.error);
+      if (cur.last) return false;
+      if (!filling) start_fill(order);
+      tg.wait();
+      filling = false;
+      std::swap(cur, ahead);
+      if (!cur.last) start_fill(order);
+    }
+    return true;
+  }
+};
+
 KWayMerger::KWayMerger(std::vector<std::unique_ptr<RecordStream>> inputs, RecordOrder order)
-    : inputs_(std::move(inputs)), heads_(inputs_.size()), order_(order) {}
+    : heads_(inputs.size()), order_(order) {
+  inputs_.reserve(inputs.size());
+  for (auto& s : inputs) inputs_.push_back(std::make_unique<Input>(std::move(s)));
+}
 
 KWayMerger::~KWayMerger() = default;
 
 bool KWayMerger::less(uint32_t a, uint32_t b) const {
   const Head& x = heads_[a];
   const Head& y = heads_[b];
+  if (x.done != y.done) return y.done;
+  if (x.done) return a < b;
   if (x.rank != y.rank) return x.rank < y.rank;
-  int c = compare_keys(x.rec.key, y.rec.key);
-  if (c != 0) return c < 0;
+  if (x.prefix[0] != y.prefix[0]) return x.prefix[0] < y.prefix[0];
+  if (x.prefix[1] != y.prefix[1]) return x.prefix[1] < y.prefix[1];
+  // Equal prefixes: the first min(16, length) bytes are equal.
+  uint32_t m = x.klen < y.klen ? x.klen : y.klen;
+  if (m > 16) {
+    int c = std::memcmp(x.key + 16, y.key + 16, m - 16);
+    if (c != 0) return c < 0;
+  }
+  if (x.klen != y.klen) return x.klen < y.klen;
   return a < b;  // stability: the earlier input first
 }
 
-void KWayMerger::sift_down(size_t i) {
-  size_t n = heap_.size();
-  uint32_t v = heap_[i];
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= n) break;
-    if (c + 1 < n && less(heap_[c + 1], heap_[c])) ++c;
-    if (!less(heap_[c], v)) break;
-    heap_[i] = heap_[c];
-    i = c;
-  }
-  heap_[i] = v;
+// Plays the matches below `node`; returns the winner.
+uint32_t KWayMerger::build(size_t node) {
+  size_t k = inputs_.size();
+  if (node >= k) return static_cast<uint32_t>(node - k);
+  uint32_t l = build(2 * node), r = build(2 * node + 1);
+  if (less(r, l)) std::swap(l, r);
+  tree_[node] = r;
+  return l;
 }
 
 bool KWayMerger::advance(uint32_t input) {
+  Input& in = *inputs_[input];
   Head& h = heads_[input];
-  if (!inputs_[input]->next(h.rec)) return false;
-  h.rank = order_.rank(h.rec.key);
+  if (!in.load(order_)) {
+    h.done = true;
+    return false;
+  }
+  const ChunkRec& c = in.cur.recs[in.cur.pos];
+  h.rank = c.rank;
+  h.prefix[0] = c.prefix[0];
+  h.prefix[1] = c.prefix[1];
+  h.key = in.cur.bytes.get() + c.off;
+  h.klen = c.klen;
+  h.done = false;
   return true;
 }
 
 bool KWayMerger::next(Record& r) {
+  const size_t k = inputs_.size();
+  if (k == 0) return false;
   if (!started_) {
     started_ = true;
-    for (uint32_t i = 0; i < inputs_.size(); ++i) {
-      if (advance(i)) heap_.push_back(i);
-    }
-    for (size_t i = heap_.size() / 2; i-- > 0;) sift_down(i);
-  } else if (pending_ >= 0) {
+    for (auto& in : inputs_) in->start_fill(order_);
+    for (uint32_t i = 0; i < k; ++i) advance(i);
+    tree_.assign(k, 0);
+    tree_[0] = build(1);  // with one input, node 1 is its leaf
+  } else {
     // The record returned last time is consumed only now: its views had to
     // stay valid until this call.
-    if (advance(static_cast<uint32_t>(pending_))) {
-      sift_down(0);
-    } else {
-      heap_[0] = heap_.back();
-      heap_.pop_back();
-      if (!heap_.empty()) sift_down(0);
+    uint32_t w = tree_[0];
+    if (heads_[w].done) return false;
+    ++inputs_[w]->cur.pos;
+    advance(w);
+    for (size_t node = (w + k) / 2; node > 0; node /= 2) {
+      if (less(tree_[node], w)) std::swap(tree_[node], w);
     }
-    pending_ = -1;
+    tree_[0] = w;
   }
-  if (heap_.empty()) return false;
-  pending_ = heap_[0];
-  r = heads_[heap_[0]].rec;
+  uint32_t top = tree_[0];
+  if (heads_[top].done) return false;
+  const Chunk& c = inputs_[top]->cur;
+  const ChunkRec& e = c.recs[c.pos];
+  const char* p = c.bytes.get() + e.off;
+  r.key = std::string_view(p, e.klen);
+  r.value = std::string_view(p + e.klen, e.vlen);
   return true;
 }
 

@@ -26,7 +26,14 @@ namespace grist {
 // Merges streams sorted in `order` into one stream sorted in `order`.
 // Records with equal keys come out in input order (the record of input i
 // before the record of input j > i; within one input, its own order), so
-// the merge is stable and deterministic. Holds one record per input.
+// the merge is stable and deterministic.
+//
+// Each input is read ahead in chunks (about 64 KiB of record bytes, copied),
+// the next chunk filled by a oneTBB task while the current one is merged, so
+// that decompressing and parsing the inputs runs beside the merge. Memory:
+// about 300 KiB per input. An input's next() is called by one thread at a
+// time, in order; an error it throws is rethrown by KWayMerger::next() when
+// the merge reaches that point of that input, exactly as without read-ahead.
 class KWayMerger : public RecordStream {
  public:
   KWayMerger(std::vector<std::unique_ptr<RecordStream>> inputs, RecordOrder order = {});
@@ -34,18 +41,27 @@ class KWayMerger : public RecordStream {
   bool next(Record& r) override;
   size_t inputs() const { return inputs_.size(); }
 
+  struct Input;  // an input and its read-ahead chunks (merge.cpp)
+
  private:
+  // The current record of an input, as the tree compares it.
   struct Head {
-    Record rec;
     uint64_t rank;
+    uint64_t prefix[2];  // first 16 key bytes, big-endian, zero-padded
+    const char* key;
+    uint32_t klen;
+    bool done;  // the input is exhausted: greater than everything
   };
   bool less(uint32_t a, uint32_t b) const;
-  void sift_down(size_t i);
+  uint32_t build(size_t node);
   bool advance(uint32_t input);
 
-  std::vector<std::unique_ptr<RecordStream>> inputs_;
+  std::vector<std::unique_ptr<Input>> inputs_;
   std::vector<Head> heads_;
-  std::vector<uint32_t> heap_;  // input indexes, a binary min-heap
+  // A tournament (loser) tree: tree_[0] is the input with the smallest
+  // record, tree_[n] for 0 < n < k the loser of the match at node n (the
+  // leaves k..2k-1 are the inputs): log2(k) comparisons per record.
+  std::vector<uint32_t> tree_;
   RecordOrder order_;
   bool started_ = false;
   int64_t pending_ = -1;  // input whose record was returned last: advance it first

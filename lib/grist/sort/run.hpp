@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "grist/io/source.hpp"
 #include "grist/sort/record_stream.hpp"
@@ -69,16 +70,21 @@ class RunWriter {
       if (n > kBuffer) return add_long(key, value);
     }
     char* p = buf_.get() + used_;
-    std::memcpy(p, key.data(), key.size());
+    if (!key.empty()) std::memcpy(p, key.data(), key.size());  // data() may be null
     p += key.size();
     *p++ = '\t';
-    std::memcpy(p, value.data(), value.size());
+    if (!value.empty()) std::memcpy(p, value.data(), value.size());
     p[value.size()] = '\n';
     used_ += n;
     bytes_ += n;
     ++records_;
   }
   void add(const Record& r) { add(r.key, r.value); }
+
+  // Appends `frame`, a complete zstd frame made by RunFrameCompressor that
+  // holds `records` lines (`bytes` bytes), after what add() wrote. Lets
+  // callers compress parts of a run in parallel and write them in order.
+  void add_frame(std::string_view frame, uint64_t records, uint64_t bytes);
 
   uint64_t records() const { return records_; }
 
@@ -88,6 +94,7 @@ class RunWriter {
 
  private:
   static constexpr size_t kBuffer = 128 << 10;
+  void end_frame();
   void add_long(std::string_view key, std::string_view value);
   void compress(const char* p, size_t n, bool end);
   void flush();
@@ -97,12 +104,29 @@ class RunWriter {
   void* cctx_ = nullptr;  // ZSTD_CCtx
   std::unique_ptr<char[]> buf_, out_;
   size_t used_ = 0;
+  bool frame_open_ = false;  // the streaming frame has data: end it before a raw frame
   uint64_t records_ = 0, bytes_ = 0, file_bytes_ = 0;
 };
 
+// Compresses whole `key\tvalue\n` lines into one zstd frame with the
+// parameters of RunWriter (level, checksum, window), for
+// RunWriter::add_frame. One per thread; not thread-safe.
+class RunFrameCompressor {
+ public:
+  explicit RunFrameCompressor(int level = 1);
+  ~RunFrameCompressor();
+  RunFrameCompressor(const RunFrameCompressor&) = delete;
+  RunFrameCompressor& operator=(const RunFrameCompressor&) = delete;
+  // Replaces `out` with the frame of the n bytes at p. Throws grist::Error.
+  void compress(const char* p, size_t n, std::vector<char>& out);
+
+ private:
+  void* cctx_;  // ZSTD_CCtx
+};
+
 // Reads a run back as a RecordStream. Owns the run (its file vanishes when
-// the reader is destroyed). Memory: the 512 KiB zstd window of level-1 runs
-// plus about 200 KiB of buffers (a line longer than the buffer grows it).
+// the reader is destroyed). Memory: the 256 KiB zstd window of runs plus
+// about 200 KiB of buffers (a line longer than the buffer grows it).
 // A truncated or corrupt run throws grist::Error.
 class RunReader : public RecordStream {
  public:

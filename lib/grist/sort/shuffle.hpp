@@ -14,9 +14,11 @@
 //
 // When the input does not fit in memory, lines are scattered to B = 2^b
 // buckets on disk by the top b bits of their rank (so bucket order is rank
-// order), each bucket a sequence of zstd frames in one anonymous spill file;
-// then each bucket is loaded, sorted by rank in memory and written out. A
-// bucket still too large for memory is scattered again by the next bits.
+// order), each bucket a sequence of zstd frames (level -3, compressed by
+// oneTBB tasks beside the scattering) in one anonymous spill file; then
+// each bucket is loaded (its frames decoded in parallel), sorted by rank in
+// memory and written out. A bucket still too large for memory is scattered
+// again by the next bits.
 // B comes from the input size when it is known (regular files), otherwise
 // it is the most the buffer budget allows; recursion covers a bad guess.
 #pragma once
