@@ -9,6 +9,8 @@
 # repeated to about MB megabytes (default 200). Prints MB/s, the ratio to
 # grist-count and the peak RSS of each program; all outputs are checked to
 # hold the same counts. GRIST_BIN: the built programs (default build/bin).
+# DISTINCT=N (default 20000000; 0 skips it): also counts N distinct keys
+# with -S 256M (spills) and checks the result against -S 2G.
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -106,4 +108,21 @@ if [ -x "$tok" ] && [ -d /work/shared/data/text ]; then
   run word-count "'$tok' '$text' | '$bin/grist-count'"
   printf '%-28s %7.2f s  %8.1f MB/s of text  peak RSS (count) %d MiB\n' "tokenize | count" "$secs" \
     "$(echo "$bytes / 1000000 / $secs" | bc -l)" $((rss_kb / 1024))
+fi
+
+# High cardinality: N distinct keys (i * 7919 mod a prime > N: a bijection)
+# within -S 256M, so that tables spill and runs are merged.
+distinct=${DISTINCT:-20000000}
+if [ "$distinct" -gt 0 ]; then
+  keys=$work/keys.txt
+  seq 1 "$distinct" | mawk '{ printf "key%d\n", ($1 * 7919) % 20000003 }' > "$keys"
+  bytes=$(stat -c %s "$keys")
+  echo "distinct keys: $distinct, $((bytes / 1000000)) MB"
+  run count-S256M "'$bin/grist-count' -S 256M '$keys'"
+  printf '%-28s %7.2f s  %8.1f MB/s  peak RSS %6d MiB\n' "grist-count -S 256M" "$secs" \
+    "$(echo "$bytes / 1000000 / $secs" | bc -l)" $((rss_kb / 1024))
+  run count-S2G "'$bin/grist-count' -S 2G '$keys'"
+  printf '%-28s %7.2f s  %8.1f MB/s  peak RSS %6d MiB\n' "grist-count -S 2G" "$secs" \
+    "$(echo "$bytes / 1000000 / $secs" | bc -l)" $((rss_kb / 1024))
+  cmp -s "$work/out.count-S256M" "$work/out.count-S2G" || echo "  WARNING: -S 256M and -S 2G differ" >&2
 fi

@@ -87,11 +87,11 @@ TEST_CASE("CountTable counts, grows and sorts", "[test_count]") {
     if (i % 7 == 0) k += "-a-longer-key";  // arena keys
     if (i % 11 == 0) k = k.substr(0, 1);   // short inline keys
     uint64_t n = rng() % 5;
-    REQUIRE(t.add(k, stable_hash(k), n) == CountTable::AddResult::ok);
+    REQUIRE(t.add(k, n) == CountTable::AddResult::ok);
     want[k] += n;
   }
   CHECK(t.size() == want.size());
-  CHECK(t.add("", stable_hash(""), 3) == CountTable::AddResult::ok);  // the empty key
+  CHECK(t.add("", 3) == CountTable::AddResult::ok);  // the empty key
   want[""] += 3;
   t.sort(RecordOrder{});
   size_t i = 0;
@@ -103,7 +103,7 @@ TEST_CASE("CountTable counts, grows and sorts", "[test_count]") {
   }
   t.clear();
   CHECK(t.empty());
-  CHECK(t.add("x", stable_hash("x"), 1) == CountTable::AddResult::ok);
+  CHECK(t.add("x", 1) == CountTable::AddResult::ok);
 }
 
 TEST_CASE("CountTable refuses past its budget and reports overflow", "[test_count]") {
@@ -112,7 +112,7 @@ TEST_CASE("CountTable refuses past its budget and reports overflow", "[test_coun
   CountTable::AddResult r = CountTable::AddResult::ok;
   while (added < 100000) {
     std::string k = "key-number-" + std::to_string(added);
-    r = t.add(k, stable_hash(k), 1);
+    r = t.add(k, 1);
     if (r != CountTable::AddResult::ok) break;
     ++added;
   }
@@ -120,14 +120,156 @@ TEST_CASE("CountTable refuses past its budget and reports overflow", "[test_coun
   CHECK(added > 10);
   CHECK(t.memory() <= 4096 + 4096);  // one arena chunk of slack at most
   CountTable big(1 << 20);
-  CHECK(big.add("k", stable_hash("k"), UINT64_MAX) == CountTable::AddResult::ok);
-  CHECK(big.add("k", stable_hash("k"), 1) == CountTable::AddResult::overflow);
+  CHECK(big.add("k", UINT64_MAX) == CountTable::AddResult::ok);
+  CHECK(big.add("k", 1) == CountTable::AddResult::overflow);
   big.sort(RecordOrder{});
   CHECK(big.count(0) == UINT64_MAX);  // unchanged by the refused add
   // An empty table takes one key however large.
   CountTable tiny(16);
   std::string huge(100000, 'h');
-  CHECK(tiny.add(huge, stable_hash(huge), 1) == CountTable::AddResult::ok);
+  CHECK(tiny.add(huge, 1) == CountTable::AddResult::ok);
+}
+
+TEST_CASE("CountTable keys around the inline size, with any bytes", "[test_count]") {
+  // Lengths 0..40 cross the inline limit (15 bytes); NUL and 0xff bytes
+  // must neither end a key nor reorder it.
+  std::mt19937 rng(3);
+  const char alphabet[] = {'\0', 'a', 'b', '\xff', ' '};
+  std::vector<std::string> keys;
+  for (size_t len = 0; len <= 40; ++len) {
+    for (int r = 0; r < 30; ++r) {
+      std::string k(len, 'a');
+      for (auto& c : k) c = alphabet[rng() % 5];
+      keys.push_back(k);
+    }
+  }
+  // make_key_padded (reads 16 bytes whatever the length) agrees with make_key.
+  for (const auto& k : keys) {
+    std::string padded = k + std::string(16, '\x5a');
+    CountTable::Key a = CountTable::make_key(k);
+    CountTable::Key b = CountTable::make_key_padded(padded.data(), k.size());
+    REQUIRE(a.k0 == b.k0);
+    REQUIRE(a.k1 == b.k1);
+    REQUIRE(a.hash == b.hash);
+    REQUIRE(a.size() == k.size());
+    REQUIRE(a.is_inline() == (k.size() <= CountTable::kInlineMax));
+  }
+  CountTable t(1 << 20);
+  std::map<std::string, uint64_t> want;
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& k : keys) {
+      uint64_t n = rng() % 7;
+      REQUIRE(t.add(k, n) == CountTable::AddResult::ok);
+      want[k] += n;
+    }
+  }
+  CHECK(t.size() == want.size());
+  t.sort(RecordOrder{});
+  size_t i = 0;
+  for (auto& [k, v] : want) {  // std::string compares like memcmp
+    REQUIRE(i < t.size());
+    CHECK(t.key(i) == k);
+    CHECK(t.count(i) == v);
+    ++i;
+  }
+}
+
+TEST_CASE("CountTable sorts keys that share long prefixes, in every order", "[test_count]") {
+  // Thousands of keys equal in their first 8, 16, ... 70 bytes, keys that
+  // differ only by trailing NULs, all in one table: the radix sort must go
+  // on past its first windows of key bytes.
+  std::vector<std::string> keys;
+  std::mt19937 rng(8);
+  for (int i = 0; i < 6000; ++i) {
+    std::string k = std::string(rng() % 71, 'p') + std::to_string(rng() % 3000);
+    if (i % 5 == 0) k += std::string(rng() % 3, '\0');
+    keys.push_back(k);
+  }
+  for (int i = 0; i < 100; ++i) keys.push_back("same-prefix" + std::string(i, '\0'));
+  for (uint32_t parts : {0u, 3u, 1u << 25}) {
+    for (bool parallel : {false, true}) {
+      CountTable t(64 << 20);
+      std::map<std::pair<uint64_t, std::string>, uint64_t> want;
+      RecordOrder order{parts};
+      for (const auto& k : keys) {
+        REQUIRE(t.add(k, 2) == CountTable::AddResult::ok);
+        want[{order.rank(k), k}] += 2;
+      }
+      t.sort(order, parallel);
+      INFO("partitions " << parts << " parallel " << parallel);
+      REQUIRE(t.size() == want.size());
+      size_t i = 0;
+      for (auto& [rk, v] : want) {
+        REQUIRE(t.key(i) == rk.second);
+        REQUIRE(t.count(i) == v);
+        ++i;
+      }
+    }
+  }
+}
+
+TEST_CASE("CountTable stays within its budget while it grows", "[test_count]") {
+  for (size_t budget : {size_t(100) << 10, size_t(3) << 20}) {
+    for (size_t len : {size_t(6), size_t(40)}) {
+      CountTable t(budget);
+      size_t added = 0;
+      CountTable::AddResult r = CountTable::AddResult::ok;
+      size_t peak = 0;
+      while (r == CountTable::AddResult::ok && added < 10000000) {
+        std::string k = std::to_string(added * 7919);
+        k.resize(std::max(k.size(), len), '-');
+        r = t.add(k, 1);
+        peak = std::max(peak, t.memory());
+        if (r == CountTable::AddResult::ok) ++added;
+      }
+      INFO("budget " << budget << " key length " << len);
+      CHECK(r == CountTable::AddResult::full);
+      CHECK(peak <= budget);
+      CHECK(t.size() == added);
+      // The budget is used, not a power-of-two fraction of it.
+      CHECK(added * (len <= CountTable::kInlineMax ? 32 : 32 + len) > budget / 3);
+    }
+  }
+}
+
+TEST_CASE("counter: lines across 64-byte chunks and blocks, tabs anywhere", "[test_count]") {
+  std::mt19937_64 rng(21);
+  std::string input;
+  for (int i = 0; i < 6000; ++i) {
+    size_t len = rng() % 8 == 0 ? rng() % 200 : rng() % 12;
+    std::string k;
+    for (size_t j = 0; j < len; ++j) k += static_cast<char>('a' + rng() % 3);
+    input += k;
+    if (rng() % 3 == 0) input += "\t" + std::to_string(rng() % 100000);
+    input += '\n';
+  }
+  std::string want = oracle(input);
+  for (size_t block : {size_t(0), size_t(64), size_t(100), size_t(1000)}) {
+    for (int threads : {1, 2}) {
+      CountOptions o;
+      o.block_size = block;
+      o.threads = threads;
+      INFO("block " << block << " threads " << threads);
+      CHECK(count(input, o).out == want);
+    }
+  }
+}
+
+TEST_CASE("errors name the right line whatever the blocks", "[test_count]") {
+  std::string in;
+  for (int i = 1; i < 777; ++i) in += "filler" + std::to_string(i % 50) + "\n";
+  in += "k\t18446744073709551615\n";  // line 777
+  for (int i = 0; i < 300; ++i) in += "x\n";
+  in += "k\t1\n";  // line 1078: overflows
+  for (size_t block : {size_t(0), size_t(100), size_t(4096)}) {
+    CountOptions o;
+    o.block_size = block;
+    INFO("block " << block);
+    CHECK_THROWS_WITH(count(in, o), Catch::Contains("input:1078:") && Catch::Contains("overflows"));
+    // A second tab makes the value bad; the key is split at the first one.
+    std::string bad = in.substr(0, in.find("k\t1\n")) + "a\t1\t2\n";
+    CHECK_THROWS_WITH(count(bad, o), Catch::StartsWith("input:1078: ") && Catch::Contains("1\t2"));
+  }
 }
 
 TEST_CASE("counter equals the oracle with tiny budgets (many spills)", "[test_count]") {

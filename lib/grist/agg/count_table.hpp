@@ -2,30 +2,75 @@
 // budget: the in-memory stage of grist-count.
 //
 //   grist::CountTable t(64 << 20);               // at most ~64 MiB
-//   uint64_t h = grist::stable_hash(key);
-//   switch (t.add(key, h, 1)) { case ok: ...; case full: spill, retry; ... }
+//   switch (t.add(CountTable::make_key(key), 1)) { case ok: ...; case full: spill, retry; ... }
 //   t.sort(order);  for (size_t i = 0; i < t.size(); ++i) use(t.key(i), t.count(i));
 //   t.clear();
 //
-// Open addressing with linear probing. A slot is 24 bytes (the full 64-bit
-// hash, the count, the key: inline up to 7 bytes, else a pointer to
-// [u32 length][bytes] in an arena of large chunks). memory() is what the table really holds
-// (slot array plus arena chunks). Not thread-safe: one table per thread.
+// Open addressing with linear probing. A slot is 32 bytes, two to a cache
+// line: the key (inline up to 15 bytes, else a pointer to its bytes in an
+// arena of large chunks), the table hash and the count. memory() is what
+// the table really holds (slot array plus arena chunks). Not thread-safe:
+// one table per thread.
 #pragma once
 
+#include <emmintrin.h>
+
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "grist/sort/record_stream.hpp"
 
 namespace grist {
 
+static_assert(std::endian::native == std::endian::little, "CountTable packs keys little-endian");
+
 class CountTable {
  public:
   enum class AddResult { ok, full, overflow };
+
+  // A key as the table looks it up. A key of up to kInlineMax bytes is
+  // packed into k0,k1 (its bytes zero-padded, 0x80|length in the top byte
+  // of k1), so that a lookup compares two words and touches one cache line;
+  // a longer key has k0 = 0, k1 = its length. `data` points to the key's
+  // bytes (which must stay valid during add()). `hash` is XXH3-64 of the packed 16 bytes
+  // for an inline key and of the bytes for a longer one: a table-internal
+  // hash, not stable_hash (partitions are computed apart).
+  struct Key {
+    uint64_t k0, k1, hash;
+    const char* data;
+    bool is_inline() const { return k1 >> 63; }
+    size_t size() const { return is_inline() ? (k1 >> 56) & 0x7f : k1; }
+  };
+  static constexpr size_t kInlineMax = 15;
+
+  static Key make_key(std::string_view key) {
+    if (key.size() > kInlineMax) return long_key(key.data(), key.size());
+    unsigned char b[16] = {};
+    if (!key.empty()) std::memcpy(b, key.data(), key.size());
+    Key k;
+    std::memcpy(&k.k0, b, 8);
+    std::memcpy(&k.k1, b + 8, 8);
+    return finish_inline(k, key.data(), key.size());
+  }
+  // Same as make_key({p, n}), for a key followed by readable bytes: the 16
+  // bytes from p may be read whatever n (a block's padding ensures it).
+  // Branch-free for inline keys.
+  static Key make_key_padded(const char* p, size_t n) {
+    if (n > kInlineMax) return long_key(p, n);
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    v = _mm_and_si128(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeep[n])));
+    Key k;
+    k.k0 = static_cast<uint64_t>(_mm_cvtsi128_si64(v));
+    k.k1 = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v)));
+    return finish_inline(k, p, n);
+  }
 
   // `budget`: bytes the table may hold, the slot array while it grows
   // included. An empty table accepts one key whatever its size.
@@ -34,31 +79,36 @@ class CountTable {
   CountTable& operator=(CountTable&&) noexcept;
   ~CountTable();
 
-  // Adds n to the count of `key`, whose stable_hash is `hash`. Returns full
-  // (nothing changed) when `key` is new and there is no room for it within
-  // the budget: spill, clear() and add again. Returns overflow (nothing
-  // changed) when the count would pass 2^64-1.
-  AddResult add(std::string_view key, uint64_t hash, uint64_t n) {
-    size_t i = hash & mask_;
-    const bool short_key = key.size() <= kInlineMax;
-    const uint64_t packed = short_key ? pack(key) : 0;
-    for (;;) {
-      Slot& s = slots_[i];
-      if (s.ref == 0) break;
-      if (s.hash == hash && (short_key ? s.ref == packed : key_equals(s.ref, key))) {
-        if (__builtin_add_overflow(s.count, n, &s.count)) {
-          s.count -= n;  // unsigned wrap undone
-          return AddResult::overflow;
-        }
-        return AddResult::ok;
+  // Adds n to the count of `key`. Returns full (nothing changed) when `key`
+  // is new and there is no room for it within the budget: spill, clear()
+  // and add again. Returns overflow (nothing changed) when the count would
+  // pass 2^64-1.
+  AddResult add(const Key& key, uint64_t n) {
+    size_t i = home(key.hash);
+    if (key.is_inline()) {
+      for (;;) {
+        Slot& s = slots_[i];
+        if (s.k0 == key.k0 && s.k1 == key.k1) return bump(s, n);
+        if (s.k1 == 0) break;
+        i = next(i);
       }
-      i = (i + 1) & mask_;
+    } else {
+      for (;;) {
+        Slot& s = slots_[i];
+        if (s.hash == key.hash && s.k1 == key.k1 &&
+            std::memcmp(reinterpret_cast<const char*>(s.k0), key.data, key.k1) == 0) {
+          return bump(s, n);
+        }
+        if (s.k1 == 0) break;
+        i = next(i);
+      }
     }
-    return insert(i, key, hash, n, packed);
+    return insert(i, key, n);
   }
+  AddResult add(std::string_view key, uint64_t n) { return add(make_key(key), n); }
 
-  // Hints the cache about the slot `hash` will probe first.
-  void prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
+  // Hints the cache about the slot `key` will probe first.
+  void prefetch(const Key& key) const { __builtin_prefetch(&slots_[home(key.hash)], 1); }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -67,7 +117,8 @@ class CountTable {
 
   // Puts the entries first in the slot array, sorted in `order` (ties
   // cannot happen: keys are distinct). The table accepts no add() until
-  // clear(). `parallel`: use tbb::parallel_sort.
+  // clear(). `parallel`: sort on oneTBB's threads. Needs no memory beyond
+  // the table's.
   void sort(RecordOrder order, bool parallel = false);
   // After sort(): the i-th entry.
   std::string_view key(size_t i) const { return key_view(slots_[i]); }
@@ -79,59 +130,65 @@ class CountTable {
   // Empties the table and frees all its memory.
   void release();
 
- private:
-  // ref: a key of up to 7 bytes is held in the slot itself (its bytes in
-  // the low bytes, 0x80|length in the top byte), so most word lookups touch
-  // one cache line; a longer key's ref is a pointer to [u32 len][bytes] in
-  // the arena (user-space pointers never have the top bit set). 0: empty.
+  // k1 == 0: an empty slot (an inline key has its tag bit set, a long key
+  // a non-zero length). After sort(), `hash` holds the sort key instead.
   struct Slot {
-    uint64_t hash;
-    uint64_t count;
-    uint64_t ref;
+    uint64_t k0, k1, hash, count;
   };
-  static constexpr size_t kInlineMax = 7;
+  static std::string_view key_view(const Slot& s) {
+    if (s.k1 >> 63) {
+      return {reinterpret_cast<const char*>(&s.k0), static_cast<size_t>((s.k1 >> 56) & 0x7f)};
+    }
+    return {reinterpret_cast<const char*>(s.k0), static_cast<size_t>(s.k1)};
+  }
+
+ private:
   static constexpr uint64_t kInlineTag = uint64_t(1) << 63;
 
-  static uint64_t pack(std::string_view key) {
-    uint64_t v = 0;
-    std::memcpy(&v, key.data(), key.size());
-    return v | kInlineTag | (uint64_t(key.size()) << 56);
+  // kKeep[n]: n bytes 0xff, then zeros.
+  alignas(16) static constexpr unsigned char kKeep[16][16] = {
+#define GRIST_KEEP(n)                                                                       \
+  {0 < n ? 255 : 0, 1 < n ? 255 : 0, 2 < n ? 255 : 0, 3 < n ? 255 : 0, 4 < n ? 255 : 0,    \
+   5 < n ? 255 : 0, 6 < n ? 255 : 0, 7 < n ? 255 : 0, 8 < n ? 255 : 0, 9 < n ? 255 : 0,    \
+   10 < n ? 255 : 0, 11 < n ? 255 : 0, 12 < n ? 255 : 0, 13 < n ? 255 : 0, 14 < n ? 255 : 0, \
+   0}
+      GRIST_KEEP(0),  GRIST_KEEP(1),  GRIST_KEEP(2),  GRIST_KEEP(3),
+      GRIST_KEEP(4),  GRIST_KEEP(5),  GRIST_KEEP(6),  GRIST_KEEP(7),
+      GRIST_KEEP(8),  GRIST_KEEP(9),  GRIST_KEEP(10), GRIST_KEEP(11),
+      GRIST_KEEP(12), GRIST_KEEP(13), GRIST_KEEP(14), GRIST_KEEP(15),
+#undef GRIST_KEEP
+  };
+
+  static Key finish_inline(Key k, const char* p, size_t n) {
+    k.k1 |= (kInlineTag | (uint64_t(n) << 56));
+    uint64_t b[2] = {k.k0, k.k1};
+    k.hash = XXH3_64bits(b, 16);
+    k.data = p;
+    return k;
   }
-  static std::string_view key_view(const Slot& s) {
-    if (s.ref & kInlineTag) {
-      return {reinterpret_cast<const char*>(&s.ref), static_cast<size_t>((s.ref >> 56) & 0x7f)};
-    }
-    const char* p = reinterpret_cast<const char*>(s.ref);
-    uint32_t len;
-    std::memcpy(&len, p, 4);
-    return {p + 4, len};
+  static Key long_key(const char* p, size_t n) {
+    return Key{0, n, XXH3_64bits(p, n), p};
   }
-  // Compares a long key (size > kInlineMax) with an arena key: overlapping
-  // word loads rather than a call to memcmp; nothing is read outside either.
-  static bool key_equals(uint64_t ref, std::string_view key) {
-    if (ref & kInlineTag) return false;
-    const char* p = reinterpret_cast<const char*>(ref);
-    uint32_t len;
-    std::memcpy(&len, p, 4);
-    if (len != key.size()) return false;
-    const char* a = p + 4;
-    const char* b = key.data();
-    if (len > 16) return std::memcmp(a, b, len) == 0;
-    return load64(a) == load64(b) && load64(a + len - 8) == load64(b + len - 8);
+  static AddResult bump(Slot& s, uint64_t n) {
+    uint64_t sum;
+    if (__builtin_add_overflow(s.count, n, &sum)) return AddResult::overflow;
+    s.count = sum;
+    return AddResult::ok;
   }
-  static uint64_t load64(const char* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
+  size_t slots_bytes() const { return cap_ * sizeof(Slot); }
+  // A hash's first slot: the high bits of hash * cap_, so that the
+  // capacity need not be a power of two and can use the whole budget.
+  size_t home(uint64_t hash) const {
+    return static_cast<size_t>((static_cast<unsigned __int128>(hash) * cap_) >> 64);
   }
-  size_t slots_bytes() const { return (mask_ + 1) * sizeof(Slot); }
-  AddResult insert(size_t i, std::string_view key, uint64_t hash, uint64_t n, uint64_t packed);
+  size_t next(size_t i) const { return i + 1 == cap_ ? 0 : i + 1; }
+  AddResult insert(size_t i, const Key& key, uint64_t n);
   bool grow();
-  const char* store_key(std::string_view key);
+  const char* store_key(const char* p, size_t n);
 
   size_t budget_;
   Slot* slots_ = nullptr;
-  size_t mask_ = 0;
+  size_t cap_ = 0;  // slots
   size_t size_ = 0;
   size_t max_size_ = 0;  // grow or refuse beyond this
   bool sorted_ = false;

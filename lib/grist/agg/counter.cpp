@@ -2,11 +2,9 @@
 
 #include <emmintrin.h>
 #include <tbb/concurrent_queue.h>
+#include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #include <algorithm>
 #include <atomic>
@@ -27,26 +25,14 @@ constexpr size_t kReaderCost = size_t(1) << 20;  // memory of one RunReader
 
 size_t tokens_for(const CountOptions& o) { return static_cast<size_t>(std::max(o.threads, 1)) * 2; }
 
-// The first '\n' or '\t' at or after p. Blocks end with '\n' followed by
-// kBlockPadding readable bytes, so 16-byte loads never leave the buffer.
-inline const char* find_tab_or_newline(const char* p) {
-  const __m128i nl = _mm_set1_epi8('\n'), tab = _mm_set1_epi8('\t');
-  for (;;) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, tab)));
-    if (m) return p + __builtin_ctz(static_cast<unsigned>(m));
-    p += 16;
+// Bits set where the 64 bytes from p equal the byte in c (bit i: p[i]).
+inline uint64_t eq_mask64(const char* p, __m128i c) {
+  uint64_t m = 0;
+  for (int o = 0; o < 64; o += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + o));
+    m |= uint64_t(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)))) << o;
   }
-}
-
-inline const char* find_newline(const char* p) {
-  const __m128i nl = _mm_set1_epi8('\n');
-  for (;;) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    int m = _mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
-    if (m) return p + __builtin_ctz(static_cast<unsigned>(m));
-    p += 16;
-  }
+  return m;
 }
 
 // One aggregation worker's state; a pool of them is shared by the pipeline's
@@ -93,7 +79,16 @@ class Aggregator {
     }
   }
 
-  void bad_line(Worker& w, const Block& b, uint64_t line, const std::string& msg) {
+  // The line number of the line holding p, for messages (rare: counted
+  // rather than tracked).
+  static uint64_t line_at(const Block& b, const char* p) {
+    return b.first_line + static_cast<uint64_t>(std::count(b.data(), p, '\n'));
+  }
+
+  void bad_line(Worker& w, const Block& b, const char* at, std::string_view value) {
+    uint64_t line = line_at(b, at);
+    std::string msg = "count is not an unsigned 64-bit integer: '" +
+                      std::string(value.substr(0, 40)) + (value.size() > 40 ? "...'" : "'");
     if (!o_.skip_bad_lines) throw Error(*b.source, line, msg);
     ++w.bad;
     if (b.index < w.first_bad_block ||
@@ -104,14 +99,18 @@ class Aggregator {
     }
   }
 
-  void add(Worker& w, const Block& b, uint64_t line, std::string_view key, uint64_t h,
-           uint64_t n) {
+  // add() of a key the table refused (full or overflow).
+  __attribute__((noinline)) void add(Worker& w, const Block& b, const CountTable::Key& key,
+                                     uint64_t n) {
+    const char* at = key.data;
     for (;;) {
-      switch (w.table.add(key, h, n)) {
+      switch (w.table.add(key, n)) {
         case CountTable::AddResult::ok:
           return;
         case CountTable::AddResult::overflow:
-          throw Error(*b.source, line, "the count of key " + quote_key(key) + " overflows 64 bits");
+          throw Error(*b.source, line_at(b, at),
+                      "the count of key " + quote_key(std::string_view(at, key.size())) +
+                          " overflows 64 bits");
         case CountTable::AddResult::full:
           report(w);
           spill(w);
@@ -122,47 +121,71 @@ class Aggregator {
   }
 
   void aggregate(Worker& w, const Block& b) {
-    // Lines are parsed and hashed a batch ahead of the table lookups, with
-    // the slots prefetched: the lookups of a large table are cache misses,
-    // and this lets them overlap.
-    constexpr int kBatch = 16;
-    struct Pending {
-      std::string_view key;
-      uint64_t hash, n, line;
-    } batch[kBatch];
+    // Lines are found 64 bytes at a time from bit masks of '\n' and '\t';
+    // keys are packed and hashed a batch ahead of the table lookups, with
+    // their slots prefetched, so that the lookups' cache misses overlap.
+    constexpr int kBatch = 32;
+    CountTable::Key keys[kBatch];
+    uint64_t ns[kBatch];
     int pending = 0;
+    CountTable& table = w.table;
     auto drain = [&] {
       for (int i = 0; i < pending; ++i) {
-        add(w, b, batch[i].line, batch[i].key, batch[i].hash, batch[i].n);
+        if (__builtin_expect(table.add(keys[i], ns[i]) != CountTable::AddResult::ok, 0)) {
+          add(w, b, keys[i], ns[i]);  // full or overflow: spill and retry, or throw
+        }
       }
       pending = 0;
     };
-    const char* p = b.data();
-    const char* end = p + b.size;
-    uint64_t line = b.first_line;
-    for (; p < end; ++line) {
-      const char* q = find_tab_or_newline(p);
-      std::string_view key(p, static_cast<size_t>(q - p));
-      uint64_t n = 1;
-      if (*q == '\t') {
-        const char* nl = find_newline(q + 1);
-        std::string_view value(q + 1, static_cast<size_t>(nl - q - 1));
-        q = nl;
-        auto v = parse_u64(value);
-        if (!v) {
-          bad_line(w, b, line,
-                   "count is not an unsigned 64-bit integer: '" +
-                       std::string(value.substr(0, 40)) + (value.size() > 40 ? "...'" : "'"));
-          p = q + 1;
+    auto emit = [&](const char* k, size_t len, uint64_t n) {
+      CountTable::Key& key = keys[pending];
+      key = CountTable::make_key_padded(k, len);
+      table.prefetch(key);
+      ns[pending] = n;
+      if (++pending == kBatch) drain();
+    };
+    const __m128i nl_c = _mm_set1_epi8('\n'), tab_c = _mm_set1_epi8('\t');
+    const char* const base = b.data();
+    const char* const end = base + b.size;
+    const char* line = base;     // start of the current line
+    const char* tab = nullptr;   // its first tab, once seen
+    // The block is followed by kBlockPadding (>= 64) zero bytes: the last
+    // 64-byte load and a key's 16-byte load stay inside the buffer and see
+    // no '\n' or '\t' past the end.
+    for (const char* c = base; c < end; c += 64) {
+      uint64_t nl = eq_mask64(c, nl_c);
+      uint64_t tb = eq_mask64(c, tab_c);
+      if (tb == 0 && tab == nullptr) {  // plain keys: the common case
+        while (nl) {
+          const char* e = c + __builtin_ctzll(nl);
+          nl &= nl - 1;
+          emit(line, static_cast<size_t>(e - line), 1);
+          line = e + 1;
+        }
+        continue;
+      }
+      for (uint64_t m = nl | tb; m; m &= m - 1) {
+        int i = __builtin_ctzll(m);
+        const char* e = c + i;
+        if (!((nl >> i) & 1)) {  // a tab: the first one splits the line
+          if (!tab) tab = e;
           continue;
         }
-        n = *v;
+        if (tab) {
+          std::string_view value(tab + 1, static_cast<size_t>(e - tab - 1));
+          auto v = parse_u64(value);
+          if (v) {
+            emit(line, static_cast<size_t>(tab - line), *v);
+          } else {
+            drain();  // earlier lines first, as their errors come first
+            bad_line(w, b, line, value);
+          }
+          tab = nullptr;
+        } else {
+          emit(line, static_cast<size_t>(e - line), 1);
+        }
+        line = e + 1;
       }
-      p = q + 1;
-      uint64_t h = XXH3_64bits(key.data(), key.size());
-      w.table.prefetch(h);
-      batch[pending++] = Pending{key, h, n, line};
-      if (pending == kBatch) drain();
     }
     drain();
     w.records += b.lines;
@@ -276,23 +299,28 @@ std::unique_ptr<RecordStream> count_records(BlockReader& reader, const CountOpti
     size_t nonempty = 0;
     for (auto& w : result->workers) nonempty += !w->table.empty();
     arena.execute([&] {
-      for (auto& w : result->workers) {
-        if (w->table.empty()) continue;
-        w->table.sort(mo.order, true);
-        streams.push_back(std::make_unique<CountTableStream>(w->table));
-      }
+      tbb::parallel_for(size_t(0), result->workers.size(),
+                        [&](size_t i) { result->workers[i]->table.sort(mo.order, true); });
     });
+    for (auto& w : result->workers) {
+      if (!w->table.empty()) streams.push_back(std::make_unique<CountTableStream>(w->table));
+    }
     if (nonempty == 1) {
       result->inner = std::move(streams[0]);  // one table: keys already unique
     } else {
       result->inner = merge_runs({}, mo, &ms, std::move(streams));
     }
   } else {
-    // Spill what is left too, so that the merge has the whole budget.
-    for (auto& w : result->workers) {
-      if (!w->table.empty()) agg.spill(*w);
-      w->table.release();
-    }
+    // Spill what is left too, so that the merge has the whole budget; the
+    // tables are sorted and written side by side. (Runs may land in any
+    // order: summing is commutative, so the output does not depend on it.)
+    arena.execute([&] {
+      tbb::parallel_for(size_t(0), result->workers.size(), [&](size_t i) {
+        Worker& w = *result->workers[i];
+        if (!w.table.empty()) agg.spill(w);
+        w.table.release();
+      });
+    });
     result->inner = merge_runs(agg.take_runs(), mo, &ms);
   }
   st.merge_passes = ms.passes;

@@ -1,5 +1,6 @@
 #include "grist/io/block_reader.hpp"
 
+#include <emmintrin.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -8,6 +9,30 @@
 #include "grist/error.hpp"
 
 namespace grist {
+
+namespace {
+
+// The number of '\n' in [p, p + n): 16 bytes per step, byte counters
+// summed every 255 steps (std::count does a byte at a time).
+uint64_t count_newlines(const char* p, size_t n) {
+  const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+  uint64_t total = 0;
+  size_t i = 0;
+  while (n - i >= 16) {
+    size_t steps = std::min<size_t>((n - i) / 16, 255);
+    __m128i acc = zero;
+    for (size_t s = 0; s < steps; ++s, i += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));  // a match is -1
+    }
+    __m128i sums = _mm_sad_epu8(acc, zero);  // two 64-bit sums of 8 bytes
+    total += static_cast<uint64_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+  return total + static_cast<uint64_t>(std::count(p + i, p + n, '\n'));
+}
+
+}  // namespace
 
 BlockReader::BlockReader(std::vector<std::string> paths, size_t block_size)
     : paths_(std::move(paths)), block_size_(std::max<size_t>(block_size, 1)) {
@@ -98,7 +123,7 @@ bool BlockReader::next(Block& b) {
     std::memset(buf.data() + cut, 0, kBlockPadding);
     b.size = cut;
     b.first_line = line_;
-    b.lines = static_cast<uint64_t>(std::count(buf.data(), buf.data() + cut, '\n'));
+    b.lines = count_newlines(buf.data(), cut);
     line_ += b.lines;
     b.index = index_++;
     b.source = name_;
