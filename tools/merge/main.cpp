@@ -8,6 +8,7 @@
 #include "grist/error.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
+#include "grist/sort/partition_dir.hpp"
 #include "grist/sort/reducers.hpp"
 
 namespace {
@@ -82,12 +83,20 @@ int main(int argc, char** argv) {
     if (o.numeric && o.reduce != "min" && o.reduce != "max") {
       throw grist::UsageError("--numeric goes with --reduce min or max");
     }
-    size_t dirs = 0;
+    std::string a_dir, a_file;  // one of each, for messages
     std::error_code ec;
-    for (const auto& p : o.inputs) dirs += p != "-" && std::filesystem::is_directory(p, ec);
-    if (dirs && dirs != o.inputs.size()) {
-      throw grist::UsageError("cannot mix files and partition directories");
+    for (const auto& p : o.inputs) {
+      bool dir = p != "-" && std::filesystem::is_directory(p, ec);
+      if (dir && !grist::is_partition_directory(p)) {
+        throw grist::Error(p, "is a directory but not a partition directory (no _SUCCESS)");
+      }
+      (dir ? a_dir : a_file) = p;
     }
+    if (!a_dir.empty() && !a_file.empty()) {
+      throw grist::UsageError("cannot mix files (" + a_file + ") and partition directories (" +
+                              a_dir + ")");
+    }
+    const size_t dirs = a_dir.empty() ? 0 : o.inputs.size();
     grist::MergeInputsOptions mo;
     if (!o.reduce.empty()) mo.reduce = {grist::parse_reduction(o.reduce), o.numeric};
     mo.temp_dir = c.temp_dir;

@@ -213,14 +213,17 @@ int main(int argc, char** argv) {
     auto log = [&](const std::string& line) {
       if (!c.quiet && rank0) std::fprintf(stderr, "%s\n", line.c_str());
     };
+    // Outputs are created (as temporaries) before training, so that a bad
+    // path fails before any work, and committed together at the end.
+    std::unique_ptr<Sink> model_out, readable_out;
+    if (rank0 && !final_model.empty()) model_out = Sink::open(final_model, SinkOptions{});
+    if (rank0 && !readable.empty()) readable_out = Sink::open(readable, SinkOptions{});
     TrainReport rep = train(*model, to, log);
     if (!rank0) return 0;  // distributed training: rank 0 writes and reports
-    if (!final_model.empty()) model->save(final_model);
-    if (!readable.empty()) {
-      auto out = Sink::open(readable, SinkOptions{});
-      model->write_readable(*out);
-      out->commit();
-    }
+    if (model_out) model->save(*model_out);
+    if (readable_out) model->write_readable(*readable_out);
+    if (model_out) model_out->commit();
+    if (readable_out) readable_out->commit();
     if (rep.skipped) {
       tool.warn("skipped " + std::to_string(rep.skipped) + " malformed examples (first: " +
                 rep.first_skipped + ")");

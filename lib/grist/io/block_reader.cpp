@@ -62,6 +62,7 @@ bool BlockReader::open_next() {
     raw_done_ += source_->raw_bytes_read();
     source_.reset();
   }
+  raw_progress_.store(raw_done_, std::memory_order_relaxed);
   if (next_path_ >= paths_.size()) return false;
   source_ = Source::open(paths_[next_path_++]);
   name_ = std::make_shared<const std::string>(source_->name());
@@ -70,7 +71,7 @@ bool BlockReader::open_next() {
 }
 
 uint64_t BlockReader::raw_bytes_read() const {
-  return raw_done_ + (source_ ? source_->raw_bytes_read() : 0);
+  return raw_progress_.load(std::memory_order_relaxed);
 }
 
 bool BlockReader::next(Block& b) {
@@ -132,6 +133,8 @@ bool BlockReader::next(Block& b) {
       raw_done_ += source_->raw_bytes_read();
       source_.reset();
     }
+    raw_progress_.store(raw_done_ + (source_ ? source_->raw_bytes_read() : 0),
+                        std::memory_order_relaxed);
     return true;
   }
 }

@@ -10,6 +10,7 @@
 // a larger block; nothing is ever cut inside a line.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -48,8 +49,9 @@ class BlockReader {
   // the last input. Throws grist::Error on unreadable or corrupt input.
   bool next(Block& b);
 
-  // Raw bytes consumed across all inputs, and their total size when every
-  // input is a regular file (else 0): for progress.
+  // Raw bytes consumed across all inputs (as of the last block delivered;
+  // safe to call from another thread, e.g. a progress display), and their
+  // total size when every input is a regular file (else 0): for progress.
   uint64_t raw_bytes_read() const;
   uint64_t raw_size_total() const { return raw_size_total_; }
   uint64_t bytes_read() const { return bytes_read_; }  // decoded bytes delivered
@@ -66,6 +68,7 @@ class BlockReader {
   uint64_t line_ = 1;
   uint64_t index_ = 0;
   uint64_t raw_done_ = 0;  // raw bytes of inputs already closed
+  std::atomic<uint64_t> raw_progress_{0};  // what raw_bytes_read() reports
   uint64_t raw_size_total_ = 0;
   uint64_t bytes_read_ = 0;
 };

@@ -156,12 +156,12 @@ std::string Model::to_bytes() const {
 }
 
 void Model::save(const std::string& path) const {
-  std::string bytes = to_bytes();
-  SinkOptions so;
-  auto out = Sink::open(path, so);
-  out->write(bytes);
+  auto out = Sink::open(path, SinkOptions{});
+  save(*out);
   out->commit();
 }
+
+void Model::save(Sink& out) const { out.write(to_bytes()); }
 
 namespace {
 
@@ -186,10 +186,19 @@ struct Reader {
     p += n;
     return v;
   }
-  std::string section() {
+  // A section's sizes come from the file: they are checked against `limit`
+  // (what the header allows), the compressed size and the zstd frame
+  // header before anything is allocated, so that a damaged file cannot ask
+  // for gigabytes.
+  std::string section(uint64_t limit) {
     uint64_t raw = get<uint64_t>(), comp = get<uint64_t>();
     if (comp > b.size()) throw Error(name, "truncated model file");
     std::string_view c = bytes(comp);
+    constexpr uint64_t kMaxRatio = 1 << 15;  // beyond zstd's best on real weights
+    if (raw > limit || raw / kMaxRatio > comp ||
+        (raw != 0 && ZSTD_getFrameContentSize(c.data(), c.size()) != raw)) {
+      throw Error(name, "corrupt model file (section size)");
+    }
     std::string out(raw, '\0');
     if (raw == 0) return out;
     size_t r = ZSTD_decompress(out.data(), raw, c.data(), c.size());
@@ -280,8 +289,8 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
   if (o.bits < 1 || o.bits > 30 || o.classes < 0 || o.classes > 100000 || slots != o.slots()) {
     throw Error(name, "corrupt model file (inconsistent header)");
   }
-  std::string w = r.section();
-  std::string st = r.section();
+  std::string w = r.section(slots * 8);
+  std::string st = r.section(slots * 4 * 8);
   if (b.size() - r.p != 8) throw Error(name, "corrupt model file (trailing bytes)");
   if (XXH3_64bits(b.data(), b.size() - 8) != sum) throw Error(name, "corrupt model file (checksum)");
 

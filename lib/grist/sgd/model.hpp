@@ -98,6 +98,8 @@ class Model {
 
   // Writes the model file atomically (Sink). Throws grist::Error.
   void save(const std::string& path) const;
+  // Writes the model file's bytes to `out` (not committed).
+  void save(Sink& out) const;
   // Loads a model file; refuses a foreign, truncated, corrupt or newer one
   // with grist::Error naming the file.
   static std::unique_ptr<Model> load(const std::string& path, bool with_state = true);

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# SIGINT/SIGTERM at ten moments of a grist-merge run with intermediate runs
+# in -T (more inputs than -S lets it merge at once), and of a merge of
+# partition directories.
+. "$(dirname "$0")/../lib/common.sh"
+. "$GRIST_SRC/tests/e2e/faults/faults.bash"
+. "$GRIST_SRC/tests/e2e/faults/signals.bash"
+awk 'BEGIN { srand(4); for (i = 0; i < 100000; i++) print "k" int(rand() * 1000000) "\t1" }' \
+  | LC_ALL=C sort > s1.txt
+for i in 2 3 4 5 6 7 8; do cp s1.txt s$i.txt; done
+signal_sweep "merge" out.txt grist-merge -q -S 4M --reduce sum -T spill -o out.txt s?.txt
+grist-count -q -p 4 -o d1 s1.txt
+cp -r d1 d2
+DELAYS="0.02 0.1 0.3" signal_sweep "merge directories" out.d \
+  grist-merge -q --reduce sum -T spill -o out.d d1 d2
+finish

@@ -1,0 +1,83 @@
+// The example parsers of grist-train-sgd and grist-predict (svmlight, VW
+// text, label\ttext): any block either parses into consistent flat arrays
+// (features masked to 2^bits, begin[] increasing, one label per example) or
+// throws grist::Error naming the input and line; with an error log every
+// bad line is counted instead. Never a crash.
+#include <cmath>
+#include <string>
+
+#include "fuzz_util.hpp"
+#include "grist/error.hpp"
+#include "grist/sgd/examples.hpp"
+
+namespace {
+
+void check(const grist::sgd::Examples& ex, const grist::sgd::ParseOptions& po) {
+  size_t n = ex.size();
+  FUZZ_CHECK(ex.begin.size() == n + 1);
+  FUZZ_CHECK(ex.weight.size() == n && ex.holdout.size() == n && ex.line.size() == n);
+  FUZZ_CHECK(ex.index.size() == ex.value.size());
+  FUZZ_CHECK(ex.begin.back() == ex.index.size());
+  for (size_t i = 0; i < n; ++i) FUZZ_CHECK(ex.begin[i] <= ex.begin[i + 1]);
+  for (uint32_t idx : ex.index) FUZZ_CHECK(idx < (uint64_t(1) << po.bits));
+  for (size_t i = 0; i < n; ++i) {
+    float l = ex.label[i];
+    if (po.require_label) FUZZ_CHECK(std::isfinite(l));
+    if (po.labels == grist::sgd::LabelKind::binary && std::isfinite(l)) {
+      FUZZ_CHECK(l == 1 || l == -1);
+    }
+    if (po.labels == grist::sgd::LabelKind::multiclass && std::isfinite(l)) {
+      FUZZ_CHECK(l >= 0 && l < po.classes && l == std::floor(l));
+    }
+  }
+  // Tags exist in VW only (predict prints them).
+  if (po.keep_tags && po.format == grist::sgd::Format::vw) {
+    FUZZ_CHECK(ex.tag_end.size() == n);
+    if (n) FUZZ_CHECK(ex.tag_end.back() == ex.tags.size());
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  const uint8_t k = data[0], k2 = data[1];
+  grist::sgd::ParseOptions po;
+  po.format = static_cast<grist::sgd::Format>(k % 3);
+  po.bits = 1 + (k >> 2) % 24;
+  po.ngrams = 1 + (k2 & 3);
+  po.labels = static_cast<grist::sgd::LabelKind>((k2 >> 2) % 3);
+  if (po.labels == grist::sgd::LabelKind::multiclass) {
+    po.classes = 2 + (k2 >> 4) % 5;
+    po.class_base = (k2 & 0x40) ? 0 : 1;
+  }
+  po.require_label = !(k2 & 0x80);
+  po.keep_tags = (k & 0x80);
+  if (k & 0x40) po.quadratic = {"ab", "aa"};
+  std::string bytes(reinterpret_cast<const char*>(data) + 2, size - 2);
+
+  for (int skip = 0; skip < 2; ++skip) {
+    try {
+      grist::sgd::Parser parser(po);
+      auto reader = grist_fuzz::block_reader(bytes, 64);
+      grist::Block b;
+      grist::sgd::Examples ex;
+      grist::sgd::ErrorLog log;
+      while (reader.next(b)) {
+        try {
+          parser.parse_block(b, ex, skip ? &log : nullptr);
+        } catch (const grist::Error& e) {
+          FUZZ_CHECK(!skip);
+          FUZZ_CHECK(e.line() >= b.first_line && e.line() < b.first_line + b.lines);
+          throw;
+        }
+        check(ex, po);
+      }
+      if (skip && log.skipped) FUZZ_CHECK(!log.first.empty());
+    } catch (const grist::Error&) {
+    }
+  }
+  // The format sniffer takes any head.
+  (void)grist::sgd::sniff_format(bytes);
+  return 0;
+}
