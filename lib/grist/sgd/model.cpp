@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -253,20 +254,29 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
     if (res.ec != std::errc()) throw Error(name, std::string("bad model header value for ") + k);
     return d;
   };
+  // Integers of the header, range-checked before any conversion (a damaged
+  // header must not reach an out-of-range cast).
+  auto inum = [&](const char* k, double lo, double hi) {
+    double d = num(k);
+    if (!(d >= lo && d <= hi) || d != std::floor(d)) {
+      throw Error(name, std::string("bad model header value for ") + k);
+    }
+    return d;
+  };
   if (get("hash") != kHashName) throw Error(name, "model uses an unknown feature hash '" + get("hash") + "'");
   ModelOptions o;
-  o.bits = static_cast<int>(num("bits"));
+  o.bits = static_cast<int>(inum("bits", 1, 30));
   auto loss = parse_loss_name(get("loss"));
   if (!loss) throw Error(name, "model has an unknown loss '" + get("loss") + "'");
   o.loss = *loss;
   o.quantile_tau = num("quantile_tau");
-  o.classes = static_cast<int>(num("oaa"));
-  o.class_base = static_cast<int>(num("class_base"));
+  o.classes = static_cast<int>(inum("oaa", 0, 100000));
+  o.class_base = static_cast<int>(inum("class_base", -1e9, 1e9));
   o.bias = num("bias") != 0;
   auto fmt = parse_format_name(get("format"));
   if (!fmt) throw Error(name, "model has an unknown input format");
   o.format = *fmt;
-  o.ngrams = static_cast<int>(num("ngrams"));
+  o.ngrams = static_cast<int>(inum("ngrams", 0, 1000));
   const std::string& q = get("quadratic");
   for (size_t i = 0; i < q.size();) {
     size_t c = q.find(',', i);
@@ -284,8 +294,8 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
   o.l1 = num("l1");
   o.l2 = num("l2");
   o.ftrl_beta = num("ftrl_beta");
-  o.examples_trained = static_cast<uint64_t>(num("examples_trained"));
-  o.passes_trained = static_cast<uint64_t>(num("passes_trained"));
+  o.examples_trained = static_cast<uint64_t>(inum("examples_trained", 0, 1.8e19));
+  o.passes_trained = static_cast<uint64_t>(inum("passes_trained", 0, 1.8e19));
   if (o.bits < 1 || o.bits > 30 || o.classes < 0 || o.classes > 100000 || slots != o.slots()) {
     throw Error(name, "corrupt model file (inconsistent header)");
   }
