@@ -5,7 +5,7 @@
 #
 # INPUT: a token-per-line file (plain or compressed: it is decoded once into
 # a temporary plain file so that every program reads the same bytes). Without
-# it, one is made from /work/shared/data/text/*.zst (`tr -cs A-Za-z '\n'`),
+# it, one is made from ../shared/data/text/*.zst ($GRIST_DATA) (`tr -cs A-Za-z '\n'`),
 # repeated to about MB megabytes (default 200). Prints MB/s, the ratio to
 # grist-count and the peak RSS of each program; all outputs are checked to
 # hold the same counts. GRIST_BIN: the built programs (default build/bin).
@@ -14,6 +14,7 @@
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "$0")/.." && pwd)
+data=${GRIST_DATA:-$here/../shared/data/text}
 bin=${GRIST_BIN:-$here/build/bin}
 mb=${2:-200}
 work=$(mktemp -d "${TMPDIR:-/tmp}/grist-bench.XXXXXX")
@@ -28,7 +29,7 @@ if [ $# -ge 1 ] && [ -n "$1" ]; then
     *) cp "$1" "$input" ;;
   esac
 else
-  zstd -dc /work/shared/data/text/*.zst | tr -cs A-Za-z '\n' > "$work/one.txt"
+  zstd -dc "$data"/*.zst | tr -cs A-Za-z '\n' > "$work/one.txt"
   one=$(stat -c %s "$work/one.txt")
   : > "$input"
   while [ "$(stat -c %s "$input")" -lt $((mb * 1000000)) ]; do cat "$work/one.txt" >> "$input"; done
@@ -95,9 +96,9 @@ report sort-uniq
 
 # The word-count pipeline, measured in MB/s of input text.
 tok=${GRIST_TOKENIZE:-$bin/grist-tokenize}
-if [ -x "$tok" ] && [ -d /work/shared/data/text ]; then
+if [ -x "$tok" ] && [ -d "$data" ]; then
   text=$work/text.txt
-  zstd -dc /work/shared/data/text/*.zst > "$work/one-text.txt"
+  zstd -dc "$data"/*.zst > "$work/one-text.txt"
   : > "$text"
   while [ "$(stat -c %s "$text")" -lt $((mb * 1000000)) ]; do cat "$work/one-text.txt" >> "$text"; done
   bytes=$(stat -c %s "$text")
