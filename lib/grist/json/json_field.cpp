@@ -32,6 +32,8 @@ const char* type_name(od::json_type t) {
 
 }  // namespace
 
+constexpr size_t kMaxPathKeys = 256;
+
 JsonField::JsonField(std::string_view path) : impl_(std::make_unique<Impl>()), path_(path) {
   size_t start = 0;
   for (;;) {
@@ -39,6 +41,11 @@ JsonField::JsonField(std::string_view path) : impl_(std::make_unique<Impl>()), p
     std::string_view key = path.substr(start, dot == std::string_view::npos ? dot : dot - start);
     if (key.empty()) throw UsageError("bad JSON field path '" + path_ + "': empty key");
     impl_->keys.emplace_back(key);
+    // extract() recurses once per key: bound the depth (and so the stack).
+    if (impl_->keys.size() > kMaxPathKeys) {
+      throw UsageError("bad JSON field path: more than " + std::to_string(kMaxPathKeys) +
+                       " keys");
+    }
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }

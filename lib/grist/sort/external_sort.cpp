@@ -449,10 +449,10 @@ class Sorter {
                     size_t at_line = sl->lines.size();
                     sl->lines.resize(at_line + r.key.size() + r.value.size() + 2);
                     char* p = sl->lines.data() + at_line;
-                    std::memcpy(p, r.key.data(), r.key.size());
+                    if (!r.key.empty()) std::memcpy(p, r.key.data(), r.key.size());
                     p += r.key.size();
                     *p++ = '\t';
-                    std::memcpy(p, r.value.data(), r.value.size());
+                    if (!r.value.empty()) std::memcpy(p, r.value.data(), r.value.size());
                     p[r.value.size()] = '\n';
                     ++sl->records;
                   }
