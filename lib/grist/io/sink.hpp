@@ -54,7 +54,7 @@ class Sink {
 
   void write(const char* p, size_t n) {
     if (n <= buf_.size() - used_) {
-      std::memcpy(buf_.data() + used_, p, n);
+      if (n) std::memcpy(buf_.data() + used_, p, n);  // p may be null when n == 0
       used_ += n;
     } else {
       write_slow(p, n);
