@@ -82,8 +82,8 @@ for prog in "$GRIST_BIN"/grist-*; do
 
   # 4. bash: source it and complete.
   if have bash; then
-    mkdir -p "$tmp/work" && : >"$tmp/work/probe-file.txt"
-    out=$(cd "$tmp/work" && bash --norc --noprofile -c '
+    mkdir -p "$tmp/cwd" && : >"$tmp/cwd/probe-file.txt"
+    out=$(cd "$tmp/cwd" && bash --norc --noprofile -c '
       source "$1" || exit 90
       fn=$(complete -p "$2" 2>/dev/null | sed -n "s/.*-F \([^ ]*\) .*/\1/p")
       [[ -n $fn ]] || exit 91
