@@ -109,24 +109,23 @@ std::vector<std::string> type_components(const std::string& full) {
   return parts;
 }
 
+// "a, b ,c" -> a, b, c (empty items dropped)
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> values;
+  for (const auto& item : CLI::detail::split(list, ',')) {
+    std::string v = trim(item);
+    if (!v.empty()) values.push_back(v);
+  }
+  return values;
+}
+
 // "{a,b->1,c}" -> a, b, c
 std::vector<std::string> set_values(const std::string& comp) {
   std::vector<std::string> values;
-  std::string inner = comp.substr(1, comp.size() - 2);
-  std::string cur;
-  auto flush = [&] {
-    std::string v = trim(cur.substr(0, cur.find("->")));
+  for (const auto& item : split_list(comp.substr(1, comp.size() - 2))) {
+    std::string v = trim(item.substr(0, item.find("->")));
     if (!v.empty()) values.push_back(v);
-    cur.clear();
-  };
-  for (char c : inner) {
-    if (c == ',') {
-      flush();
-    } else {
-      cur += c;
-    }
   }
-  flush();
   return values;
 }
 
@@ -141,23 +140,7 @@ std::vector<std::string> described_values(const std::string& description) {
   if (d.empty() || d.back() != ')') return {};
   size_t open = d.rfind("(one of:");
   if (open == std::string::npos) return {};
-  std::string list = d.substr(open + 8, d.size() - 1 - (open + 8));
-  std::vector<std::string> values;
-  std::string cur;
-  auto flush = [&] {
-    std::string v = trim(cur);
-    if (!v.empty()) values.push_back(v);
-    cur.clear();
-  };
-  for (char c : list) {
-    if (c == ',') {
-      flush();
-    } else {
-      cur += c;
-    }
-  }
-  flush();
-  return values;
+  return split_list(d.substr(open + 8, d.size() - 1 - (open + 8)));
 }
 
 ValueKind kind_of(const std::vector<std::string>& comps, bool has_values) {
