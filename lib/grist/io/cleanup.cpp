@@ -31,6 +31,26 @@ std::set<std::string>& registry() {
   return s;
 }
 
+std::atomic<bool> g_cleanup_installed{false};
+
+sigset_t cleanup_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+bool termination_pending() {
+  if (!g_cleanup_installed.load(std::memory_order_acquire)) return false;
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+         sigismember(&pending, SIGHUP) == 1;
+}
+
 void cleanup_thread_main(sigset_t set) {
   int sig = 0;
   while (sigwait(&set, &sig) != 0) {
@@ -61,13 +81,10 @@ void throw_errno(const std::string& file, const std::string& what) {
 void install_signal_cleanup() {
   static std::once_flag once;
   std::call_once(once, [] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
+    sigset_t set = cleanup_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::thread(cleanup_thread_main, set).detach();
+    g_cleanup_installed.store(true, std::memory_order_release);
   });
 }
 
@@ -144,6 +161,22 @@ void TempPath::remove() {
   path_.clear();
 }
 
+void TempPath::rename_to(const std::string& to) {
+  std::unique_lock<std::mutex> lock(registry_mutex());
+  if (termination_pending()) {
+    // The cleanup thread owns the end of this process now; it needs the
+    // lock to sweep, and never returns.
+    lock.unlock();
+    for (;;) pause();
+  }
+  if (::rename(path_.c_str(), to.c_str()) != 0) {
+    lock.unlock();
+    throw_errno(to, "cannot rename temporary output into place");
+  }
+  registry().erase(path_);
+  path_.clear();
+}
+
 std::string temp_sibling_name(const std::string& target) {
   static std::atomic<unsigned> counter{0};
   std::string t = target;
@@ -153,12 +186,6 @@ std::string temp_sibling_name(const std::string& target) {
   std::string base = slash == std::string::npos ? t : t.substr(slash + 1);
   return dir + "." + base + ".grist-tmp." + std::to_string(getpid()) + "." +
          std::to_string(counter++);
-}
-
-void rename_into_place(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
-    throw_errno(to, "cannot rename temporary output into place");
-  }
 }
 
 std::string resolve_temp_dir(const std::string& dir) {

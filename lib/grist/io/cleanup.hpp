@@ -56,6 +56,13 @@ class TempPath {
   void release();
   // Removes the path now and forgets it.
   void remove();
+  // Renames the path to `to` (atomically) and forgets it; throws
+  // grist::Error naming `to`. If SIGINT/SIGTERM/SIGHUP is already pending
+  // (the cleanup thread has not run yet), nothing is renamed: the thread
+  // sweeps the temporary and ends the process. A pipeline killed as a whole
+  // thus never commits the output of a consumer that saw its producer's EOF
+  // before its own signal was handled.
+  void rename_to(const std::string& to);
 
  private:
   std::string path_;
@@ -64,9 +71,6 @@ class TempPath {
 // A name for a temporary sibling of `target`, in the same directory (so that
 // rename is atomic): "DIR/.NAME.grist-tmp.PID.N".
 std::string temp_sibling_name(const std::string& target);
-
-// Atomically renames `from` to `to`; throws grist::Error naming `to`.
-void rename_into_place(const std::string& from, const std::string& to);
 
 // The spill directory: `dir` if not empty, else $TMPDIR, else /tmp.
 std::string resolve_temp_dir(const std::string& dir);

@@ -248,8 +248,7 @@ void Sink::commit() {
   backend_->finish();
   backend_->out().close();
   if (!backend_->temp.empty()) {
-    rename_into_place(backend_->temp.path(), backend_->target);
-    backend_->temp.release();
+    backend_->temp.rename_to(backend_->target);
   }
   committed_ = true;
 }

@@ -149,8 +149,7 @@ void PartitionWriter::commit() {
   m += "  ]\n}\n";
   write_small_file(temp_.path() + "/_manifest.json", m);
   write_small_file(temp_.path() + "/_SUCCESS", "");
-  rename_into_place(temp_.path(), dir_);
-  temp_.release();
+  temp_.rename_to(dir_);
   committed_ = true;
 }
 
