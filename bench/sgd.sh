@@ -59,5 +59,5 @@ if command -v liblinear-train >/dev/null; then
 else
   echo "liblinear: not installed (apt-get install liblinear-tools), skipped"
 fi
-echo "(fastText: text data only, not run on this numeric problem)"
+echo "(fastText: text data only, not run on this numeric problem; see bench/textclass.sh)"
 [ "${KEEP:-0}" = 1 ] || rm -f grist*.gsgd grist*.preds vw.model vw.preds ll.model ll.preds time.txt log.txt

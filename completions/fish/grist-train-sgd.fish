@@ -10,7 +10,7 @@ complete -c grist-train-sgd -s v -l verbose -d 'Print a summary (records, bytes,
 complete -c grist-train-sgd -s q -l quiet -d 'Print errors only'
 complete -c grist-train-sgd -s f -l final-model -r -F -d 'Write the model to FILE'
 complete -c grist-train-sgd -s i -l initial-model -r -F -d 'Continue training the model in FILE'
-complete -c grist-train-sgd -l readable-model -r -F -d 'Also write the weights as text'
+complete -c grist-train-sgd -l readable-model -r -F -d 'Also write the weights as text, with feature names'
 complete -c grist-train-sgd -l format -x -a 'svmlight vw text' -d 'svmlight, vw or text (default: sniffed)'
 complete -c grist-train-sgd -l loss -x -a 'logistic squared hinge quantile' -d 'Loss: logistic (default), squared, hinge, quantile'
 complete -c grist-train-sgd -l quantile-tau -x -d 'Quantile of --loss quantile (default 0.5)'

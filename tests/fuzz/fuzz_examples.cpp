@@ -2,17 +2,28 @@
 // text, label\ttext): any block either parses into consistent flat arrays
 // (features masked to 2^bits, begin[] increasing, one label per example) or
 // throws grist::Error naming the input and line; with an error log every
-// bad line is counted instead. Never a crash.
+// bad line is counted instead. Never a crash. With small tables the
+// parser also names the features (--readable-model): every feature of a
+// parsed example then has a name or was refused by the bounded arena.
 #include <cmath>
+#include <memory>
 #include <string>
 
 #include "fuzz_util.hpp"
 #include "grist/error.hpp"
 #include "grist/sgd/examples.hpp"
+#include "grist/sgd/names.hpp"
 
 namespace {
 
 void check(const grist::sgd::Examples& ex, const grist::sgd::ParseOptions& po) {
+  if (po.names) {
+    for (uint32_t idx : ex.index) {
+      FUZZ_CHECK(po.names->has(idx));
+      FUZZ_CHECK(po.names->name(idx).size() <= grist::sgd::FeatureNames::kMaxName);
+    }
+    FUZZ_CHECK(po.names->arena_bytes() <= 4096);
+  }
   size_t n = ex.size();
   FUZZ_CHECK(ex.begin.size() == n + 1);
   FUZZ_CHECK(ex.weight.size() == n && ex.holdout.size() == n && ex.line.size() == n);
@@ -58,6 +69,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   for (int skip = 0; skip < 2; ++skip) {
     try {
+      // Names where the table is small (2^16 indices at most), in an arena
+      // small enough to fill.
+      std::unique_ptr<grist::sgd::FeatureNames> names;
+      if (po.bits <= 16) names = std::make_unique<grist::sgd::FeatureNames>(po.bits, 4096);
+      po.names = names.get();
       grist::sgd::Parser parser(po);
       auto reader = grist_fuzz::block_reader(bytes, 64);
       grist::Block b;

@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include "grist/error.hpp"
@@ -15,6 +17,7 @@
 #include "grist/sgd/hash.hpp"
 #include "grist/sgd/loss.hpp"
 #include "grist/sgd/model.hpp"
+#include "grist/sgd/names.hpp"
 #include "grist/sgd/predict.hpp"
 #include "grist/sgd/train.hpp"
 
@@ -531,4 +534,113 @@ TEST_CASE("metrics", "[test_sgd]") {
   m = compute_metrics(mo, {1, 3}, {2, 3}, {2, 3}, {1, 1});
   CHECK(m.rmse == Approx(std::sqrt(0.5)));
   CHECK(std::isnan(m.logloss));
+}
+
+TEST_CASE("feature names: the first name per index, bounded", "[test_sgd]") {
+  FeatureNames n(4, 64);
+  CHECK(n.size() == 16);
+  CHECK_FALSE(n.has(3));
+  CHECK(n.name(3).empty());
+  n.add(3, "first");
+  n.add(3, "second");  // a collision keeps the first
+  CHECK(n.has(3));
+  CHECK(n.name(3) == "first");
+  // Names are cut at 255 bytes, never inside a UTF-8 sequence.
+  FeatureNames big(4);
+  std::string longname(254, 'x');
+  longname += "\xc3\xa9\xc3\xa9";  // 254 + two 2-byte code points
+  big.add(1, longname);
+  CHECK(big.name(1) == std::string(254, 'x'));
+  big.add(2, std::string(300, 'y'));
+  CHECK(big.name(2) == std::string(255, 'y'));
+  // The arena is bounded: once full, new indices stay unnamed.
+  n.add(4, std::string(40, 'a'));  // 6 + 41 bytes
+  n.add(5, std::string(40, 'b'));  // would pass 64
+  CHECK(n.name(4) == std::string(40, 'a'));
+  CHECK(n.has(5));
+  CHECK(n.name(5).empty());
+  CHECK(n.named() == 2);
+  CHECK(n.dropped() == 1);
+  CHECK(n.arena_bytes() <= 64);
+}
+
+TEST_CASE("feature names: what each format records", "[test_sgd]") {
+  uint32_t mask = (1u << 20) - 1;
+  FeatureNames names(20);
+  ParseOptions po;
+  po.names = &names;
+  parse(Format::svmlight, "1 3:0.5 1048579:1 9:0\n", po);
+  CHECK(names.name(3) == "3");  // 1048579 = 3 mod 2^20: the first keeps it
+  CHECK_FALSE(names.has(9));    // zero values are no features
+  po.quadratic = {"ab"};
+  parse(Format::vw, "1 |a x:2 |b y |c z\n-1 | w\n", po);
+  uint64_t a = namespace_seed("a"), b = namespace_seed("b"), c = namespace_seed("c");
+  CHECK(names.name(feature_hash("x", a) & mask) == "a^x");
+  CHECK(names.name(feature_hash("z", c) & mask) == "c^z");
+  CHECK(names.name(feature_hash("w", 0) & mask) == "w");
+  CHECK(names.name(quadratic_hash(feature_hash("x", a), feature_hash("y", b)) & mask) == "a^x*b^y");
+  po.quadratic.clear();
+  po.ngrams = 3;
+  parse(Format::text, "1\tSpam and eggs\n", po);
+  CHECK(names.name(feature_hash("Spam", 0) & mask) == "Spam");
+  CHECK(names.name(XXH3_64bits("Spam and", 8) & mask) == "Spam and");
+  CHECK(names.name(XXH3_64bits("Spam and eggs", 13) & mask) == "Spam and eggs");
+}
+
+TEST_CASE("readable model with feature names", "[test_sgd]") {
+  auto dir = test_dir("names");
+  std::string path = write_file(dir / "t.tsv",
+                                "1\tcheap pills now\n-1\tmeeting at noon\n1\tcheap watches\n"
+                                "-1\tnoon lunch meeting\n");
+  ModelOptions mo;
+  mo.bits = 18;
+  mo.ngrams = 2;
+  auto dump = [&](const FeatureNames* names, const Model& m) {
+    std::string file = (dir / "r.txt").string();
+    auto out = Sink::open(file, SinkOptions{});
+    m.write_readable(*out, names);
+    out->commit();
+    std::ifstream in(file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string text[2];
+  for (auto& t : text) {
+    FeatureNames names(mo.bits);
+    TrainOptions to;
+    to.inputs = {path};
+    to.temp_dir = dir.string();
+    to.names = &names;
+    Model m(mo);
+    train(m, to, quiet);
+    t = dump(&names, m);
+    // Without names: the two columns of before (and the columns line).
+    std::string plain = dump(nullptr, m);
+    CHECK_THAT(plain, Catch::Contains("# columns=index\tweight\n"));
+    CHECK_THAT(plain, Catch::Contains("\nbias\t"));
+  }
+  CHECK(text[0] == text[1]);  // -j1: reproducible names
+  const std::string& t = text[0];
+  CHECK_THAT(t, Catch::Contains("# columns=index\tweight\tname\n"));
+  uint32_t cheap = feature_hash("cheap", 0) & ((1u << 18) - 1);
+  uint32_t bigram = XXH3_64bits("noon lunch", 10) & ((1u << 18) - 1);
+  CHECK_THAT(t, Catch::Contains("\n" + std::to_string(cheap) + "\t"));
+  CHECK_THAT(t, Catch::Contains("\tcheap\n"));
+  CHECK_THAT(t, Catch::Contains("\n" + std::to_string(bigram) + "\t"));
+  CHECK_THAT(t, Catch::Contains("\tnoon lunch\n"));
+  // Every weight line has three columns; the bias is named "bias".
+  std::istringstream lines(t);
+  std::string line;
+  int weights = 0;
+  while (std::getline(lines, line)) {
+    if (line[0] == '#') continue;
+    ++weights;
+    CHECK(std::count(line.begin(), line.end(), '\t') == 2);
+    if (line.rfind("bias\t", 0) == 0) CHECK(line.substr(line.rfind('\t')) == "\tbias");
+  }
+  CHECK(weights == 16);  // 8 words, 7 bigrams, the bias
+  // A table of another size is refused.
+  FeatureNames wrong(10);
+  Model m(mo);
+  CHECK_THROWS_AS(dump(&wrong, m), Error);
+  std::filesystem::remove_all(dir);
 }

@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
       ->type_name("FILE");
   app.add_option("-f,--final-model", final_model, "Write the model to FILE")->type_name("FILE");
   app.add_option("-i,--initial-model", initial_model, "Continue training the model in FILE")->type_name("FILE");
-  app.add_option("--readable-model", readable, "Also write the weights as text")->type_name("FILE");
+  app.add_option("--readable-model", readable, "Also write the weights as text, with feature names")
+      ->type_name("FILE");
   app.add_option("--format", format, "svmlight, vw or text (default: sniffed)")
       ->type_name("FMT")->check(CLI::IsMember({"svmlight", "vw", "text"}));
   auto* o_loss = app.add_option("--loss", loss, "Loss: logistic (default), squared, hinge, quantile")
@@ -51,8 +52,10 @@ int main(int argc, char** argv) {
   auto* o_bits = app.add_option("-b,--bits", mo.bits, "Hash into 2^N weights (default 20)")
       ->type_name("N")->check(CLI::Range(1, 30));
   auto* o_nobias = app.add_flag("--no-bias", no_bias, "Learn no bias term");
+  // One pair per --quadratic (repeat it for more), so that a file name
+  // after it is not taken for a second pair.
   auto* o_quad = app.add_option("--quadratic", mo.quadratic, "Cross VW namespaces (first letters), e.g. ab")
-      ->type_name("AB");
+      ->type_name("AB")->allow_extra_args(false);
   auto* o_ngrams = app.add_option("--ngrams", mo.ngrams, "Text: word n-grams up to N (default 1)")
       ->type_name("N")->check(CLI::Range(1, 8));
   auto* o_opt = app.add_option("--optimizer", optimizer, "sgd, adagrad (default) or ftrl")
@@ -117,6 +120,14 @@ int main(int argc, char** argv) {
       "stops improving, and the summary says so. Several passes read a zstd cache of parsed "
       "examples in -T. With -j1 the model is reproducible to the byte; more threads update "
       "one shared weight vector without locks (Hogwild). Mini-batches train on one thread.\n\n"
+      "--readable-model writes one line per nonzero weight: INDEX, WEIGHT (with --oaa INDEX, "
+      "CLASS, WEIGHT) and the NAME of the feature, tab-separated, after '# key=value' lines of "
+      "options. The name is the first one seen in this run at that index: the svmlight index, "
+      "the word or n-gram of text, NS^FEATURE in VW (FEATURE in the unnamed namespace), "
+      "A*B for a quadratic feature; empty for an index trained only before (-i). Recording "
+      "names costs 4 bytes per weight index (2^b) plus each distinct name once (at most 1 GiB "
+      "of names; names are cut at 255 bytes), and a lookup per feature while parsing; "
+      "with -j1 they are reproducible.\n\n"
       "The model file starts with GRISTSGD, a format version and the options that shape "
       "predictions; a file of another version, truncated or corrupt, is refused.";
 #ifdef GRIST_HAVE_MPI
@@ -129,7 +140,7 @@ int main(int argc, char** argv) {
       "averaged weighted by each rank's new squared gradients, sgd weights plainly, ftrl "
       "sums its z and n increments. Losses and counts are summed over the ranks; rank 0 "
       "prints them and writes the model. Without -j each rank uses its share of the CPUs. "
-      "A rank that fails aborts the job.";
+      "A rank that fails aborts the job. --readable-model names features as rank 0 saw them.";
 #endif
   man.examples =
       "$ grist-train-sgd train.svm.zst --passes 3 --holdout-every 10 -f model.gsgd\n"
@@ -218,10 +229,15 @@ int main(int argc, char** argv) {
     std::unique_ptr<Sink> model_out, readable_out;
     if (rank0 && !final_model.empty()) model_out = Sink::open(final_model, SinkOptions{});
     if (rank0 && !readable.empty()) readable_out = Sink::open(readable, SinkOptions{});
+    std::unique_ptr<FeatureNames> names;
+    if (readable_out) {
+      names = std::make_unique<FeatureNames>(model->options().bits);
+      to.names = names.get();
+    }
     TrainReport rep = train(*model, to, log);
     if (!rank0) return 0;  // distributed training: rank 0 writes and reports
     if (model_out) model->save(*model_out);
-    if (readable_out) model->write_readable(*readable_out);
+    if (readable_out) model->write_readable(*readable_out, names.get());
     if (model_out) model_out->commit();
     if (readable_out) readable_out->commit();
     if (rep.skipped) {

@@ -23,6 +23,8 @@
 
 namespace grist::sgd {
 
+class FeatureNames;  // grist/sgd/names.hpp
+
 enum class Format { svmlight, vw, text };
 const char* format_name(Format f);
 std::optional<Format> parse_format_name(std::string_view s);
@@ -44,6 +46,10 @@ struct ParseOptions {
   int class_base = 1;
   bool require_label = true;  // false: a VW example without a label gets NaN
   bool keep_tags = false;     // VW tags, for predictions
+  // Not owned; non-null: record the first name of each feature index there
+  // (svmlight "INDEX", VW "NS^NAME" or "NAME" in the unnamed namespace,
+  // quadratic "A*B", text the word or n-gram).
+  FeatureNames* names = nullptr;
 };
 
 struct Examples {

@@ -349,8 +349,13 @@ std::unique_ptr<Model> Model::load(const std::string& path, bool with_state) {
   return from_bytes(bytes, src->name(), with_state);
 }
 
-void Model::write_readable(Sink& out) const {
+void Model::write_readable(Sink& out, const FeatureNames* names) const {
   std::string h = options_header(o_);
+  if (names && names->size() != (uint64_t(1) << o_.bits)) {
+    throw Error("feature names: table size differs from the model's -b");
+  }
+  h += k_ > 1 ? "columns=index\tclass\tweight" : "columns=index\tweight";
+  h += names ? "\tname\n" : "\n";
   for (size_t i = 0; i < h.size();) {
     size_t nl = h.find('\n', i);
     out.write("# ");
@@ -377,6 +382,10 @@ void Model::write_readable(Sink& out) const {
       out.put('\t');
       auto r = std::to_chars(buf, buf + sizeof buf, w);
       out.write(buf, r.ptr - buf);
+      if (names) {
+        out.put('\t');
+        out.write(f == features ? std::string_view("bias") : names->name(static_cast<uint32_t>(f)));
+      }
       out.put('\n');
     }
   }

@@ -33,6 +33,7 @@
 #include "grist/io/sink.hpp"
 #include "grist/sgd/examples.hpp"
 #include "grist/sgd/loss.hpp"
+#include "grist/sgd/names.hpp"
 
 namespace grist::sgd {
 
@@ -110,8 +111,10 @@ class Model {
 
   // The text dump: "# key=value" header lines, then "INDEX\tWEIGHT" (with
   // --oaa "INDEX\tCLASS\tWEIGHT") for each nonzero weight; the bias is the
-  // index "bias".
-  void write_readable(Sink& out) const;
+  // index "bias". With `names` (of the model's -b), every line also ends in
+  // "\tNAME": the first feature name recorded for the index ("bias" for the
+  // bias, empty when none was recorded), and a "# columns=" line says so.
+  void write_readable(Sink& out, const FeatureNames* names = nullptr) const;
 
  private:
   ModelOptions o_;

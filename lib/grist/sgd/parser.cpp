@@ -7,6 +7,7 @@
 #include "grist/error.hpp"
 #include "grist/sgd/examples.hpp"
 #include "grist/sgd/hash.hpp"
+#include "grist/sgd/names.hpp"
 
 #if __has_include("grist/text/tokenizer.hpp")
 #include "grist/text/tokenizer.hpp"
@@ -78,15 +79,19 @@ struct Parser::Impl {
     char ns;
     uint64_t h;
     float v;
+    std::string_view nsname, name;  // for feature names
   };
   std::vector<Feat> feats;       // VW with -q: the example's features
   std::vector<std::string_view> tokens;
   std::string gram;
+  FeatureNames* names;
+  std::string name_buf;
 #ifdef GRIST_SGD_HAVE_TOKENIZER
   std::unique_ptr<grist::Tokenizer> tok;
 #endif
 
-  explicit Impl(const ParseOptions& opts) : o(opts), mask((uint64_t(1) << opts.bits) - 1) {
+  explicit Impl(const ParseOptions& opts)
+      : o(opts), mask((uint64_t(1) << opts.bits) - 1), names(opts.names) {
     for (const auto& q : o.quadratic) {
       if (q.size() != 2) bad("-q takes two namespace letters, got " + quote(q));
     }
@@ -129,6 +134,24 @@ struct Parser::Impl {
     out.index.push_back(static_cast<uint32_t>(h & mask));
     out.value.push_back(v);
   }
+  // add() that also names the feature; `name()` builds the name, called
+  // only for an index not named yet.
+  template <class Name>
+  void add_named(Examples& out, uint64_t h, float v, Name&& name) {
+    if (v == 0) return;
+    uint32_t i = static_cast<uint32_t>(h & mask);
+    out.index.push_back(i);
+    out.value.push_back(v);
+    if (names && !names->has(i)) names->add(i, name());
+  }
+  // "NS^NAME", or NAME in the unnamed namespace.
+  std::string_view vw_name(std::string_view ns, std::string_view name) {
+    if (ns.empty()) return name;
+    name_buf.assign(ns);
+    name_buf += '^';
+    name_buf.append(name);
+    return name_buf;
+  }
   // Leaves `out` as it was before the failed example.
   void rollback(Examples& out, size_t n_before, size_t f_before, size_t t_before) {
     out.label.resize(n_before);
@@ -166,7 +189,7 @@ struct Parser::Impl {
         while (p < e && !is_space(*p)) ++p;
         float val;
         if (!parse_float(v, p, val)) bad("bad feature value in " + quote({t, size_t(p - t)}));
-        add(out, idx, val);
+        add_named(out, idx, val, [&] { return std::string_view(t, v - 1 - t); });
         continue;
       }
       while (p < e && !is_space(*p)) ++p;
@@ -253,8 +276,8 @@ struct Parser::Impl {
         if (name.empty()) bad("empty feature name in " + quote({f, size_t(p - f)}));
         uint64_t h = feature_hash(name, seed);
         val *= scale;
-        add(out, h, val);
-        if (quad) feats.push_back({nsc, h, val});
+        add_named(out, h, val, [&] { return vw_name(ns, name); });
+        if (quad) feats.push_back({nsc, h, val, ns, name});
       }
     }
     if (quad) {
@@ -263,7 +286,13 @@ struct Parser::Impl {
           if (feats[a].ns != q[0]) continue;
           for (size_t b = q[0] == q[1] ? a + 1 : 0; b < feats.size(); ++b) {
             if (feats[b].ns != q[1]) continue;
-            add(out, quadratic_hash(feats[a].h, feats[b].h), feats[a].v * feats[b].v);
+            add_named(out, quadratic_hash(feats[a].h, feats[b].h), feats[a].v * feats[b].v, [&] {
+              std::string q(vw_name(feats[a].nsname, feats[a].name));
+              q += '*';
+              q.append(vw_name(feats[b].nsname, feats[b].name));
+              name_buf = std::move(q);
+              return std::string_view(name_buf);
+            });
           }
         }
       }
@@ -300,14 +329,14 @@ struct Parser::Impl {
     }
 #endif
     for (size_t i = 0; i < tokens.size(); ++i) {
-      add(out, feature_hash(tokens[i], 0), 1);
+      add_named(out, feature_hash(tokens[i], 0), 1, [&] { return tokens[i]; });
       for (int n = 2; n <= o.ngrams && i + n <= tokens.size(); ++n) {
         gram.assign(tokens[i]);
         for (int k = 1; k < n; ++k) {
           gram += ' ';
           gram.append(tokens[i + k]);
         }
-        add(out, XXH3_64bits(gram.data(), gram.size()), 1);
+        add_named(out, XXH3_64bits(gram.data(), gram.size()), 1, [&] { return std::string_view(gram); });
       }
     }
     end(out);

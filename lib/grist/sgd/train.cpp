@@ -102,15 +102,18 @@ class Learner {
 
   void block(const Examples& ex, const uint32_t* order, LocalState& ls, BlockResult& res,
              bool record) {
-    if (batch_ != 1) return run_batch(ex, order, ls, res, record);
+    if (batch_ != 1) {  // the optimizer steps in flush(), not in the loop
+      return norm_ ? run<Optimizer::sgd, true, true>(ex, order, ls, res, record)
+                   : run<Optimizer::sgd, false, true>(ex, order, ls, res, record);
+    }
     switch (o_.optimizer) {
       case Optimizer::sgd:
-        return norm_ ? run<Optimizer::sgd, true>(ex, order, ls, res, record)
-                     : run<Optimizer::sgd, false>(ex, order, ls, res, record);
+        return norm_ ? run<Optimizer::sgd, true, false>(ex, order, ls, res, record)
+                     : run<Optimizer::sgd, false, false>(ex, order, ls, res, record);
       case Optimizer::adagrad:
-        return norm_ ? run<Optimizer::adagrad, true>(ex, order, ls, res, record)
-                     : run<Optimizer::adagrad, false>(ex, order, ls, res, record);
-      case Optimizer::ftrl: return run<Optimizer::ftrl, false>(ex, order, ls, res, record);
+        return norm_ ? run<Optimizer::adagrad, true, false>(ex, order, ls, res, record)
+                     : run<Optimizer::adagrad, false, false>(ex, order, ls, res, record);
+      case Optimizer::ftrl: return run<Optimizer::ftrl, false, false>(ex, order, ls, res, record);
     }
   }
 
@@ -197,7 +200,12 @@ class Learner {
     return loss_value(o_.loss, p, y, o_.quantile_tau);
   }
 
-  template <Optimizer O, bool Norm>
+  // One loop for SGD and mini-batches. SGD (Batch false) steps each
+  // coordinate as soon as its gradient is known, at the rate of the
+  // example's position t; a mini-batch sums the gradients in acc_ and
+  // flush() steps every touched coordinate once per batch_ examples. The
+  // choice is a template parameter, so the SGD loop carries no test of it.
+  template <Optimizer O, bool Norm, bool Batch>
   void run(const Examples& ex, const uint32_t* order, LocalState& ls, BlockResult& res,
            bool record) {
     const int K = m_.k(), S = m_.stride();
@@ -206,7 +214,20 @@ class Learner {
     const size_t n = ex.size();
     ls.scores.resize(K);
     if (record) res.ex_loss.resize(n), res.ex_pred.resize(n);
-    uint64_t t0 = t_.fetch_add(n, std::memory_order_relaxed);
+    // SGD claims the block's positions up front (threads interleave blocks);
+    // mini-batches count examples one by one and take the rate at flush().
+    const uint64_t t0 = Batch ? 0 : t_.fetch_add(n, std::memory_order_relaxed);
+    Rates rt;
+    auto update = [&](uint64_t slot, float g) {
+      if constexpr (Batch) {
+        if (acc_[slot] == 0) touched_.push_back(slot);
+        acc_[slot] += g;
+        // A sum that cancels to 0 must still read as touched.
+        if (acc_[slot] == 0) acc_[slot] = std::numeric_limits<float>::denorm_min();
+      } else {
+        step<O, Norm>(s + slot * S, g, rt);
+      }
+    };
     for (size_t r = 0; r < n; ++r) {
       const size_t i = order ? order[r] : r;
       const uint32_t b = ex.begin[i];
@@ -230,69 +251,25 @@ class Learner {
       res.weight += imp;
       ++res.trained;
       if (record) res.ex_loss[r] = static_cast<float>(l);
-      if (imp == 0) continue;
+      // An example of importance 0 changes nothing but, in a mini-batch,
+      // still counts towards the batch size.
+      if (!Batch && imp == 0) continue;
       if (Norm) {
         ls.norm_sum += imp * norm;
         ls.weight_sum += imp;
       }
-      Rates rt = rates(ls, t0 + r);
+      if constexpr (!Batch) rt = rates(ls, t0 + r);
       for (int k = 0; k < K; ++k) {
         float yk = o_.classes > 0 ? (static_cast<int>(y) == k ? 1.f : -1.f) : y;
         float d = static_cast<float>(loss_derivative(o_.loss, ls.scores[k], yk, o_.quantile_tau) * imp);
         if (d == 0) continue;
-        if (o_.bias) step<O, Norm>(s + (bias0 + k) * S, d, rt);
-        for (size_t j = 0; j < nf; ++j) {
-          step<O, Norm>(s + (uint64_t(idx[j]) * K + k) * S, d * val[j], rt);
-        }
+        if (o_.bias) update(bias0 + k, d);
+        for (size_t j = 0; j < nf; ++j) update(uint64_t(idx[j]) * K + k, d * val[j]);
       }
-    }
-  }
-
-  void run_batch(const Examples& ex, const uint32_t* order, LocalState& ls, BlockResult& res,
-                 bool record) {
-    const int K = m_.k();
-    const uint64_t bias0 = uint64_t(m_.bias_index()) * K;
-    const size_t n = ex.size();
-    ls.scores.resize(K);
-    if (record) res.ex_loss.resize(n), res.ex_pred.resize(n);
-    auto add = [&](uint64_t slot, float g) {
-      if (acc_[slot] == 0) touched_.push_back(slot);
-      acc_[slot] += g;
-      if (acc_[slot] == 0) acc_[slot] = std::numeric_limits<float>::denorm_min();
-    };
-    for (size_t r = 0; r < n; ++r) {
-      const size_t i = order ? order[r] : r;
-      const uint32_t b = ex.begin[i];
-      const size_t nf = ex.begin[i + 1] - b;
-      const uint32_t* idx = ex.index.data() + b;
-      const float* val = ex.value.data() + b;
-      const float y = ex.label[i], imp = ex.weight[i];
-      const bool hold = ex.holdout[i];
-      double norm = norm_ ? scores<true>(idx, val, nf, !hold, ls) : scores<false>(idx, val, nf, false, ls);
-      float pred;
-      double l = example_loss(ls, y, pred);
-      if (record) res.ex_pred[r] = pred;
-      if (hold) {
-        res.hloss += l * imp;
-        res.hweight += imp;
-        ++res.held;
-        if (record) res.ex_loss[r] = std::numeric_limits<float>::quiet_NaN();
-        continue;
+      if constexpr (Batch) {
+        t_.fetch_add(1, std::memory_order_relaxed);
+        if (++in_batch_ == batch_) flush(ls);
       }
-      res.loss += l * imp;
-      res.weight += imp;
-      ++res.trained;
-      if (record) res.ex_loss[r] = static_cast<float>(l);
-      if (norm_) ls.norm_sum += imp * norm, ls.weight_sum += imp;
-      for (int k = 0; k < K; ++k) {
-        float yk = o_.classes > 0 ? (static_cast<int>(y) == k ? 1.f : -1.f) : y;
-        float d = static_cast<float>(loss_derivative(o_.loss, ls.scores[k], yk, o_.quantile_tau) * imp);
-        if (d == 0) continue;
-        if (o_.bias) add(bias0 + k, d);
-        for (size_t j = 0; j < nf; ++j) add(uint64_t(idx[j]) * K + k, d * val[j]);
-      }
-      t_.fetch_add(1, std::memory_order_relaxed);
-      if (++in_batch_ == batch_) flush(ls);
     }
   }
 
@@ -536,6 +513,10 @@ TrainReport train(Model& model, const TrainOptions& opts,
     throw Error("-q needs namespaces: it applies to Vowpal Wabbit input only");
   }
   ParseOptions po = mo.parse_options();
+  if (opts.names && opts.names->size() != (uint64_t(1) << mo.bits)) {
+    throw Error("feature names: table size differs from the model's -b");
+  }
+  po.names = opts.names;
   const bool parallel = opts.threads > 1 && opts.batch_size == 1;
   const bool use_cache = opts.passes > 1;
   std::unique_ptr<Cache> cache;

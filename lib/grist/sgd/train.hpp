@@ -23,6 +23,7 @@
 
 #include "grist/sgd/examples.hpp"
 #include "grist/sgd/model.hpp"
+#include "grist/sgd/names.hpp"
 
 namespace grist::sgd {
 
@@ -64,6 +65,9 @@ struct TrainOptions {
   std::string temp_dir = "/tmp";
   bool progress_lines = true;  // the doubling lines of progressive loss
   size_t block_size = 1 << 20;
+  // Not owned; non-null: the parsers record feature names there (for
+  // Model::write_readable). Its bits must be the model's.
+  FeatureNames* names = nullptr;
   // --- distributed training (issue 5) ---
   // This process trains on share `shard` (0-based) of `shards`: the inputs
   // i with i % shards == shard when the number of inputs is a multiple of
