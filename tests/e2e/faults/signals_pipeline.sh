@@ -23,6 +23,11 @@ for round in $(seq 30); do
   sleep 0.05
   kill -TERM -- -"$pg" 2>/dev/null || true
   wait "$pg" || true
+  # bash dies at once; its children may still be cleaning up
+  for _ in $(seq 500); do
+    pgrep -g "$pg" >/dev/null || break
+    sleep 0.01
+  done
   exec 3>&-
   rm in.fifo
   for f in out.tsv out.d; do
