@@ -266,3 +266,52 @@ TEST_CASE("large batches: radix sort, parallel spills, equal prefixes; same for 
     }
   }
 }
+
+TEST_CASE("sorting while indexing: first-byte buckets across pieces, big equal-key groups",
+          "[test_external_sort]") {
+  // Small input blocks make many pieces, so the first-byte scatter places
+  // lines of one bucket from many pieces; groups of hundreds to thousands of
+  // equal keys (the offset sort of equal keys, small and large), keys that
+  // share 5 or 7 first bytes (the skip over common bytes), first bytes 0x00
+  // (empty keys and lines), TAB, control and high bytes.
+  std::mt19937 rng(23);
+  std::vector<std::string> keys = {"",       std::string("\0x", 2), "\x01",    "\x7f",
+                                   "\x80",    "\xff",                "commonAx", "commonBx",
+                                   "commoA",  "commoB",              "sevenb_a", "sevenb_b",
+                                   "sevenb_", "z"};
+  std::vector<std::string> lines;
+  for (int i = 0; i < 40000; ++i) {
+    std::string k = rng() % 4 ? keys[rng() % keys.size()] : "r" + std::to_string(rng() % 700);
+    if (i % 9000 < 1500) k = "hot";  // runs of one key spanning many pieces
+    switch (rng() % 4) {
+      case 0: lines.push_back(k); break;
+      case 1: lines.push_back(k + "\t"); break;
+      default: lines.push_back(k + "\t" + std::to_string(i));
+    }
+  }
+  lines.push_back("\tempty key");
+  lines.push_back("");
+  auto want = lines;
+  std::stable_sort(want.begin(), want.end(), [](const std::string& a, const std::string& b) {
+    return compare_keys(key_of(a), key_of(b)) < 0;
+  });
+  auto want_whole = lines;
+  std::stable_sort(want_whole.begin(), want_whole.end(),
+                   [](const std::string& a, const std::string& b) {
+                     return compare_keys(a, b) < 0;
+                   });
+  for (int threads : {1, 2}) {
+    tbb::global_control cap(tbb::global_control::max_allowed_parallelism, threads);
+    for (size_t block : {size_t(4) << 10, size_t(1) << 20}) {
+      for (uint64_t mem : {uint64_t(64) << 20, uint64_t(256) << 10}) {
+        INFO("threads " << threads << " block " << block << " memory " << mem);
+        SortOptions o;
+        o.memory = mem;
+        o.block_size = block;
+        CHECK(run_sort(lines, o) == join(want));
+        o.whole_line = true;
+        CHECK(run_sort(lines, o) == join(want_whole));
+      }
+    }
+  }
+}

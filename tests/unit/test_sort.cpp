@@ -262,7 +262,7 @@ TEST_CASE("KWayMerger equals a stable sort for any number of inputs, long inputs
     std::vector<Recs> ins(k);
     Recs all;
     for (size_t i = 0; i < k; ++i) {
-      size_t n = i % 4 == 3 ? 0 : 3000 + rng() % 3000;  // > a chunk of 2048 records
+      size_t n = i % 4 == 3 ? 0 : 3000 + rng() % 7000;  // often > a chunk of 4096 records
       for (size_t j = 0; j < n; ++j) {
         std::string key = random_key(rng, 3);
         if (j % 5 == 0) key = std::string(20, 'p') + random_key(rng, 2);  // long equal prefixes

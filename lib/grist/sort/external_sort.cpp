@@ -5,8 +5,11 @@
 #include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <cstring>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "grist/error.hpp"
@@ -104,6 +107,27 @@ struct Batch {
   }
 };
 
+// The LF ending the line that goes on at v. Values are mostly a few bytes:
+// look at those inline before calling rawmemchr.
+inline const char* line_end(const char* v) {
+  for (int i = 0; i < 16; ++i) {
+    if (v[i] == '\n') return v + i;
+  }
+  return static_cast<const char*>(rawmemchr(v + 16, '\n'));
+}
+
+// memcmp of key tails, which are mostly a few bytes long (the first 8 bytes
+// are in the prefixes): a byte loop beats the call for those.
+inline int compare_tail(const char* a, const char* b, size_t n) {
+  if (n > 16) return std::memcmp(a, b, n);
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) {
+      return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
+    }
+  }
+  return 0;
+}
+
 // Entries compare by prefix first; on equal prefixes the first `covered`
 // key bytes are known equal (zero padding included), so only the rest of the
 // keys and then the lengths are compared, and the offset breaks ties.
@@ -114,7 +138,7 @@ struct EntryLess {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
     uint32_t m = a.klen < b.klen ? a.klen : b.klen;
     if (m > covered) {
-      int c = std::memcmp(base + a.off + covered, base + b.off + covered, m - covered);
+      int c = compare_tail(base + a.off + covered, base + b.off + covered, m - covered);
       if (c != 0) return c < 0;
     }
     if (a.klen != b.klen) return a.klen < b.klen;
@@ -174,11 +198,49 @@ void sort_equal_prefixes(Entry* a, size_t n, const EntryLess& less) {
   for (size_t i = 1; i < n && same; ++i) {
     same = a[i].klen == a[0].klen &&
            (a[0].klen <= less.covered ||
-            std::memcmp(less.base + a[i].off + less.covered, less.base + a[0].off + less.covered,
+            compare_tail(less.base + a[i].off + less.covered, less.base + a[0].off + less.covered,
                         a[0].klen - less.covered) == 0);
   }
   if (same) {
-    std::sort(a, a + n, [](const Entry& x, const Entry& y) { return x.off < y.off; });
+    // The entries differ only in their offsets: sort those, 4 bytes each
+    // rather than 16-byte entries, packed in place at the start of the
+    // range (offset i goes to bytes 4i, over entries already read), then
+    // expanded back from the end (entry i overwrites offsets >= i, already
+    // placed).
+    const Entry proto = a[0];
+    char* raw = reinterpret_cast<char*>(a);
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t off = a[i].off;
+      std::memcpy(raw + 4 * i, &off, 4);
+    }
+    uint32_t* offs = reinterpret_cast<uint32_t*>(raw);
+    if (n < 512) {
+      std::sort(offs, offs + n);
+    } else {
+      // LSD radix sort, byte by byte, through the free bytes after the
+      // offsets (the range has 12 more bytes per entry).
+      uint32_t* from = offs;
+      uint32_t* to = offs + n;
+      for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[256] = {};
+        for (size_t i = 0; i < n; ++i) ++count[(from[i] >> shift) & 0xff];
+        if (count[(from[0] >> shift) & 0xff] == n) continue;  // one bucket
+        size_t sum = 0;
+        for (size_t& c : count) {
+          size_t t = c;
+          c = sum;
+          sum += t;
+        }
+        for (size_t i = 0; i < n; ++i) to[count[(from[i] >> shift) & 0xff]++] = from[i];
+        std::swap(from, to);
+      }
+      if (from != offs) std::memcpy(offs, from, n * sizeof(uint32_t));
+    }
+    for (size_t i = n; i-- > 0;) {
+      uint32_t off;
+      std::memcpy(&off, raw + 4 * i, 4);
+      a[i] = Entry{proto.prefix, off, proto.klen};
+    }
   } else {
     std::sort(a, a + n, less);
   }
@@ -193,21 +255,39 @@ void sort_equal_prefixes(Entry* a, size_t n, const EntryLess& less) {
 void radix_sort(Entry* a, size_t n, unsigned d, const EntryLess& less) {
   constexpr size_t kSmall = 48;
   constexpr size_t kParallel = size_t(1) << 15;
-  size_t count[256];
-  unsigned shift;
-  for (;; ++d) {
-    if (n <= kSmall) {
-      std::sort(a, a + n, less);
-      return;
-    }
-    if (d >= 8) {
-      sort_equal_prefixes(a, n, less);
-      return;
-    }
-    shift = 56 - 8 * d;
-    std::memset(count, 0, sizeof count);
+  if (n <= kSmall) {
+    std::sort(a, a + n, less);
+    return;
+  }
+  // Bytes that all prefixes share (equal keys, common prefixes) are skipped
+  // at once: the next digit is the first byte where any prefix differs from
+  // the first one (at d or after: bytes before d are equal by construction).
+  uint64_t diff = 0;
+  const uint64_t first = a[0].prefix;
+  for (size_t i = 1; i < n; ++i) diff |= a[i].prefix ^ first;
+  if (diff == 0) {
+    sort_equal_prefixes(a, n, less);
+    return;
+  }
+  d = static_cast<unsigned>(__builtin_clzll(diff)) / 8;
+  const unsigned shift = 56 - 8 * d;
+  size_t count[256] = {};
+  if (n < 2048) {
     for (size_t i = 0; i < n; ++i) ++count[(a[i].prefix >> shift) & 0xff];
-    if (count[(a[0].prefix >> shift) & 0xff] != n) break;  // else one bucket: next byte
+  } else {
+    // Four tables, so that runs of equal bytes do not serialize the counts.
+    uint32_t c4[4][256] = {};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      ++c4[0][(a[i].prefix >> shift) & 0xff];
+      ++c4[1][(a[i + 1].prefix >> shift) & 0xff];
+      ++c4[2][(a[i + 2].prefix >> shift) & 0xff];
+      ++c4[3][(a[i + 3].prefix >> shift) & 0xff];
+    }
+    for (; i < n; ++i) ++c4[0][(a[i].prefix >> shift) & 0xff];
+    for (unsigned b = 0; b < 256; ++b) {
+      count[b] = size_t(c4[0][b]) + c4[1][b] + c4[2][b] + c4[3][b];
+    }
   }
   // The occupied buckets, in order: [start, end) of each.
   uint8_t digit[256];
@@ -339,34 +419,120 @@ class Sorter {
     return std::make_unique<CombiningStream>(std::move(s), make_reducer(o_.combine));
   }
 
+  // Indexes the batch and sorts the index. Without partitions the top radix
+  // digit (the first one or two key bytes) is sorted while indexing: a
+  // first parallel pass counts the digits of the keys of each group of
+  // pieces, and the second writes each entry straight into its bucket
+  // (scatter), so that no serial in-place pass over the whole index is
+  // needed. Buckets then sort in parallel from the next byte on. With
+  // partitions the top bytes are a hash's and the entries are sorted from
+  // byte 0.
   void sort_batch() {
     ++st_.batches;
     Entry* e = batch_.entries();
     const char* base = batch_.buf.get();
     const bool whole = o_.whole_line;
     const RecordOrder order = order_;
-    tbb::parallel_for(size_t(0), batch_.pieces.size(), [&](size_t i) {
-      const Batch::Piece& pc = batch_.pieces[i];
-      const char* p = base + pc.off;
-      const char* end = p + pc.size;
-      Entry* out = e + pc.first_entry;
-      while (p < end) {
-        const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
-        size_t len = nl - p;
-        size_t klen = len;
-        if (!whole) {
-          const void* t = std::memchr(p, '\t', len);
-          if (t) klen = static_cast<const char*>(t) - p;
+    const size_t np = batch_.pieces.size();
+    const EntryLess less{base, order.partitions ? 5u : 8u};
+    if (order.partitions) {
+      tbb::parallel_for(size_t(0), np, [&](size_t i) {
+        index_piece(i, [&, out = e + batch_.pieces[i].first_entry](const Entry& x) mutable {
+          *out++ = x;
+        });
+      });
+      radix_sort(e, batch_.lines, 0, less);
+      return;
+    }
+    // The scatter's digit: the first key byte, or with many lines the first
+    // two (a 16-bit digit leaves buckets that sort in cache; its counters,
+    // 256 KiB per group, 2.3 MiB in all, are taken only with a budget of
+    // 64 MiB or more). Consecutive pieces are counted and scattered in
+    // groups (many small input files make many small pieces).
+    const unsigned bits = o_.memory >= (uint64_t(64) << 20) && batch_.lines >= 65536 ? 16 : 8;
+    const size_t nb = size_t(1) << bits;
+    const size_t ng = std::min(np, bits == 16 ? size_t(8) : size_t(64));
+    auto group_pieces = [&](size_t g) {
+      return std::pair<size_t, size_t>{np * g / ng, np * (g + 1) / ng};
+    };
+    // The top `bits` bits of the prefix of the line at p: key bytes, zero
+    // past the end of the key (a TAB or the LF ends it).
+    auto digit = [whole, bits](const char* p) -> size_t {
+      unsigned char c0 = static_cast<unsigned char>(p[0]);
+      if (c0 == '\n' || (c0 == '\t' && !whole)) return 0;
+      if (bits == 8) return c0;
+      unsigned char c1 = static_cast<unsigned char>(p[1]);  // c0 is no LF
+      if (c1 == '\n' || (c1 == '\t' && !whole)) return size_t(c0) << 8;
+      return size_t(c0) << 8 | c1;
+    };
+    // pos_[g * nb + b]: counts, then where group g writes its next entry of
+    // digit b.
+    pos_.assign(ng * nb, 0);
+    tbb::parallel_for(size_t(0), ng, [&](size_t g) {
+      uint32_t* h = pos_.data() + g * nb;
+      auto [from, to] = group_pieces(g);
+      for (size_t i = from; i < to; ++i) {
+        const Batch::Piece& pc = batch_.pieces[i];
+        const char* p = base + pc.off;
+        const char* end = p + pc.size;
+        while (p < end) {
+          ++h[digit(p)];
+          p = line_end(p) + 1;
         }
-        uint64_t prefix = load_prefix(p, klen);
-        if (order.partitions) {
-          prefix = (order.rank({p, klen}) << 40) | (prefix >> 24);
-        }
-        *out++ = Entry{prefix, static_cast<uint32_t>(p - base), static_cast<uint32_t>(klen)};
-        p = nl + 1;
       }
     });
-    radix_sort(e, batch_.lines, 0, EntryLess{base, order.partitions ? 5u : 8u});
+    std::vector<uint32_t> start(nb + 1);
+    uint32_t sum = 0;
+    for (size_t b = 0; b < nb; ++b) {
+      start[b] = sum;
+      for (size_t g = 0; g < ng; ++g) {
+        uint32_t c = pos_[g * nb + b];
+        pos_[g * nb + b] = sum;
+        sum += c;
+      }
+    }
+    start[nb] = sum;
+    const unsigned shift = 64 - bits;
+    tbb::parallel_for(size_t(0), ng, [&](size_t g) {
+      uint32_t* pos = pos_.data() + g * nb;
+      auto [from, to] = group_pieces(g);
+      for (size_t i = from; i < to; ++i) {
+        index_piece(i, [&](const Entry& x) { e[pos[x.prefix >> shift]++] = x; });
+      }
+    });
+    std::vector<uint32_t> buckets;
+    for (size_t b = 0; b < nb; ++b) {
+      if (start[b + 1] - start[b] > 1) buckets.push_back(static_cast<uint32_t>(b));
+    }
+    tbb::parallel_for(size_t(0), buckets.size(), [&](size_t j) {
+      uint32_t b = buckets[j];
+      radix_sort(e + start[b], start[b + 1] - start[b], bits / 8, less);
+    });
+    pos_.clear();
+    pos_.shrink_to_fit();
+  }
+
+  // Calls put(entry) for each line of piece i, in order.
+  template <class Put>
+  void index_piece(size_t i, Put&& put) const {
+    const Batch::Piece& pc = batch_.pieces[i];
+    const char* base = batch_.buf.get();
+    const char* p = base + pc.off;
+    const char* end = p + pc.size;
+    const bool whole = o_.whole_line;
+    while (p < end) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      size_t len = nl - p;
+      size_t klen = len;
+      if (!whole) {
+        const void* t = std::memchr(p, '\t', len);
+        if (t) klen = static_cast<const char*>(t) - p;
+      }
+      uint64_t prefix = load_prefix(p, klen);
+      if (order_.partitions) prefix = (order_.rank({p, klen}) << 40) | (prefix >> 24);
+      put(Entry{prefix, static_cast<uint32_t>(p - base), static_cast<uint32_t>(klen)});
+      p = nl + 1;
+    }
   }
 
   // Writes the sorted batch as a run: consecutive slices of the entries are
@@ -381,6 +547,7 @@ class Sorter {
     struct Slice {
       size_t from = 0, to = 0;
       uint64_t records = 0, bytes = 0;
+      uint64_t line_bytes = 0;  // of the input lines from..to (whole groups)
       std::vector<char> lines, frame;
     };
     // Slices are reused; the first and the last stage may run at once on
@@ -402,7 +569,7 @@ class Sorter {
         if (i + 8 < end) __builtin_prefetch(base + e[i + 8].off + e[i + 8].klen);
         const char* v = base + e[i].off + e[i].klen;
         sum += e[i].klen + (o_.whole_line ? 1 : static_cast<size_t>(
-                                                    static_cast<const char*>(rawmemchr(v, '\n')) - v) + 1);
+                                                    line_end(v) - v) + 1);
       }
       group_bytes[g] = sum;
     });
@@ -433,12 +600,18 @@ class Sorter {
               while (combine && to < n && !different_keys(e[to - 1], e[to], base)) ++to;
               sl->from = at;
               sl->to = to;
+              sl->line_bytes = bytes;
               at = to;
               return sl;
             }) &
             tbb::make_filter<Slice*, Slice*>(
                 tbb::filter_mode::parallel,
                 [&](Slice* sl) {
+                  if (!combine && !o_.whole_line) {
+                    lines_of(base, e + sl->from, sl->to - sl->from, *sl);
+                    compressors_.local().compress(sl->lines.data(), sl->lines.size(), sl->frame);
+                    return sl;
+                  }
                   auto s = combined(std::make_unique<BatchStream>(base, e + sl->from,
                                                                   sl->to - sl->from,
                                                                   o_.whole_line));
@@ -471,6 +644,31 @@ class Sorter {
     batch_.clear();
   }
 
+  // The run lines (key TAB rest LF) of n sorted entries of key-value lines,
+  // straight from the batch: what BatchStream and the record loop make,
+  // without a virtual call and a Record per line.
+  template <class Slice>
+  static void lines_of(const char* base, const Entry* e, size_t n, Slice& sl) {
+    // sl.line_bytes: the input lines' bytes; a run line has one TAB more.
+    sl.lines.resize(sl.line_bytes + n);
+    char* out = sl.lines.data();
+    for (size_t i = 0; i < n; ++i) {
+      // Lines are visited in key order, i.e. at random: fetch ahead.
+      if (i + 16 < n) __builtin_prefetch(base + e[i + 16].off);
+      const char* p = base + e[i].off;
+      const char* v = p + e[i].klen;
+      size_t vlen = static_cast<size_t>(line_end(v) - v);
+      std::memcpy(out, p, e[i].klen);
+      out += e[i].klen;
+      *out++ = '\t';
+      std::memcpy(out, v, vlen + 1);  // the rest and its LF
+      out += vlen + 1;
+    }
+    assert(out == sl.lines.data() + sl.lines.size());
+    sl.records = n;
+    sl.bytes = sl.lines.size();
+  }
+
   static bool different_keys(const Entry& a, const Entry& b, const char* base) {
     if (a.prefix != b.prefix || a.klen != b.klen) return true;
     return std::memcmp(base + a.off, base + b.off, a.klen) != 0;
@@ -482,6 +680,7 @@ class Sorter {
   size_t fan_in_;
   uint64_t batch_cap_;
   Batch batch_;
+  std::vector<uint32_t> pos_;  // sort_batch(): per group and digit
   std::vector<Run> runs_;
   tbb::enumerable_thread_specific<RunFrameCompressor> compressors_{kSpillLevel};
 };

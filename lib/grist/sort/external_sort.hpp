@@ -11,11 +11,13 @@
 // line bytes (growing up) and a 16-byte index entry per line (growing down:
 // an 8-byte big-endian key prefix, the offset and the key length), so that
 // the batch never takes more than its share of the budget however long or
-// short the lines are. A full batch is sorted in parallel (an in-place MSD
-// radix sort on the prefixes, buckets sorted by oneTBB tasks, and small or
-// equal-prefix ranges finished by comparison; ties are broken by the
-// offset, i.e. by input order, which makes the unstable sort stable and the
-// result independent of the thread count), reduced by the combiner if any,
+// short the lines are. A full batch is sorted in parallel (the top one or
+// two key bytes while indexing: entries are counted, then scattered into
+// their buckets; then an in-place MSD radix sort on the prefixes, buckets
+// sorted by oneTBB tasks, and small or equal-prefix ranges finished by
+// comparison; ties are broken by the offset, i.e. by input order, which
+// makes the unstable sort stable and the result independent of the thread
+// count), reduced by the combiner if any,
 // and spilled as a zstd run (level -1) under temp_dir: slices of the sorted
 // batch are turned into lines and compressed as independent frames in
 // parallel (a oneTBB pipeline) and written in order. At the end the runs are

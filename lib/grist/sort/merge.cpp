@@ -16,12 +16,6 @@ namespace grist {
 
 namespace {
 
-inline uint64_t key_prefix(const char* p, size_t n) {
-  uint64_t v = 0;
-  std::memcpy(&v, p, n < 8 ? n : 8);
-  return __builtin_bswap64(v);
-}
-
 // Records copied out of an input: bytes (key then value) and an index.
 // ChunkRec::prefix caches the first 16 key bytes for the comparisons.
 struct ChunkRec {
@@ -29,10 +23,22 @@ struct ChunkRec {
   uint32_t off, klen, vlen;
 };
 
+constexpr size_t kSlack = 16;
+
+// The first min(n, 8) bytes at p, big-endian, zero-padded, from a full
+// 8-byte load (p has 8 readable bytes).
+inline uint64_t masked_prefix(const char* p, size_t n) {
+  if (n == 0) return 0;
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  v = __builtin_bswap64(v);
+  return n >= 8 ? v : v & ~(~uint64_t(0) >> (8 * n));
+}
+
 struct Chunk {
   // A chunk closes at whichever limit comes first.
-  static constexpr size_t kBytes = 64 << 10;
-  static constexpr size_t kRecs = 2048;
+  static constexpr size_t kBytes = 128 << 10;
+  static constexpr size_t kRecs = 4096;
 
   std::unique_ptr<char[]> bytes;
   size_t cap = 0, used = 0;
@@ -46,18 +52,22 @@ struct Chunk {
     if (n > cap - used) {
       size_t c = std::max(cap * 2, used + n);
       c = std::max<size_t>(c, kBytes + 256);
-      std::unique_ptr<char[]> b(new char[c]);
+      // kSlack bytes past cap: prefixes load 16 bytes from any key start.
+      std::unique_ptr<char[]> b(new char[c + kSlack]);
       if (used) std::memcpy(b.get(), bytes.get(), used);
       bytes = std::move(b);
       cap = c;
     }
     char* p = bytes.get() + used;
-    if (!r.key.empty()) std::memcpy(p, r.key.data(), r.key.size());
-    if (!r.value.empty()) std::memcpy(p + r.key.size(), r.value.data(), r.value.size());
-    size_t k = r.key.size();
+    const size_t k = r.key.size();
+    if (k && r.key.data() + k == r.value.data()) {  // one copy when contiguous
+      std::memcpy(p, r.key.data(), n);
+    } else {
+      if (k) std::memcpy(p, r.key.data(), k);
+      if (!r.value.empty()) std::memcpy(p + k, r.value.data(), r.value.size());
+    }
     recs.push_back(ChunkRec{order.rank(r.key),
-                            {key_prefix(r.key.data(), k),
-                             k > 8 ? key_prefix(r.key.data() + 8, k - 8) : 0},
+                            {masked_prefix(p, k), k > 8 ? masked_prefix(p + 8, k - 8) : 0},
                             static_cast<uint32_t>(used), static_cast<uint32_t>(r.key.size()),
                             static_cast<uint32_t>(r.value.size())});
     used += n;
@@ -131,15 +141,14 @@ KWayMerger::KWayMerger(std::vector<std::unique_ptr<RecordStream>> inputs, Record
 
 KWayMerger::~KWayMerger() = default;
 
-bool KWayMerger::less(uint32_t a, uint32_t b) const {
+inline bool KWayMerger::less(uint32_t a, uint32_t b) const {
   const Head& x = heads_[a];
   const Head& y = heads_[b];
-  if (x.done != y.done) return y.done;
-  if (x.done) return a < b;
   if (x.rank != y.rank) return x.rank < y.rank;
   if (x.prefix[0] != y.prefix[0]) return x.prefix[0] < y.prefix[0];
   if (x.prefix[1] != y.prefix[1]) return x.prefix[1] < y.prefix[1];
-  // Equal prefixes: the first min(16, length) bytes are equal.
+  // Equal prefixes: the first min(16, length) bytes are equal (or both
+  // inputs are done, lengths 0).
   uint32_t m = x.klen < y.klen ? x.klen : y.klen;
   if (m > 16) {
     int c = std::memcmp(x.key + 16, y.key + 16, m - 16);
@@ -163,7 +172,7 @@ bool KWayMerger::advance(uint32_t input) {
   Input& in = *inputs_[input];
   Head& h = heads_[input];
   if (!in.load(order_)) {
-    h.done = true;
+    h = Head{kDone, {0, 0}, nullptr, 0};
     return false;
   }
   const ChunkRec& c = in.cur.recs[in.cur.pos];
@@ -172,7 +181,6 @@ bool KWayMerger::advance(uint32_t input) {
   h.prefix[1] = c.prefix[1];
   h.key = in.cur.bytes.get() + c.off;
   h.klen = c.klen;
-  h.done = false;
   return true;
 }
 
@@ -189,16 +197,24 @@ bool KWayMerger::next(Record& r) {
     // The record returned last time is consumed only now: its views had to
     // stay valid until this call.
     uint32_t w = tree_[0];
-    if (heads_[w].done) return false;
-    ++inputs_[w]->cur.pos;
-    advance(w);
+    if (heads_[w].rank == kDone) return false;
+    Chunk& cur = inputs_[w]->cur;
+    if (++cur.pos < cur.recs.size()) {  // the common case, inline
+      const ChunkRec& c = cur.recs[cur.pos];
+      heads_[w] = Head{c.rank, {c.prefix[0], c.prefix[1]}, cur.bytes.get() + c.off, c.klen};
+    } else {
+      advance(w);
+    }
     for (size_t node = (w + k) / 2; node > 0; node /= 2) {
-      if (less(tree_[node], w)) std::swap(tree_[node], w);
+      const uint32_t t = tree_[node];
+      const bool swap = less(t, w);  // selects rather than branches
+      tree_[node] = swap ? w : t;
+      w = swap ? t : w;
     }
     tree_[0] = w;
   }
   uint32_t top = tree_[0];
-  if (heads_[top].done) return false;
+  if (heads_[top].rank == kDone) return false;
   const Chunk& c = inputs_[top]->cur;
   const ChunkRec& e = c.recs[c.pos];
   const char* p = c.bytes.get() + e.off;

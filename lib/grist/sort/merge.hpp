@@ -28,10 +28,10 @@ namespace grist {
 // before the record of input j > i; within one input, its own order), so
 // the merge is stable and deterministic.
 //
-// Each input is read ahead in chunks (about 64 KiB of record bytes, copied),
+// Each input is read ahead in chunks (about 128 KiB of record bytes, copied),
 // the next chunk filled by a oneTBB task while the current one is merged, so
 // that decompressing and parsing the inputs runs beside the merge. Memory:
-// about 300 KiB per input. An input's next() is called by one thread at a
+// about 600 KiB per input. An input's next() is called by one thread at a
 // time, in order; an error it throws is rethrown by KWayMerger::next() when
 // the merge reaches that point of that input, exactly as without read-ahead.
 class KWayMerger : public RecordStream {
@@ -44,15 +44,17 @@ class KWayMerger : public RecordStream {
   struct Input;  // an input and its read-ahead chunks (merge.cpp)
 
  private:
-  // The current record of an input, as the tree compares it.
+  // The current record of an input, as the tree compares it. An exhausted
+  // input has rank kDone (greater than every real rank) and zero prefixes
+  // and length, so that the common comparisons need no separate test.
   struct Head {
     uint64_t rank;
     uint64_t prefix[2];  // first 16 key bytes, big-endian, zero-padded
     const char* key;
     uint32_t klen;
-    bool done;  // the input is exhausted: greater than everything
   };
-  bool less(uint32_t a, uint32_t b) const;
+  static constexpr uint64_t kDone = ~uint64_t(0);
+  inline bool less(uint32_t a, uint32_t b) const;
   uint32_t build(size_t node);
   bool advance(uint32_t input);
 

@@ -169,8 +169,29 @@ SortedLineReader::~SortedLineReader() {
   if (total_bytes) *total_bytes += reader_.bytes_read();
 }
 
+namespace {
+
+// compare_keys(a, b) > 0, inline for short keys.
+inline bool keys_descend(std::string_view a, std::string_view b) {
+  size_t n = a.size() < b.size() ? a.size() : b.size();
+  if (n > 16) return compare_keys(a, b) > 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) {
+      return static_cast<unsigned char>(a[i]) > static_cast<unsigned char>(b[i]);
+    }
+  }
+  return a.size() > b.size();
+}
+
+}  // namespace
+
 bool SortedLineReader::next(Record& r) {
   if (p_ == end_) {
+    // The previous key lives in the block about to be overwritten.
+    if (have_prev_) {
+      prev_.assign(prev_view_);
+      prev_view_ = prev_;
+    }
     if (!reader_.next(block_)) return false;
     p_ = block_.data();
     end_ = p_ + block_.size;
@@ -178,19 +199,19 @@ bool SortedLineReader::next(Record& r) {
   } else {
     ++line_;
   }
-  const char* nl = static_cast<const char*>(std::memchr(p_, '\n', end_ - p_));
-  std::string_view line(p_, nl - p_);
-  p_ = nl + 1;
-  const void* t = std::memchr(line.data(), '\t', line.size());
-  size_t klen = t ? static_cast<size_t>(static_cast<const char*>(t) - line.data()) : line.size();
+  const char* q = static_cast<const char*>(std::memchr(p_, '\n', end_ - p_));
+  const char* tab = static_cast<const char*>(std::memchr(p_, '\t', q - p_));
+  std::string_view line(p_, q - p_);
+  p_ = q + 1;
+  size_t klen = tab ? static_cast<size_t>(tab - line.data()) : line.size();
   r.key = line.substr(0, klen);
   r.value = line.substr(klen);
-  if (have_prev_ && compare_keys(prev_, r.key) > 0) {
+  if (have_prev_ && keys_descend(prev_view_, r.key)) {
     throw Error(*block_.source, line_,
-                "disorder: " + quote_key(r.key) + " after " + quote_key(prev_) +
+                "disorder: " + quote_key(r.key) + " after " + quote_key(prev_view_) +
                     " (inputs must be sorted by key, as LC_ALL=C sort -t$'\\t' -k1,1 sorts)");
   }
-  prev_.assign(r.key);
+  prev_view_ = r.key;
   have_prev_ = true;
   if (check_u64_ && !parse_u64(rest_value(r.value))) {
     throw Error(*block_.source, line_,

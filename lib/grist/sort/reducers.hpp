@@ -91,6 +91,7 @@ class SortedLineReader : public RecordStream {
   uint64_t records_ = 0;
   bool check_u64_;
   bool have_prev_ = false;
+  std::string_view prev_view_;  // the previous key: in block_, or in prev_
   std::string prev_;
 };
 
