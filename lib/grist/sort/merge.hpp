@@ -66,7 +66,6 @@ class KWayMerger : public RecordStream {
   std::vector<uint32_t> tree_;
   RecordOrder order_;
   bool started_ = false;
-  int64_t pending_ = -1;  // input whose record was returned last: advance it first
 };
 
 // Combines adjacent records with equal keys of a sorted stream into one
