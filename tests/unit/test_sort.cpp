@@ -324,7 +324,11 @@ TEST_CASE("runs mix streamed records and precompressed frames", "[test_sort]") {
   std::string dir = tmp_dir();
   RunFrameCompressor fc(-1);
   std::vector<char> frame;
-  std::string lines = "b\t2\nc\t3\n";
+  // Run records: "b" and "c" (sharing nothing), values "2" and "3".
+  std::string lines(64, '\0');
+  char* e = encode_run_record(lines.data(), 0, "b", "2");
+  e = encode_run_record(e, 0, "c", "3");
+  lines.resize(static_cast<size_t>(e - lines.data()));
   fc.compress(lines.data(), lines.size(), frame);
   RunWriter w(dir, -1);
   w.add("a", "1");
@@ -339,4 +343,88 @@ TEST_CASE("runs mix streamed records and precompressed frames", "[test_sort]") {
   only.add_frame({frame.data(), frame.size()}, 2, lines.size());
   RunReader r2(only.finish());
   CHECK(drain(r2) == Recs{{"b", "2"}, {"c", "3"}});
+}
+
+TEST_CASE("front-coded runs: shared prefixes of every length, long records, frames",
+          "[test_sort]") {
+  // Keys sharing 0..all of the previous key (equal keys, a key that is a
+  // prefix of the next, a shorter key after a longer one), shared lengths
+  // and suffixes around the one- and two-byte varint limits (127/128,
+  // 16383/16384), records longer than the writer's 128 KiB buffer, empty
+  // keys and values, and values with TABs and high bytes.
+  std::string dir = tmp_dir();
+  Recs recs = {{"", ""}, {"", "v"}, {"a", ""}, {"a", "1"}, {"ab", "\t2"}, {"abc", "\xff"}};
+  for (size_t len : {size_t(126), size_t(127), size_t(128), size_t(129), size_t(16383),
+                     size_t(16384), size_t(16385)}) {
+    std::string k(len, 'm');
+    recs.emplace_back(k, "x");
+    recs.emplace_back(k, "y");
+    recs.emplace_back(k + "n", std::string(len, 'v'));
+  }
+  recs.emplace_back(std::string(200000, 'p'), "long key");
+  recs.emplace_back(std::string(200000, 'p') + "q", std::string(300000, 'w'));
+  recs.emplace_back(std::string(200001, 'p'), "");
+  recs.emplace_back("q", "after a long key");
+  recs.emplace_back("qq", std::string(140000, 'z'));
+  recs.emplace_back("qq", "short again");
+  // (Not sorted: the format does not need it.)
+  for (size_t buffer : {size_t(16), size_t(1024), size_t(64) << 10}) {
+    INFO("buffer " << buffer);
+    Run run = make_run(dir, recs);
+    CHECK(run.records == recs.size());
+    RunReader r(std::move(run), buffer);
+    CHECK(drain(r) == recs);
+  }
+  // Frames encoded apart (each starting with shared = 0) between add()s:
+  // add() after a frame shares nothing with the frame's last key.
+  RunFrameCompressor fc(1);
+  std::vector<char> frame;
+  std::string bytes(256, '\0');
+  char* e = encode_run_record(bytes.data(), 0, "key", "1");
+  e = encode_run_record(e, 3, "key", "2");
+  e = encode_run_record(e, 2, "kez", "3");
+  bytes.resize(static_cast<size_t>(e - bytes.data()));
+  fc.compress(bytes.data(), bytes.size(), frame);
+  RunWriter w(dir, 1);
+  w.add("kex", "0");
+  w.add_frame({frame.data(), frame.size()}, 3, 12);
+  w.add("kez", "4");
+  w.add("kez", "5");
+  w.add_frame({frame.data(), frame.size()}, 3, 12);
+  RunReader r(w.finish());
+  CHECK(drain(r) == Recs{{"kex", "0"}, {"key", "1"}, {"key", "2"}, {"kez", "3"}, {"kez", "4"},
+                         {"kez", "5"}, {"key", "1"}, {"key", "2"}, {"kez", "3"}});
+}
+
+TEST_CASE("a run record that shares more than the previous key is an error", "[test_sort]") {
+  std::string dir = tmp_dir();
+  RunFrameCompressor fc(1);
+  std::vector<char> frame;
+  std::string bytes(64, '\0');
+  char* e = encode_run_record(bytes.data(), 0, "ab", "1");
+  e = encode_run_record(e, 3, "abcd", "2");  // 3 > 2 bytes of "ab"
+  bytes.resize(static_cast<size_t>(e - bytes.data()));
+  fc.compress(bytes.data(), bytes.size(), frame);
+  RunWriter w(dir, 1);
+  w.add_frame({frame.data(), frame.size()}, 2, 10);
+  RunReader r(w.finish());
+  CHECK_THROWS_WITH(drain(r), Catch::Contains("spill file") && Catch::Contains("corrupt run"));
+  // A record cut off at the end of the data.
+  std::string cut(bytes.data(), 4);  // "ab" record's lengths and part of its key
+  fc.compress(cut.data(), cut.size(), frame);
+  RunWriter w2(dir, 1);
+  w2.add_frame({frame.data(), frame.size()}, 1, 5);
+  RunReader r2(w2.finish());
+  CHECK_THROWS_WITH(drain(r2), Catch::Contains("spill file") && Catch::Contains("truncated"));
+}
+
+TEST_CASE("common_prefix counts equal leading bytes", "[test_sort]") {
+  CHECK(common_prefix("", "") == 0);
+  CHECK(common_prefix("abc", "") == 0);
+  CHECK(common_prefix("abc", "abd") == 2);
+  CHECK(common_prefix("abcdefghij", "abcdefghij") == 10);
+  CHECK(common_prefix("abcdefghij", "abcdefghiX") == 9);
+  CHECK(common_prefix("abcdefgh", "abcdefghijk") == 8);
+  CHECK(common_prefix("abcXefghijk", "abcdefghijk") == 3);
+  CHECK(common_prefix(std::string(1000, 'a') + "b", std::string(1000, 'a') + "c") == 1000);
 }

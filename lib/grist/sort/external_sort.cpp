@@ -3,6 +3,9 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -116,6 +119,23 @@ inline const char* line_end(const char* v) {
   return static_cast<const char*>(rawmemchr(v + 16, '\n'));
 }
 
+// Same, where the 16 bytes at any q < limit - 15 may be read: 16 bytes
+// compared at once (lines are mostly a dozen bytes, so this is one step).
+inline const char* line_end_before(const char* v, const char* limit) {
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8('\n');
+  while (limit - v >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v));
+    const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, lf)));
+    if (m) return v + __builtin_ctz(m);
+    v += 16;
+  }
+#else
+  (void)limit;
+#endif
+  return line_end(v);
+}
+
 // memcmp of key tails, which are mostly a few bytes long (the first 8 bytes
 // are in the prefixes): a byte loop beats the call for those.
 inline int compare_tail(const char* a, const char* b, size_t n) {
@@ -195,7 +215,15 @@ class BatchStream : public RecordStream {
 void sort_equal_prefixes(Entry* a, size_t n, const EntryLess& less) {
   // Often (many equal keys) the keys are all the same: order by offset.
   bool same = true;
+  if (a[0].klen > less.covered) {  // tails compared in the batch: fetch ahead
+    for (size_t i = 0; i < std::min<size_t>(n, 16); ++i) {
+      __builtin_prefetch(less.base + a[i].off + less.covered);
+    }
+  }
   for (size_t i = 1; i < n && same; ++i) {
+    if (i + 16 < n && a[0].klen > less.covered) {
+      __builtin_prefetch(less.base + a[i + 16].off + less.covered);
+    }
     same = a[i].klen == a[0].klen &&
            (a[0].klen <= less.covered ||
             compare_tail(less.base + a[i].off + less.covered, less.base + a[0].off + less.covered,
@@ -255,10 +283,6 @@ void sort_equal_prefixes(Entry* a, size_t n, const EntryLess& less) {
 void radix_sort(Entry* a, size_t n, unsigned d, const EntryLess& less) {
   constexpr size_t kSmall = 48;
   constexpr size_t kParallel = size_t(1) << 15;
-  if (n <= kSmall) {
-    std::sort(a, a + n, less);
-    return;
-  }
   // Bytes that all prefixes share (equal keys, common prefixes) are skipped
   // at once: the next digit is the first byte where any prefix differs from
   // the first one (at d or after: bytes before d are equal by construction).
@@ -266,7 +290,18 @@ void radix_sort(Entry* a, size_t n, unsigned d, const EntryLess& less) {
   const uint64_t first = a[0].prefix;
   for (size_t i = 1; i < n; ++i) diff |= a[i].prefix ^ first;
   if (diff == 0) {
+    // Small ranges too: equal keys (a frequent key's copies) would cost an
+    // insertion sort quadratic time, their offsets sort in n log n.
     sort_equal_prefixes(a, n, less);
+    return;
+  }
+  if (n <= kSmall) {
+    // Keys longer than the prefix are compared in the batch, at random
+    // places: fetch them all at once rather than miss once per comparison.
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i].klen > less.covered) __builtin_prefetch(less.base + a[i].off + less.covered);
+    }
+    std::sort(a, a + n, less);
     return;
   }
   d = static_cast<unsigned>(__builtin_clzll(diff)) / 8;
@@ -392,6 +427,7 @@ class Sorter {
       MergeOptions mo;
       mo.temp_dir = o_.temp_dir;
       mo.fan_in = fan_in_;
+      mo.level = kSpillLevel;  // intermediate runs too are written once, read once
       mo.order = order_;
       if (o_.combine.op != Reduction::none) {
         ReduceSpec spec = o_.combine;
@@ -477,7 +513,7 @@ class Sorter {
         const char* end = p + pc.size;
         while (p < end) {
           ++h[digit(p)];
-          p = line_end(p) + 1;
+          p = line_end_before(p, end) + 1;
         }
       }
     });
@@ -512,6 +548,36 @@ class Sorter {
     pos_.shrink_to_fit();
   }
 
+  // The key end (first TAB or the LF) and the LF of the line at p, from
+  // one 16-byte load when the key is shorter than 16 bytes and 16 bytes lie
+  // before end; false otherwise.
+  static bool find_key_end(const char* p, const char* end, const char*& k, const char*& nl) {
+#if defined(__SSE2__)
+    if (end - p < 16) return false;
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const unsigned mt =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))));
+    const unsigned mn =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))));
+    const unsigned m = mt | mn;
+    if (!m) return false;
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(m));
+    k = p + i;
+    const unsigned after = mn & ~((2u << i) - 1);  // LFs after the key's end
+    if ((mn >> i) & 1) {
+      nl = k;
+    } else if (after) {
+      nl = p + __builtin_ctz(after);
+    } else {
+      nl = line_end_before(p + 16, end);
+    }
+    return true;
+#else
+    (void)p, (void)end, (void)k, (void)nl;
+    return false;
+#endif
+  }
+
   // Calls put(entry) for each line of piece i, in order.
   template <class Put>
   void index_piece(size_t i, Put&& put) const {
@@ -521,14 +587,37 @@ class Sorter {
     const char* end = p + pc.size;
     const bool whole = o_.whole_line;
     while (p < end) {
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
-      size_t len = nl - p;
-      size_t klen = len;
-      if (!whole) {
-        const void* t = std::memchr(p, '\t', len);
-        if (t) klen = static_cast<const char*>(t) - p;
+      // Keys and values are mostly a few bytes: scan them inline (each line
+      // ends with LF, so the scans stop within it).
+      const char* k = p;
+      const char* nl;
+      if (whole) {
+        nl = line_end_before(p, end);
+        k = nl;
+      } else if (find_key_end(p, end, k, nl)) {
+      } else {
+        int i = 0;
+        for (; i < 16 && k[i] != '\t' && k[i] != '\n'; ++i) {
+        }
+        if (i < 16) {
+          k += i;
+        } else {
+          nl = line_end(p + 16);
+          const void* t = std::memchr(p + 16, '\t', static_cast<size_t>(nl - p - 16));
+          k = t ? static_cast<const char*>(t) : nl;
+        }
+        nl = *k == '\n' ? k : line_end(k + 1);
       }
-      uint64_t prefix = load_prefix(p, klen);
+      const size_t klen = static_cast<size_t>(k - p);
+      // A full 8-byte load, masked, where 8 bytes lie before the piece end.
+      uint64_t prefix;
+      if (end - p >= 8) {
+        std::memcpy(&prefix, p, 8);
+        prefix = __builtin_bswap64(prefix);
+        if (klen < 8) prefix = klen ? prefix & ~(~uint64_t(0) >> (8 * klen)) : 0;
+      } else {
+        prefix = load_prefix(p, klen);
+      }
       if (order_.partitions) prefix = (order_.rank({p, klen}) << 40) | (prefix >> 24);
       put(Entry{prefix, static_cast<uint32_t>(p - base), static_cast<uint32_t>(klen)});
       p = nl + 1;
@@ -543,9 +632,12 @@ class Sorter {
     const Entry* e = batch_.entries();
     const size_t n = batch_.lines;
     const char* base = batch_.buf.get();
+    const char* used_end = base + batch_.used;
     RunWriter w(o_.temp_dir, kSpillLevel);
     struct Slice {
       size_t from = 0, to = 0;
+      size_t done = 0;  // plain slices: entries from..done encoded (the rest: last stage)
+      size_t used = 0;  // plain slices: bytes of `lines` used
       uint64_t records = 0, bytes = 0;
       uint64_t line_bytes = 0;  // of the input lines from..to (whole groups)
       std::vector<char> lines, frame;
@@ -561,8 +653,12 @@ class Sorter {
     // Line bytes per group of kGroup entries, to cut slices by size (the
     // entries hold key lengths only). A slice is whole groups, so a slice
     // passes spill_slice() bytes by less than a group's lines.
+    // Plain slices (no combiner, key-value lines) need no such pass: they
+    // are cut by count, at the batch's mean line length, and lines_of()
+    // stops at the byte limit, the last stage encoding what is left.
+    const bool plain = !combine && !o_.whole_line;
     constexpr size_t kGroup = 64;
-    std::vector<uint64_t> group_bytes((n + kGroup - 1) / kGroup);
+    std::vector<uint64_t> group_bytes(plain ? 0 : (n + kGroup - 1) / kGroup);
     tbb::parallel_for(size_t(0), group_bytes.size(), [&](size_t g) {
       uint64_t sum = 0;
       for (size_t i = g * kGroup, end = std::min(n, i + kGroup); i < end; ++i) {
@@ -574,6 +670,8 @@ class Sorter {
       group_bytes[g] = sum;
     });
     const size_t slice_bytes = spill_slice(o_.memory);
+    const size_t mean_line = std::max<size_t>(1, batch_.used / std::max<size_t>(n, 1));
+    const size_t slice_count = std::max<size_t>(1, slice_bytes / mean_line);
     size_t at = 0;
     tbb::parallel_pipeline(
         kSpillTokens,
@@ -589,6 +687,11 @@ class Sorter {
                 std::lock_guard<std::mutex> lock(free_lock);
                 sl = free_slices.back();
                 free_slices.pop_back();
+              }
+              if (plain) {
+                sl->from = at;
+                sl->to = at = std::min(n, at + slice_count);
+                return sl;
               }
               uint64_t bytes = 0;
               size_t to = at;
@@ -607,9 +710,10 @@ class Sorter {
             tbb::make_filter<Slice*, Slice*>(
                 tbb::filter_mode::parallel,
                 [&](Slice* sl) {
-                  if (!combine && !o_.whole_line) {
-                    lines_of(base, e + sl->from, sl->to - sl->from, *sl);
-                    compressors_.local().compress(sl->lines.data(), sl->lines.size(), sl->frame);
+                  if (plain) {
+                    sl->done = sl->from + lines_of(base, used_end, e + sl->from,
+                                                   sl->to - sl->from, slice_bytes, *sl);
+                    compressors_.local().compress(sl->lines.data(), sl->used, sl->frame);
                     return sl;
                   }
                   auto s = combined(std::make_unique<BatchStream>(base, e + sl->from,
@@ -617,24 +721,37 @@ class Sorter {
                                                                   o_.whole_line));
                   sl->lines.clear();
                   sl->records = 0;
+                  sl->bytes = 0;
+                  std::string& prev = prev_keys_.local();
+                  prev.clear();
                   Record r;
                   while (s->next(r)) {
+                    const size_t shared = common_prefix(prev, r.key);
                     size_t at_line = sl->lines.size();
-                    sl->lines.resize(at_line + r.key.size() + r.value.size() + 2);
-                    char* p = sl->lines.data() + at_line;
-                    if (!r.key.empty()) std::memcpy(p, r.key.data(), r.key.size());
-                    p += r.key.size();
-                    *p++ = '\t';
-                    if (!r.value.empty()) std::memcpy(p, r.value.data(), r.value.size());
-                    p[r.value.size()] = '\n';
+                    sl->lines.resize(at_line +
+                                     run_record_bound(r.key.size() - shared, r.value.size()));
+                    char* end = encode_run_record(sl->lines.data() + at_line, shared, r.key,
+                                                  r.value);
+                    sl->lines.resize(static_cast<size_t>(end - sl->lines.data()));
+                    prev.resize(shared);
+                    if (r.key.size() > shared) {
+                      prev.append(r.key.data() + shared, r.key.size() - shared);
+                    }
                     ++sl->records;
+                    sl->bytes += r.key.size() + r.value.size() + 2;
                   }
-                  sl->bytes = sl->lines.size();
                   compressors_.local().compress(sl->lines.data(), sl->lines.size(), sl->frame);
                   return sl;
                 }) &
             tbb::make_filter<Slice*, void>(tbb::filter_mode::serial_in_order, [&](Slice* sl) {
               w.add_frame({sl->frame.data(), sl->frame.size()}, sl->records, sl->bytes);
+              // Lines longer than the mean: the rest of a plain slice, here.
+              while (plain && sl->done < sl->to) {
+                sl->done += lines_of(base, used_end, e + sl->done, sl->to - sl->done,
+                                     slice_bytes, *sl);
+                compressors_.local().compress(sl->lines.data(), sl->used, sl->frame);
+                w.add_frame({sl->frame.data(), sl->frame.size()}, sl->records, sl->bytes);
+              }
               std::lock_guard<std::mutex> lock(free_lock);
               free_slices.push_back(sl);
             }));
@@ -644,29 +761,53 @@ class Sorter {
     batch_.clear();
   }
 
-  // The run lines (key TAB rest LF) of n sorted entries of key-value lines,
+  // The run records (run.hpp) of sorted entries of key-value lines,
   // straight from the batch: what BatchStream and the record loop make,
-  // without a virtual call and a Record per line.
+  // without a virtual call and a Record per line. Encodes entries while
+  // they fit in about `limit` bytes (at least one) and returns how many.
+  // The first record shares nothing, so that slices encoded in parallel
+  // can be concatenated.
   template <class Slice>
-  static void lines_of(const char* base, const Entry* e, size_t n, Slice& sl) {
-    // sl.line_bytes: the input lines' bytes; a run line has one TAB more.
-    sl.lines.resize(sl.line_bytes + n);
-    char* out = sl.lines.data();
-    for (size_t i = 0; i < n; ++i) {
-      // Lines are visited in key order, i.e. at random: fetch ahead.
-      if (i + 16 < n) __builtin_prefetch(base + e[i + 16].off);
+  static size_t lines_of(const char* base, const char* used_end, const Entry* e, size_t n,
+                         size_t limit, Slice& sl) {
+    if (sl.lines.size() < limit + 64) sl.lines.resize(limit + 64);
+    char* first = sl.lines.data();
+    char* out = first;
+    char* stop = first + sl.lines.size();
+    uint64_t line_bytes = 0;
+    std::string_view prev;
+    size_t i = 0;
+    for (; i < n; ++i) {
+      // Lines are visited in key order, i.e. at random: fetch ahead (the
+      // value too, which may lie in the next cache line).
+      if (i + 16 < n) {
+        __builtin_prefetch(base + e[i + 16].off);
+        __builtin_prefetch(base + e[i + 16].off + e[i + 16].klen + 8);
+      }
       const char* p = base + e[i].off;
       const char* v = p + e[i].klen;
-      size_t vlen = static_cast<size_t>(line_end(v) - v);
-      std::memcpy(out, p, e[i].klen);
-      out += e[i].klen;
-      *out++ = '\t';
-      std::memcpy(out, v, vlen + 1);  // the rest and its LF
-      out += vlen + 1;
+      const std::string_view key(p, e[i].klen);
+      const std::string_view value(v, static_cast<size_t>(line_end_before(v, used_end) - v));
+      const size_t shared = common_prefix(prev, key);
+      const size_t need = run_record_bound(key.size() - shared, value.size());
+      if (need > static_cast<size_t>(stop - out)) {
+        if (i > 0) break;
+        sl.lines.resize(need);  // one record longer than the limit
+        first = out = sl.lines.data();
+        stop = first + sl.lines.size();
+      }
+      out = encode_run_record(out, shared, key, value);
+      line_bytes += key.size() + value.size() + 1;
+      prev = key;
+      if (static_cast<size_t>(out - first) >= limit) {
+        ++i;
+        break;
+      }
     }
-    assert(out == sl.lines.data() + sl.lines.size());
-    sl.records = n;
-    sl.bytes = sl.lines.size();
+    sl.used = static_cast<size_t>(out - first);
+    sl.records = i;
+    sl.bytes = line_bytes + i;  // as lines: key TAB value LF
+    return i;
   }
 
   static bool different_keys(const Entry& a, const Entry& b, const char* base) {
@@ -683,6 +824,7 @@ class Sorter {
   std::vector<uint32_t> pos_;  // sort_batch(): per group and digit
   std::vector<Run> runs_;
   tbb::enumerable_thread_specific<RunFrameCompressor> compressors_{kSpillLevel};
+  tbb::enumerable_thread_specific<std::string> prev_keys_;  // spill(): per thread
 };
 
 }  // namespace

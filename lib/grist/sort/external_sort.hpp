@@ -19,8 +19,8 @@
 // makes the unstable sort stable and the result independent of the thread
 // count), reduced by the combiner if any,
 // and spilled as a zstd run (level -1) under temp_dir: slices of the sorted
-// batch are turned into lines and compressed as independent frames in
-// parallel (a oneTBB pipeline) and written in order. At the end the runs are
+// batch are turned into front-coded run records (run.hpp) and compressed as
+// independent frames in parallel (a oneTBB pipeline) and written in order. At the end the runs are
 // merged with a bounded fan-in (merge_runs: multi-level when there are more
 // runs than the fan-in; KWayMerger reads its inputs ahead on another
 // thread), the last batch joining the final merge from memory; that final

@@ -281,8 +281,13 @@ uint64_t write_line_records(RecordStream& in, Sink& out) {
   uint64_t n = 0;
   Record r;
   while (in.next(r)) {
-    out.write(r.key);
-    out.write(r.value);
+    // Merged and in-memory records keep key and value side by side: one copy.
+    if (r.key.data() + r.key.size() == r.value.data()) {
+      out.write(r.key.data(), r.key.size() + r.value.size());
+    } else {
+      out.write(r.key);
+      out.write(r.value);
+    }
     out.put('\n');
     ++n;
   }

