@@ -12,6 +12,7 @@
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/pipe.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/io/source.hpp"
 
@@ -221,4 +222,19 @@ TEST_CASE("anonymous temp files vanish", "[test_io]") {
                       std::filesystem::directory_iterator()) == 0);
   close(fd);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("widen_pipe grows a pipe's buffer to 1 MiB and leaves other files alone", "[test_io]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  int before = ::fcntl(fds[1], F_GETPIPE_SZ);
+  grist::widen_pipe(fds[1]);
+  int after = ::fcntl(fds[0], F_GETPIPE_SZ);  // one buffer, seen from both ends
+  CHECK(after >= before);
+  if (::geteuid() == 0) CHECK(after >= (1 << 20));  // root is not held to pipe-max-size
+  grist::widen_pipe(fds[0]);                          // already wide: unchanged
+  CHECK(::fcntl(fds[0], F_GETPIPE_SZ) == after);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  grist::widen_pipe(-1);  // not a descriptor: nothing happens
 }

@@ -10,6 +10,7 @@
 
 #include "grist/error.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/pipe.hpp"
 
 namespace grist {
 
@@ -193,6 +194,7 @@ Sink::~Sink() = default;  // an uncommitted Backend's TempPath removes the file
 std::unique_ptr<Sink> Sink::open(const std::string& path, const SinkOptions& opts) {
   Compression c = opts.force_zstd ? Compression::zstd : compression_for_name(path);
   if (path.empty() || path == "-") {
+    widen_pipe(STDOUT_FILENO);
     std::unique_ptr<Sink> s(new Sink("(stdout)"));
     s->backend_ = make_backend(std::make_unique<FdOut>(STDOUT_FILENO, false, "(stdout)"),
                                "(stdout)", c, opts.level, opts.threads);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "grist/error.hpp"
+#include "grist/io/pipe.hpp"
 
 namespace grist {
 
@@ -269,7 +270,10 @@ class NamedFdSource : public Source {
 }  // namespace
 
 std::unique_ptr<Source> Source::open(const std::string& path) {
-  if (path == "-") return from_fd(STDIN_FILENO, display_name(path), false);
+  if (path == "-") {
+    widen_pipe(STDIN_FILENO);
+    return from_fd(STDIN_FILENO, display_name(path), false);
+  }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_errno(path, "cannot open");
   struct stat st;
