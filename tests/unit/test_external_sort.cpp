@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <random>
 #include <string>
@@ -227,6 +228,38 @@ TEST_CASE("a spill directory that cannot be written is an error", "[test_externa
   CHECK_THROWS_AS(sort_line_records(reader, o, st), Error);
 }
 
+namespace {
+
+// Sorts `lines` with -j1 and -j2 at each budget and compares with a stable
+// sort by key (and, given `expected_sum`, with --combine sum); budgets under
+// 4 MiB must spill at least twice.
+void check_every_budget(const std::vector<std::string>& lines,
+                        std::initializer_list<uint64_t> budgets,
+                        const std::string* expected_sum) {
+  auto want = lines;
+  std::stable_sort(want.begin(), want.end(), [](const std::string& a, const std::string& b) {
+    return compare_keys(key_of(a), key_of(b)) < 0;
+  });
+  const std::string expected = join(want);
+  for (int threads : {1, 2}) {
+    tbb::global_control cap(tbb::global_control::max_allowed_parallelism, threads);
+    for (uint64_t mem : budgets) {
+      INFO("threads " << threads << " memory " << mem);
+      SortOptions o;
+      o.memory = mem;
+      SortStats st;
+      CHECK(run_sort(lines, o, &st) == expected);
+      if (mem < (4 << 20)) CHECK(st.spills >= 2);
+      if (expected_sum) {
+        o.combine = {Reduction::sum};
+        CHECK(run_sort(lines, o) == *expected_sum);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 TEST_CASE("large batches: radix sort, parallel spills, equal prefixes; same for -j1 and -j2",
           "[test_external_sort]") {
   // Enough lines for the parallel radix sort and several 256 KiB spill
@@ -245,26 +278,10 @@ TEST_CASE("large batches: radix sort, parallel spills, equal prefixes; same for 
     lines.push_back(k + "\t" + std::to_string(i % 97));
     sum[k] += i % 97;
   }
-  auto want = lines;
-  std::stable_sort(want.begin(), want.end(), [](const std::string& a, const std::string& b) {
-    return compare_keys(key_of(a), key_of(b)) < 0;
-  });
-  const std::string expected = join(want);
   std::string expected_sum;
   for (auto& [k, v] : sum) expected_sum += k + "\t" + std::to_string(v) + "\n";
-  for (int threads : {1, 2}) {
-    tbb::global_control cap(tbb::global_control::max_allowed_parallelism, threads);
-    for (uint64_t mem : {uint64_t(64) << 20, uint64_t(3) << 20, uint64_t(512) << 10}) {
-      INFO("threads " << threads << " memory " << mem);
-      SortOptions o;
-      o.memory = mem;
-      SortStats st;
-      CHECK(run_sort(lines, o, &st) == expected);
-      if (mem < (4 << 20)) CHECK(st.spills >= 2);
-      o.combine = {Reduction::sum};
-      CHECK(run_sort(lines, o) == expected_sum);
-    }
-  }
+  check_every_budget(lines, {uint64_t(64) << 20, uint64_t(3) << 20, uint64_t(512) << 10},
+                     &expected_sum);
 }
 
 TEST_CASE("sorting while indexing: first-byte buckets across pieces, big equal-key groups",
@@ -334,20 +351,6 @@ TEST_CASE("spills of lines far longer than the mean: slices cut by count finish 
       lines.push_back(k + "\t" + std::to_string(i));
     }
   }
-  auto want = lines;
-  std::stable_sort(want.begin(), want.end(), [](const std::string& a, const std::string& b) {
-    return compare_keys(key_of(a), key_of(b)) < 0;
-  });
-  const std::string expected = join(want);
-  for (int threads : {1, 2}) {
-    tbb::global_control cap(tbb::global_control::max_allowed_parallelism, threads);
-    for (uint64_t mem : {uint64_t(64) << 20, uint64_t(2) << 20, uint64_t(256) << 10}) {
-      INFO("threads " << threads << " memory " << mem);
-      SortOptions o;
-      o.memory = mem;
-      SortStats st;
-      CHECK(run_sort(lines, o, &st) == expected);
-      if (mem < (4 << 20)) CHECK(st.spills >= 2);
-    }
-  }
+  check_every_budget(lines, {uint64_t(64) << 20, uint64_t(2) << 20, uint64_t(256) << 10},
+                     nullptr);
 }
