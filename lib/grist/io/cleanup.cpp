@@ -107,28 +107,38 @@ TempPath::TempPath(std::string path) : path_(std::move(path)) {
   register_temp_path(path_);
 }
 
-TempPath TempPath::create_file(const std::string& path, const std::string& target, int* fd) {
+namespace {
+
+// Makes a file system entry with `make` (true on success, errno set on
+// failure) and registers it, both under the registry's lock.
+template <class Make>
+void create_registered(const std::string& path, const std::string& target, const char* what,
+                       Make make) {
   std::unique_lock<std::mutex> lock(registry_mutex());
-  *fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (*fd < 0) {
+  if (!make()) {
+    int e = errno;
     lock.unlock();
-    throw_errno(target, "cannot create output");
+    errno = e;
+    throw_errno(target, what);
   }
   registry().insert(path);
-  lock.unlock();
+}
+
+}  // namespace
+
+TempPath TempPath::create_file(const std::string& path, const std::string& target, int* fd) {
+  create_registered(path, target, "cannot create output", [&] {
+    *fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    return *fd >= 0;
+  });
   TempPath t;
   t.path_ = path;
   return t;
 }
 
 TempPath TempPath::create_directory(const std::string& path, const std::string& target) {
-  std::unique_lock<std::mutex> lock(registry_mutex());
-  if (::mkdir(path.c_str(), 0777) != 0) {
-    lock.unlock();
-    throw_errno(target, "cannot create output directory");
-  }
-  registry().insert(path);
-  lock.unlock();
+  create_registered(path, target, "cannot create output directory",
+                    [&] { return ::mkdir(path.c_str(), 0777) == 0; });
   TempPath t;
   t.path_ = path;
   return t;
