@@ -273,3 +273,51 @@ TEST_CASE("many lines at once equal one line at a time", "[test_tokenize_tool]")
     }
   }
 }
+
+TEST_CASE("--lower on ASCII chunks (lowered whole) equals folding token by token",
+          "[test_tokenize_tool]") {
+  // ASCII chunks are lowered whole before cutting; other chunks fold each
+  // token. Both must give the tokens of a line-by-line tokenization, with
+  // length limits and stopwords applied to the folded tokens.
+  std::mt19937 rng(5);
+  const std::vector<std::string> pieces = {"The", "CAT", "don't", "Don'T", "3.14", "A.B.",
+                                           " ", " ", "\n", ", ", "x@Y.com", "\t", "QQQQQQQQQQ",
+                                           "e.g.", "U.S.A", "--", "_Foo_", "isn'T", "\r\n"};
+  std::string ascii;
+  while (ascii.size() < 300000) ascii += pieces[rng() % pieces.size()];
+  // a second input: ASCII chunks, then one with non-ASCII text in it
+  std::string mixed = ascii + "\nStraße NAÏVE Don'T\n" + ascii.substr(0, 1000);
+  StopWords sw;
+  sw.add("the");
+  for (const std::string* text : {&ascii, &mixed}) {
+    for (TokenMode mode : {TokenMode::word, TokenMode::whitespace}) {
+      for (bool limits : {false, true}) {
+        TokenizeStreamOptions o;
+        o.tokenizer.lower = true;
+        o.tokenizer.mode = mode;
+        if (limits) {
+          o.tokenizer.min_length = 2;
+          o.tokenizer.max_length = 5;
+          o.stopwords = &sw;
+        }
+        Tokenizer tok(o.tokenizer);
+        std::string slow;
+        std::vector<std::string_view> toks;
+        size_t pos = 0;
+        while (pos < text->size()) {
+          size_t nl = text->find('\n', pos);
+          if (nl == std::string::npos) nl = text->size();
+          toks.clear();
+          tok.tokenize(std::string_view(*text).substr(pos, nl - pos), toks);
+          for (auto t : toks) {
+            if (limits && sw.contains(t)) continue;
+            slow.append(t).push_back('\n');
+          }
+          pos = nl + 1;
+        }
+        CHECK(run(*text, o) == slow);
+        CHECK(run(*text, o, 2, 4096) == slow);
+      }
+    }
+  }
+}

@@ -25,6 +25,25 @@ BlockTokenizer::BlockTokenizer(const TokenizeStreamOptions& options)
     : options_(&options), tokenizer_(options.tokenizer),
       suffix_(options.pairs ? "\t1\n" : "\n") {
   if (options.format == RecordFormat::json) json_ = std::make_unique<JsonField>(options.json_field);
+  if (options.tokenizer.lower && !options.tokenizer.force_icu) {
+    TokenizerOptions plain = options.tokenizer;
+    plain.lower = false;
+    plain_ = std::make_unique<Tokenizer>(plain);
+  }
+}
+
+bool BlockTokenizer::lower_ascii_chunk(const char* p, size_t n) {
+  lowered_.resize(n + kBlockPadding);
+  auto* d = reinterpret_cast<unsigned char*>(lowered_.data());
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  unsigned char seen = 0;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = b[i];
+    seen |= c;
+    d[i] = static_cast<unsigned char>(c + ((static_cast<unsigned>(c - 'A') < 26u) << 5));
+  }
+  std::memset(d + n, 0, kBlockPadding);
+  return seen < 0x80;
 }
 
 BlockTokenizer::~BlockTokenizer() = default;
@@ -75,9 +94,16 @@ void BlockTokenizer::process(const Block& block, std::string& out, TokenizeStats
         q = nl ? nl + 1 : end;
       }
       tokens_.clear();
-      stats.invalid_bytes += tokenizer_.tokenize(std::string_view(p, q - p), tokens_);
-      drop_stopwords();
-      stats.tokens += append_tokens(tokens_, suffix_, out, readable);
+      if (plain_ && lower_ascii_chunk(p, q - p)) {
+        const std::string_view lowered(lowered_.data(), q - p);
+        stats.invalid_bytes += plain_->tokenize(lowered, tokens_);
+        drop_stopwords();
+        stats.tokens += append_tokens(tokens_, suffix_, out, lowered_);
+      } else {
+        stats.invalid_bytes += tokenizer_.tokenize(std::string_view(p, q - p), tokens_);
+        drop_stopwords();
+        stats.tokens += append_tokens(tokens_, suffix_, out, readable);
+      }
       p = q;
     }
     return;

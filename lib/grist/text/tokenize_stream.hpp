@@ -83,8 +83,16 @@ class BlockTokenizer {
   void drop_stopwords();
   void skip(const Block& block, uint64_t line, const std::string& why, TokenizeStats& stats);
 
+  // With `lower` (not forced through ICU): an ASCII chunk is lowered whole
+  // first and cut by `plain_`, a tokenizer without folding. Case never moves
+  // an ASCII word boundary, and ASCII case folding is A-Z to a-z, so the
+  // tokens are the same; folding token by token costs half again as much.
+  bool lower_ascii_chunk(const char* p, size_t n);
+
   const TokenizeStreamOptions* options_;
   Tokenizer tokenizer_;
+  std::unique_ptr<Tokenizer> plain_;  // set when lowering chunks pays
+  std::string lowered_;               // the lowered chunk, then zero padding
   std::unique_ptr<JsonField> json_;
   std::vector<std::string_view> tokens_;
   std::string suffix_;

@@ -41,7 +41,8 @@
 //   counted on the token as emitted (after folding), lies in the range.
 // - Every token is non-empty, valid UTF-8, and holds no ASCII whitespace.
 //
-// Speed, one core: ASCII text ~450-500 MB/s (~350 with lower); whitespace
+// Speed, one core: ASCII text ~450-500 MB/s (~350 with lower, token by
+// token; grist-tokenize lowers ASCII chunks whole first: ~490); whitespace
 // mode ~700 MB/s on ASCII. Non-ASCII text goes at ICU's speed: ~60-80 MB/s
 // for European scripts, ~20 MB/s for Chinese and Japanese (dictionaries).
 //
