@@ -18,7 +18,8 @@
 # medians: MB/s, wall seconds, CPU seconds (user + system, children
 # included), peak RSS, and the ratio of wall times. Outputs are checked to
 # agree. GRIST_BIN: the built programs (default build/bin); GRIST_BASE_BIN:
-# other builds of them (before a change) to run in the same rounds.
+# other builds of them (before a change) to run in the same rounds;
+# GRIST_BENCH: the comparisons to run, of "sort merge shuffle" (default all).
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,17 +29,26 @@ mb=${1:-1024}
 mem=${2:-256M}
 threads=${3:-2}
 reps=${4:-3}
+sections=${GRIST_BENCH:-sort merge shuffle}
+want() { [[ " $sections " == *" $1 "* ]]; }
 zipf_src="$(dirname "$0")/../../shared/bench/zipfgen.c"
 work=$(mktemp -d "${TMPDIR:-/tmp}/grist-bench-sort.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/tmp"
 
 cc -O2 -o "$work/zipfgen" "$zipf_src" -lm
-"$work/zipfgen" kv 5000000 1.0 $((mb * 1000000)) 1 > "$work/kv.txt"
-"$work/zipfgen" text 2000000 1.0 $((mb * 1000000)) 2 > "$work/text.txt"
-bytes=$(stat -c %s "$work/kv.txt")
-tbytes=$(stat -c %s "$work/text.txt")
-echo "inputs: kv $((bytes / 1000000)) MB ($(wc -l < "$work/kv.txt") lines), text $((tbytes / 1000000)) MB; -S $mem, $threads threads, $(nproc) CPUs"
+bytes=0 tbytes=0
+if want sort || want merge; then
+  "$work/zipfgen" kv 5000000 1.0 $((mb * 1000000)) 1 > "$work/kv.txt"
+  bytes=$(stat -c %s "$work/kv.txt")
+  echo "input: kv $((bytes / 1000000)) MB ($(wc -l < "$work/kv.txt") lines)"
+fi
+if want shuffle; then
+  "$work/zipfgen" text 2000000 1.0 $((mb * 1000000)) 2 > "$work/text.txt"
+  tbytes=$(stat -c %s "$work/text.txt")
+  echo "input: text $((tbytes / 1000000)) MB ($(wc -l < "$work/text.txt") lines)"
+fi
+echo "-S $mem, $threads threads, $(nproc) CPUs"
 
 # run NAME CMD: runs the shell command CMD once, output to $work/out.NAME,
 # and appends "wall cpu rss_kb" to $work/times.NAME.
@@ -72,6 +82,7 @@ report() {  # LABEL NAME BYTES [BASE_NAME]
 }
 
 echo "medians of $reps runs each, taking turns"
+if want sort; then
 echo "external sort (ratio: speed relative to GNU sort)"
 compare gnusort "sort -s -t\$'\\t' -k1,1 -S $mem --parallel=$threads --compress-program=zstd -T $work/tmp $work/kv.txt" \
         grsort "$bin/grist-shuffle-sort -S $mem -j $threads -T $work/tmp $work/kv.txt" \
@@ -81,7 +92,11 @@ report "grist-shuffle-sort" grsort "$bytes" gnusort
 [ -n "$base" ] && report "grist-shuffle-sort (GRIST_BASE_BIN)" basesort "$bytes" gnusort
 cmp -s "$work/out.gnusort" "$work/out.grsort" || echo "  WARNING: sort outputs differ"
 rm -f "$work/out.gnusort"
+elif want merge; then
+  "$bin/grist-shuffle-sort" -S "$mem" -j "$threads" -T "$work/tmp" "$work/kv.txt" > "$work/out.grsort"
+fi
 
+if want merge; then
 echo "merge of 16 sorted zstd runs with a sum (ratio: relative to sort -m + awk)"
 runs=()
 for i in $(seq 0 15); do  # 16 sorted runs: every 16th line of the sorted output
@@ -98,8 +113,10 @@ report "sort -m | awk" awkmerge "$bytes"
 report "grist-merge --reduce sum" grmerge "$bytes" awkmerge
 [ -n "$base" ] && report "grist-merge (GRIST_BASE_BIN)" basemerge "$bytes" awkmerge
 cmp -s "$work/out.awkmerge" "$work/out.grmerge" || echo "  WARNING: merge outputs differ"
-rm -f "$work"/run*.zst "$work/out.awkmerge" "$work/out.grmerge" "$work/kv.txt"
+fi
+rm -f "$work"/run*.zst "$work/out.awkmerge" "$work/out.grmerge" "$work/kv.txt" "$work/out.grsort"
 
+want shuffle || exit 0
 echo "random shuffle of text lines (ratio: relative to decorate-sort-undecorate / shuf)"
 compare dsu "awk 'BEGIN { srand(1) } { printf \"%.17f\\t%s\\n\", rand(), \$0 }' $work/text.txt | sort -S $mem --parallel=$threads -T $work/tmp | cut -f2-" \
         shuf "shuf --random-source=$work/text.txt $work/text.txt" \

@@ -133,3 +133,43 @@ TEST_CASE("parallel bucket compression: the same bytes for -j1, -j2 and every bu
     }
   }
 }
+
+TEST_CASE("the output is the lines in increasing shuffle_rank, at every budget",
+          "[test_shuffle]") {
+  // The specification, checked directly: line i goes where shuffle_rank(seed,
+  // i) puts it. Lines of every length, one longer than half of the small
+  // budgets (a bucket of its own in memory), and 512 buckets, whose index
+  // gaps need two-byte varints in the spill records.
+  std::vector<std::string> lines;
+  for (int i = 0; i < 6000; ++i) {
+    lines.push_back(std::to_string(i) + std::string(static_cast<size_t>(i * 37 % 211), 'a' + i % 26));
+  }
+  lines[4321] = std::string(300 << 10, 'L');
+  lines[17].clear();
+  std::string input;
+  for (auto& l : lines) input += l + "\n";
+  const uint64_t seed = 11;
+  std::vector<uint64_t> order(lines.size());
+  for (uint64_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) {
+    return shuffle_rank(seed, a) < shuffle_rank(seed, b);
+  });
+  std::string want;
+  for (uint64_t i : order) want += lines[i] + "\n";
+  struct Case {
+    uint64_t memory;
+    size_t buckets;
+  };
+  for (Case c : {Case{64 << 20, 0}, Case{64 << 10, 2}, Case{256 << 10, 0}, Case{1 << 20, 512},
+                 Case{2 << 20, 0}}) {
+    INFO("memory " << c.memory << " buckets " << c.buckets);
+    ShuffleStats st;
+    CHECK(shuffle(input, seed, c.memory, c.buckets, &st) == want);
+    CHECK(st.records == lines.size());
+    if (c.memory == (64 << 20)) {
+      CHECK(st.levels == 0);
+    } else {
+      CHECK(st.levels >= 1);
+    }
+  }
+}

@@ -255,22 +255,6 @@ bool RunReader::fill() {
   return true;
 }
 
-namespace {
-
-// Reads a varint at p (before end); false if it is cut off there.
-inline bool get_varint(const char*& p, const char* end, uint64_t& v) {
-  v = 0;
-  for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
-    unsigned char c = static_cast<unsigned char>(*p++);
-    v |= uint64_t(c & 0x7f) << shift;
-    if (c < 0x80) return true;
-  }
-  if (p < end) throw Error(kSpillName, "corrupt run: bad length");
-  return false;
-}
-
-}  // namespace
-
 bool RunReader::next_coded(Record& r) {
   for (;;) {
     const char* const start = buf_.get() + pos_;

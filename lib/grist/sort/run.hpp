@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "grist/error.hpp"
 #include "grist/io/source.hpp"
 #include "grist/sort/record_stream.hpp"
 
@@ -58,6 +59,22 @@ inline char* put_varint(char* p, uint64_t v) {
   }
   *p++ = static_cast<char>(v);
   return p;
+}
+
+// The most bytes put_varint() writes.
+constexpr size_t kMaxVarint = 10;
+
+// Reads a varint at p (before end) into v and moves p past it; false if it
+// is cut off at end. Throws grist::Error on one over kMaxVarint bytes.
+inline bool get_varint(const char*& p, const char* end, uint64_t& v) {
+  v = 0;
+  for (unsigned shift = 0; p < end && shift < 64; shift += 7) {
+    unsigned char c = static_cast<unsigned char>(*p++);
+    v |= uint64_t(c & 0x7f) << shift;
+    if (c < 0x80) return true;
+  }
+  if (p < end) throw Error("(spill file)", "corrupt run: bad length");
+  return false;
 }
 
 // Writes the run record (key, value) at p, its first `shared` key bytes

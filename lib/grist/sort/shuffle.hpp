@@ -14,11 +14,14 @@
 //
 // When the input does not fit in memory, lines are scattered to B = 2^b
 // buckets on disk by the top b bits of their rank (so bucket order is rank
-// order), each bucket a sequence of zstd frames (level -3, compressed by
-// oneTBB tasks beside the scattering) in one anonymous spill file; then
-// each bucket is loaded (its frames decoded in parallel), sorted by rank in
-// memory and written out. A bucket still too large for memory is scattered
-// again by the next bits.
+// order), each bucket a sequence of zstd frames (a fast match finder with
+// Huffman-coded literals, compressed by oneTBB tasks beside the scattering)
+// in one anonymous spill file, each line stored with the gap to the index
+// of the bucket's previous line rather than its 8-byte rank. Then each
+// bucket is loaded into one half of the memory (its frames decoded in
+// parallel), radix-sorted by rank and written out, while the next bucket
+// is loaded and sorted into the other half. A bucket still too large for
+// half the memory is scattered again by the next bits.
 // B comes from the input size when it is known (regular files), otherwise
 // it is the most the buffer budget allows; recursion covers a bad guess.
 #pragma once
