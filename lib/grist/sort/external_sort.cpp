@@ -60,9 +60,6 @@ constexpr uint64_t kReaderCost = 1 << 20;
 // Spilling: kSpillTokens slices in flight, each about spill_slice() bytes
 // of lines and their compressed frame, and a compression context per thread.
 constexpr size_t kSpillTokens = 4;
-// zstd level of spilled runs: written once and read once, so speed matters
-// more than size; level -1 compresses about 1.5x as fast as level 1.
-constexpr int kSpillLevel = -1;
 
 size_t spill_slice(uint64_t memory) {
   return std::clamp<uint64_t>(memory / 256, 32 << 10, 256 << 10);
@@ -427,7 +424,7 @@ class Sorter {
       MergeOptions mo;
       mo.temp_dir = o_.temp_dir;
       mo.fan_in = fan_in_;
-      mo.level = kSpillLevel;  // intermediate runs too are written once, read once
+      mo.level = kRunLevel;  // intermediate runs too are written once, read once
       mo.order = order_;
       if (o_.combine.op != Reduction::none) {
         ReduceSpec spec = o_.combine;
@@ -633,7 +630,7 @@ class Sorter {
     const size_t n = batch_.lines;
     const char* base = batch_.buf.get();
     const char* used_end = base + batch_.used;
-    RunWriter w(o_.temp_dir, kSpillLevel);
+    RunWriter w(o_.temp_dir, kRunLevel);
     struct Slice {
       size_t from = 0, to = 0;
       size_t done = 0;  // plain slices: entries from..done encoded (the rest: last stage)
@@ -823,7 +820,7 @@ class Sorter {
   Batch batch_;
   std::vector<uint32_t> pos_;  // sort_batch(): per group and digit
   std::vector<Run> runs_;
-  tbb::enumerable_thread_specific<RunFrameCompressor> compressors_{kSpillLevel};
+  tbb::enumerable_thread_specific<RunFrameCompressor> compressors_{kRunLevel};
   tbb::enumerable_thread_specific<std::string> prev_keys_;  // spill(): per thread
 };
 

@@ -90,7 +90,7 @@ struct MergeOptions {
   // (RunReader), so fan_in bounds both memory and file descriptors.
   size_t fan_in = 64;
   RecordOrder order;
-  int level = 1;  // zstd level of intermediate runs
+  int level = kRunLevel;  // zstd level of intermediate runs
   // Makes the combiner applied while merging (equal keys reduced to one
   // record); empty: records with equal keys are all kept, in stable order.
   std::function<std::unique_ptr<Combiner>()> make_combiner;

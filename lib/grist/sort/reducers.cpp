@@ -258,7 +258,7 @@ std::unique_ptr<RecordStream> merge_streams_reduced(std::vector<StreamOpener> op
     std::vector<Run> runs;
     for (size_t i = 0; i < openers.size(); i += fan_in) {
       KWayMerger m(open(i, std::min(openers.size(), i + fan_in)));
-      RunWriter w(o.temp_dir, 1);
+      RunWriter w(o.temp_dir);
       Record r;
       while (m.next(r)) w.add(r);
       runs.push_back(w.finish());

@@ -1,6 +1,7 @@
 #include "grist/sort/run.hpp"
 
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_literalCompressionMode
 #include <zstd.h>
 
 #include <cerrno>
@@ -57,6 +58,8 @@ ZSTD_CCtx* make_run_cctx(int level) {
   ZSTD_CCtx* c = ZSTD_createCCtx();
   if (!c) throw std::bad_alloc();
   ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+  // Only a speed setting: a library without it still writes valid frames.
+  ZSTD_CCtx_setParameter(c, ZSTD_c_literalCompressionMode, ZSTD_ps_enable);
   ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
   ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, 18);
   return c;

