@@ -200,14 +200,15 @@ std::unique_ptr<Sink> Sink::open(const std::string& path, const SinkOptions& opt
                                "(stdout)", c, opts.level, opts.threads);
     return s;
   }
+  const std::string& name = opts.name.empty() ? path : opts.name;
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    throw Error(path, "is a directory");
+    throw Error(name, "is a directory");
   }
-  std::unique_ptr<Sink> s(new Sink(path));
+  std::unique_ptr<Sink> s(new Sink(name));
   int fd = -1;
-  TempPath temp = TempPath::create_file(temp_sibling_name(path), path, &fd);
-  s->backend_ = make_backend(std::make_unique<FdOut>(fd, true, path), path, c, opts.level,
+  TempPath temp = TempPath::create_file(temp_sibling_name(path), name, &fd);
+  s->backend_ = make_backend(std::make_unique<FdOut>(fd, true, name), name, c, opts.level,
                              opts.threads);
   s->backend_->temp = std::move(temp);
   s->backend_->target = path;

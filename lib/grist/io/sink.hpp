@@ -29,6 +29,9 @@ struct SinkOptions {
   bool force_zstd = false;
   int level = 0;    // 0: the codec's default (zstd 3, gzip 6)
   int threads = 1;  // zstd worker threads; output bytes do not depend on it
+  // The name errors give for a file (default: its path); for a file written
+  // inside a temporary directory, the path it will have once committed.
+  std::string name;
 };
 
 // The compression a path implies: ".zst" zstd, ".gz" gzip, else none.

@@ -43,12 +43,6 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
-void write_small_file(const std::string& path, const std::string& text) {
-  auto s = Sink::open(path, SinkOptions{});
-  s->write(text);
-  s->commit();
-}
-
 }  // namespace
 
 PartitionWriter::PartitionWriter(std::string dir, uint32_t partitions, std::string tool,
@@ -82,8 +76,16 @@ uint64_t PartitionWriter::records() const {
   return n;
 }
 
+// Part files are written inside the temporary directory, but errors name
+// them where the user will look for them.
+std::unique_ptr<Sink> PartitionWriter::open_sink(const std::string& file, bool part) const {
+  SinkOptions o = part ? opts_ : SinkOptions{};
+  o.name = dir_ + "/" + file;
+  return Sink::open(temp_.path() + "/" + file, o);
+}
+
 void PartitionWriter::open_part(uint32_t part) {
-  sink_ = Sink::open(temp_.path() + "/" + partition_file_name(part), opts_);
+  sink_ = open_sink(partition_file_name(part), true);
   current_ = part;
 }
 
@@ -100,7 +102,7 @@ void PartitionWriter::write_part(uint32_t part, const std::function<uint64_t(Sin
   if (part >= partitions_ || done_[part]) {
     throw std::logic_error("PartitionWriter: part written twice or out of range");
   }
-  auto sink = Sink::open(temp_.path() + "/" + partition_file_name(part), opts_);
+  auto sink = open_sink(partition_file_name(part), true);
   records_[part] = fill(*sink);
   sink->commit();
   bytes_[part] = sink->bytes_in();
@@ -147,8 +149,10 @@ void PartitionWriter::commit() {
          (p + 1 < partitions_ ? ",\n" : "\n");
   }
   m += "  ]\n}\n";
-  write_small_file(temp_.path() + "/_manifest.json", m);
-  write_small_file(temp_.path() + "/_SUCCESS", "");
+  auto manifest = open_sink("_manifest.json", false);
+  manifest->write(m);
+  manifest->commit();
+  open_sink("_SUCCESS", false)->commit();
   temp_.rename_to(dir_);
   committed_ = true;
 }

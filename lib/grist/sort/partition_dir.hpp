@@ -68,6 +68,8 @@ class PartitionWriter {
   uint64_t records() const;
 
  private:
+  // A part file (zstd, opts_) or another file of the directory (plain).
+  std::unique_ptr<Sink> open_sink(const std::string& file, bool part) const;
   void open_part(uint32_t part);
   void close_part();
 

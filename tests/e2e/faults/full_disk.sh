@@ -26,15 +26,23 @@ fill_and_check() {  # NAME OUT ERR RC
   extra=$(find full -mindepth 1 ! -name prev.out ! -name prev.out.saved | head -3)
   [ -z "$extra" ] && pass || fail "$1: left in the output directory: $extra"
 }
+# A partition directory's message names the part file where the user will
+# look for it, not the temporary directory it was being written in.
+names_part() {  # NAME ERR
+  check_grep "$1: names the part file" "full/parts/part-0" "$2"
+  grep -q 'grist-tmp' "$2" && fail "$1: names a temporary: $(cat "$2")" || pass
+}
 
 cd full && save_previous prev.out && cd ..
 # Writing over a previous file: the new version does not fit.
 run_cmd o e grist-count -o full/prev.out keys.txt;                fill_and_check "count -o" o e "$rc"
 run_cmd o e grist-count -o full/prev.out.zst --level 1 kv.txt;    fill_and_check "count -o .zst" o e "$rc"
 run_cmd o e grist-count -p 4 -o full/parts keys.txt;              fill_and_check "count -p" o e "$rc"
+names_part "count -p" e
 run_cmd o e grist-shuffle-sort -o full/prev.out kv.txt;           fill_and_check "shuffle-sort -o" o e "$rc"
 run_cmd o e grist-shuffle-sort --random -o full/prev.out kv.txt;  fill_and_check "shuffle-sort --random -o" o e "$rc"
 run_cmd o e grist-shuffle-sort -p 3 -o full/parts kv.txt;         fill_and_check "shuffle-sort -p" o e "$rc"
+names_part "shuffle-sort -p" e
 run_cmd o e grist-merge -o full/prev.out sorted.txt sorted.txt;   fill_and_check "merge -o" o e "$rc"
 run_cmd o e grist-tokenize -o full/prev.out kv.txt;               fill_and_check "tokenize -o" o e "$rc"
 run_cmd o e grist-train-sgd -b 20 -f full/prev.out train.svm;     fill_and_check "train-sgd -f" o e "$rc"
