@@ -1,3 +1,6 @@
+#include <xxhash.h>
+#include <zstd.h>
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -643,4 +646,57 @@ TEST_CASE("readable model with feature names", "[test_sgd]") {
   Model m(mo);
   CHECK_THROWS_AS(dump(&wrong, m), Error);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("sparse weights with 8-byte slot indexes (models of 2^32 slots and more) load",
+          "[test_sgd]") {
+  // --oaa K multiplies the slots, and past 2^32 the sparse encoding stores
+  // 8-byte indexes (encoding 2). Such a model is too large for a test, so a
+  // small model's sparse section (encoding 1) is rewritten as encoding 2: it
+  // must load to the same model, and an index past the slots must be refused.
+  ModelOptions mo;
+  mo.bits = 10;
+  mo.classes = 3;
+  Model m(mo);
+  m.state()[5 * m.stride()].store(0.5f);
+  m.state()[2000 * m.stride()].store(-2.0f);
+  m.state()[(m.slots() - 1) * m.stride()].store(0.25f);
+  const std::string b = m.to_bytes();
+  uint32_t hlen;
+  std::memcpy(&hlen, b.data() + 12, 4);
+  const size_t enc_at = 16 + hlen + 8;  // magic, version, H, header, slots
+  REQUIRE(b[enc_at] == 1);
+  uint64_t raw, comp;
+  std::memcpy(&raw, b.data() + enc_at + 1, 8);
+  std::memcpy(&comp, b.data() + enc_at + 9, 8);
+  std::string narrow(raw, '\0');
+  REQUIRE(ZSTD_decompress(narrow.data(), raw, b.data() + enc_at + 17, comp) == raw);
+  REQUIRE(raw == 3 * 8);
+
+  auto rebuild = [&](uint64_t extra_index) {
+    std::string wide;
+    auto put = [&](const void* p, size_t n) { wide.append(static_cast<const char*>(p), n); };
+    for (size_t p = 0; p < raw; p += 8) {
+      uint32_t i;
+      std::memcpy(&i, narrow.data() + p, 4);
+      uint64_t i64 = p + 8 == raw && extra_index ? extra_index : i;
+      put(&i64, 8);
+      put(narrow.data() + p + 4, 4);
+    }
+    std::string c(ZSTD_compressBound(wide.size()), '\0');
+    c.resize(ZSTD_compress(c.data(), c.size(), wide.data(), wide.size(), 1));
+    std::string out = b.substr(0, enc_at) + char(2);
+    uint64_t sizes[2] = {wide.size(), c.size()};
+    out.append(reinterpret_cast<const char*>(sizes), 16);
+    out += c + b.substr(enc_at + 17 + comp);  // the state section and the checksum
+    uint64_t sum = XXH3_64bits(out.data(), out.size() - 8);
+    std::memcpy(out.data() + out.size() - 8, &sum, 8);
+    return out;
+  };
+  auto back = Model::from_bytes(rebuild(0), "m");
+  CHECK(back->to_bytes() == b);
+  CHECK(back->weight(2000) == -2.0f);
+  CHECK_THROWS_WITH(Model::from_bytes(rebuild(m.slots()), "m"), Catch::Contains("corrupt model"));
+  CHECK_THROWS_WITH(Model::from_bytes(rebuild(uint64_t(1) << 33), "m"),
+                    Catch::Contains("corrupt model"));
 }

@@ -116,12 +116,21 @@ std::string Model::to_bytes() const {
   uint64_t nnz = 0;
   for (uint64_t i = 0; i < slots_; ++i) nnz += weight(i) != 0;
   std::string raw;
-  if (nnz * 8 < slots_ * 4) {
-    s += char(1);
-    raw.reserve(nnz * 8);
+  // --oaa K multiplies the slots: past 2^32 a sparse slot needs 8 bytes.
+  const bool wide = slots_ > UINT32_MAX;
+  const uint64_t entry = wide ? 12 : 8;
+  if (nnz * entry < slots_ * 4) {
+    s += char(wide ? 2 : 1);
+    raw.reserve(nnz * entry);
     for (uint64_t i = 0; i < slots_; ++i) {
       float w = weight(i);
-      if (w != 0) put<uint32_t>(raw, static_cast<uint32_t>(i)), put<float>(raw, w);
+      if (w == 0) continue;
+      if (wide) {
+        put<uint64_t>(raw, i);
+      } else {
+        put<uint32_t>(raw, static_cast<uint32_t>(i));
+      }
+      put<float>(raw, w);
     }
   } else {
     s += char(0);
@@ -299,22 +308,24 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
   if (o.bits < 1 || o.bits > 30 || o.classes < 0 || o.classes > 100000 || slots != o.slots()) {
     throw Error(name, "corrupt model file (inconsistent header)");
   }
-  std::string w = r.section(slots * 8);
+  if (enc > 2) throw Error(name, "corrupt model file (unknown weight encoding)");
+  std::string w = r.section(slots * 12);
   std::string st = r.section(slots * 4 * 8);
   if (b.size() - r.p != 8) throw Error(name, "corrupt model file (trailing bytes)");
   if (XXH3_64bits(b.data(), b.size() - 8) != sum) throw Error(name, "corrupt model file (checksum)");
 
   auto m = std::make_unique<Model>(o, with_state);
   int stride = m->stride_;
-  if (enc == 1) {
-    if (w.size() % 8) throw Error(name, "corrupt model file (weights)");
-    for (size_t p = 0; p < w.size(); p += 8) {
-      uint32_t i;
+  if (enc != 0) {
+    const size_t isz = enc == 1 ? 4 : 8;
+    if (w.size() % (isz + 4)) throw Error(name, "corrupt model file (weights)");
+    for (size_t p = 0; p < w.size(); p += isz + 4) {
+      uint64_t i = 0;  // little-endian: the low bytes first
       float v;
-      std::memcpy(&i, w.data() + p, 4);
-      std::memcpy(&v, w.data() + p + 4, 4);
+      std::memcpy(&i, w.data() + p, isz);
+      std::memcpy(&v, w.data() + p + isz, 4);
       if (i >= slots) throw Error(name, "corrupt model file (weights)");
-      m->state_[uint64_t(i) * stride].store(v, std::memory_order_relaxed);
+      m->state_[i * stride].store(v, std::memory_order_relaxed);
     }
   } else {
     if (w.size() != slots * 4) throw Error(name, "corrupt model file (weights)");

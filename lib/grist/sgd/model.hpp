@@ -13,7 +13,8 @@
 //
 // Model file (all integers little-endian):
 //   "GRISTSGD"  u32 version (1)  u32 H  H bytes of "key=value\n" header
-//   u64 slots  u8 encoding (0 dense f32[slots], 1 sparse (u32 slot, f32 w)*)
+//   u64 slots  u8 encoding (0 dense f32[slots], 1 sparse (u32 slot, f32 w)*,
+//              2 sparse (u64 slot, f32 w)*, used when slots > 2^32)
 //   u64 raw bytes  u64 zstd bytes  zstd(weights)
 //   u64 raw bytes  u64 zstd bytes  zstd(optimiser state f32[slots*(stride-1)]) (0 0: none)
 //   u64 XXH3_64bits of everything before it
