@@ -57,8 +57,15 @@ std::vector<std::string> g_args;
 // --help shows an option's value as its type name alone ("N", "SIZE"), or
 // its allowed values ("{fail,skip}"); CLI11's validator and exclusion notes
 // ("N:NONNEGATIVE", "Excludes: --quiet") are noise to a reader.
+// The usage line is the man page's synopsis, so that --help, usage errors
+// and the man page agree.
 class HelpFormatter : public CLI::Formatter {
  public:
+  explicit HelpFormatter(const ManText* man) : man_(man) {}
+  std::string make_usage(const CLI::App* app, std::string name) const override {
+    if (man_->synopsis.empty()) return CLI::Formatter::make_usage(app, std::move(name));
+    return "Usage: " + name + " " + man_->synopsis + "\n";
+  }
   std::string make_option_opts(const CLI::Option* opt) const override {
     if (opt->get_type_size() == 0) return "";
     std::string full = opt->get_type_name();
@@ -70,6 +77,9 @@ class HelpFormatter : public CLI::Formatter {
     if (opt->get_required()) out += " (required)";
     return out;
   }
+
+ private:
+  const ManText* man_;
 };
 
 }  // namespace
@@ -78,7 +88,7 @@ Tool::Tool(std::string name, std::string summary, CommonSet set)
     : name_(std::move(name)), set_(set), started_(std::chrono::steady_clock::now()) {
   app_ = std::make_unique<CLI::App>(summary, name_);
   app_->set_version_flag("--version", std::string(name_) + " (grist) " + GRIST_VERSION);
-  app_->formatter(std::make_shared<HelpFormatter>());
+  app_->formatter(std::make_shared<HelpFormatter>(&man_));
   app_->get_formatter()->column_width(28);
   app_->option_defaults()->always_capture_default(false);
   if (set_.output) {
@@ -180,8 +190,8 @@ int Tool::finish_parse_error(const CLI::ParseError& e) {
       }
     }
   }
-  std::fprintf(stderr, "Usage: %s [OPTION]... %s\nTry '%s --help' for more information.\n",
-               name_.c_str(), man_.synopsis.c_str(), name_.c_str());
+  std::fprintf(stderr, "Usage: %s %s\nTry '%s --help' for more information.\n", name_.c_str(),
+               man_.synopsis.empty() ? "[OPTION]..." : man_.synopsis.c_str(), name_.c_str());
   return 2;
 }
 

@@ -64,6 +64,8 @@ class Tool {
  public:
   Tool(std::string name, std::string summary, CommonSet set = {});
   ~Tool();
+  Tool(const Tool&) = delete;  // the help formatter points at man_
+  Tool& operator=(const Tool&) = delete;
 
   CLI::App& app() { return *app_; }
   Common& common() { return common_; }

@@ -128,6 +128,17 @@ for prog in "$GRIST_BIN"/grist-*; do
       fail "zsh -n rejects the zsh completion of $name: $out"
     fi
   fi
+
+  # 6b. --help and a usage error show the same usage line: the synopsis of
+  # the man page (the line after .SH SYNOPSIS, without its fonts).
+  help_usage=$("$prog" --help 2>&1 | grep -m1 '^Usage: ')
+  error_usage=$("$prog" --no-such-option 2>&1 | grep -m1 '^Usage: ')
+  synopsis=$(awk '/^\.SH SYNOPSIS/ { getline; print; exit }' "$tmp/$name.man" |
+             sed -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' -e 's/\\&//g')
+  [[ $help_usage == "$error_usage" ]] ||
+    fail "$name: --help says '$help_usage' but a usage error says '$error_usage'"
+  [[ $help_usage == "Usage: $synopsis" ]] ||
+    fail "$name: --help says '$help_usage', the man page's synopsis is '$synopsis'"
   unset committed
 done
 
