@@ -175,9 +175,12 @@ int Tool::finish_parse_error(const CLI::ParseError& e) {
     app_->exit(e, std::cout, std::cerr);
     return 0;
   }
-  std::fprintf(stderr, "%s: %s\n", name_.c_str(), e.what());
+  // An unknown option is the error to report, even when CLI11 first found
+  // another (a required option missing because its name was mistyped).
+  bool unknown_seen = false;
   for (const auto& a : g_args) {
-    if (a.size() > 2 && a[0] == '-' && a[1] == '-' && a != "--") {
+    if (a == "--") break;
+    if (a.size() > 2 && a[0] == '-' && a[1] == '-') {
       bool known = false;
       std::string flag = a.substr(2, a.find('=') == std::string::npos ? std::string::npos
                                                                        : a.find('=') - 2);
@@ -185,11 +188,14 @@ int Tool::finish_parse_error(const CLI::ParseError& e) {
         for (const auto& ln : o->get_lnames()) known |= ln == flag;
       }
       if (!known) {
+        unknown_seen = true;
+        std::fprintf(stderr, "%s: unrecognized option '%s'\n", name_.c_str(), a.c_str());
         std::string s = did_you_mean(a);
         if (!s.empty()) std::fprintf(stderr, "%s: did you mean '%s'?\n", name_.c_str(), s.c_str());
       }
     }
   }
+  if (!unknown_seen) std::fprintf(stderr, "%s: %s\n", name_.c_str(), e.what());
   std::fprintf(stderr, "Usage: %s %s\nTry '%s --help' for more information.\n", name_.c_str(),
                man_.synopsis.empty() ? "[OPTION]..." : man_.synopsis.c_str(), name_.c_str());
   return 2;

@@ -13,6 +13,8 @@ check_status "bad --on-error" 2 "$rc"
 run_cmd out.txt err.txt grist-count --min-cont 3 in.txt
 check_status "unknown option" 2 "$rc"
 check_grep "did you mean" "did you mean '--min-count'" err.txt
+check_grep "unknown option named" "unrecognized option '--min-cont'" err.txt
+check_grep "usage line" "^Usage: grist-count \[OPTION\]\.\.\. \[FILE\]\.\.\.\$" err.txt
 run_cmd out.txt err.txt grist-count --help
 check_status "--help" 0 "$rc"
 check_grep "help text" '--top' out.txt

@@ -48,4 +48,9 @@ check_status "bad example" 1 "$rc"
 check_grep "bad example message" 'bad.svm:2: ' err
 check_no_file "no partial output" out.txt
 check_no_temps "no temporaries" .
+# A mistyped option is what the error names, not the required -i it hides.
+run_cmd out.txt err.txt grist-predict --modle m.gsgd in.txt
+check_status "unknown option" 2 "$rc"
+check_grep "unknown option named" "unrecognized option '--modle'" err.txt
+check_grep "did you mean" "did you mean '--model'" err.txt
 finish
