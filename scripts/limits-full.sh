@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Resource limits of issue 6 at full size (tests/e2e/faults/limits.sh runs
-# them scaled down in CI): a line of 1 GiB, a key of 100 MB, 50 million
-# distinct keys. Each case runs under `ulimit -v` (the stated memory: -S
+# them scaled down in CI): a line of 1 GiB, a line past the 4000 MiB limit,
+# a key of 100 MB, 50 million distinct keys. Each case runs under `ulimit -v` (the stated memory: -S
 # plus fixed overheads, or a small multiple of the one long record) and a
 # watchdog (`timeout`), and checks the whole output against an oracle that
 # is generated again as a stream (no sort of the expected output). It
@@ -73,6 +73,15 @@ check "tokenize, 1 GiB line: exit 0" [ "$rc" = 0 ]
 check "tokenize, 1 GiB line: $words tokens, all 'word'" \
   eval '[ "$(wc -l < out)" = $words ] && ! grep -qvx word out'
 rm -f words.txt out
+
+# --- A line past the 4000 MiB block limit (4200 MB, streamed, not stored):
+# refused with a message naming it, never wrapped into 32-bit offsets.
+hugeline() { head -c 4200000000 /dev/zero | tr '\0' a; printf '\nb\n'; }
+for prog in count shuffle-sort tokenize; do
+  run "$prog, a 4200 MB line" $((8 * gib)) grist-$prog -T spill <(hugeline)
+  check "$prog, a 4200 MB line: exit 1, names line 1" \
+    eval '[ "$rc" = 1 ] && grep -q ": line 1 is longer than 4000 MiB" err && [ ! -s out ]'
+done
 
 # --- A key of 100 MB, twice, with counts: summed.
 key() { head -c 100000000 /dev/zero | tr '\0' k; }

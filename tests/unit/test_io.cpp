@@ -144,6 +144,28 @@ TEST_CASE("block reader: a line longer than the block", "[test_io]") {
   CHECK(lines[1] == longline);
 }
 
+TEST_CASE("block reader: a line past the block limit is an error naming it", "[test_io]") {
+  // Offsets inside a block are 32-bit downstream: past the limit a line is
+  // refused, never wrapped. The limit is lowered here from 4000 MiB.
+  std::string text = "a\nb\n" + std::string(5000, 'x') + "\nc\n";
+  for (uint64_t limit : {uint64_t(4096), uint64_t(4999)}) {
+    BlockReader r(Source::from_memory(text, "big.txt"), 1000);
+    r.set_max_block(limit);
+    Block b;
+    CHECK_THROWS_WITH([&] { while (r.next(b)) {} }(),
+                      Catch::Contains("big.txt: line 3 is longer than"));
+  }
+  // At the limit (the line, its newline and the lines before it): read.
+  for (uint64_t limit : {uint64_t(5005), uint64_t(8000)}) {
+    BlockReader r(Source::from_memory(text, "big.txt"), 1000);
+    r.set_max_block(limit);
+    Block b;
+    uint64_t lines = 0;
+    while (r.next(b)) lines += b.lines;
+    CHECK(lines == 4);
+  }
+}
+
 TEST_CASE("block reader: many files, one after another", "[test_io]") {
   auto dir = test_dir("multi");
   std::ofstream(dir / "a.txt") << "1\n2";

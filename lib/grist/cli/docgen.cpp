@@ -476,8 +476,8 @@ std::string generate_man(const CLI::App& app, const std::string& name, const std
 
   out << ".SH EXIT STATUS\n"
          ".TP\n.B 0\nSuccess.\n"
-         ".TP\n.B 1\nA runtime or data error; a message on standard error names the file\n"
-         "and, where it applies, the line.\n"
+         ".TP\n.B 1\nA runtime or data error (a line longer than 4000 MiB is one); a message\n"
+         "on standard error names the file and, where it applies, the line.\n"
          ".TP\n.B 2\nA usage error: an unknown or bad option or option value.\n";
 
   if (!trim(man.examples).empty()) {

@@ -35,7 +35,8 @@ uint64_t count_newlines(const char* p, size_t n) {
 }  // namespace
 
 BlockReader::BlockReader(std::vector<std::string> paths, size_t block_size)
-    : paths_(std::move(paths)), block_size_(std::max<size_t>(block_size, 1)) {
+    : paths_(std::move(paths)),
+      block_size_(std::clamp<size_t>(block_size, 1, kMaxBlockBytes)) {
   if (paths_.empty()) paths_.push_back("-");
   // The total is known only if every input is a regular file.
   for (const auto& p : paths_) {
@@ -49,7 +50,7 @@ BlockReader::BlockReader(std::vector<std::string> paths, size_t block_size)
 }
 
 BlockReader::BlockReader(std::unique_ptr<Source> source, size_t block_size)
-    : block_size_(std::max<size_t>(block_size, 1)) {
+    : block_size_(std::clamp<size_t>(block_size, 1, kMaxBlockBytes)) {
   name_ = std::make_shared<const std::string>(source->name());
   raw_size_total_ = source->raw_size();
   source_ = std::move(source);
@@ -103,8 +104,18 @@ bool BlockReader::next(Block& b) {
         break;
       }
       // One line is longer than the block: grow until it ends.
+      if (want >= max_block_) {
+        uint64_t before = 0;  // complete lines ahead of the long one
+        for (const char* q = p; (q = static_cast<const char*>(std::memchr(q, '\n', p + n - q)));
+             ++q) {
+          ++before;
+        }
+        throw Error(*name_, "line " + std::to_string(line_ + before) + " is longer than " +
+                                std::to_string(max_block_ >> 20) +
+                                " MiB, the most grist reads as one line");
+      }
       scanned = n;
-      want *= 2;
+      want = static_cast<size_t>(std::min<uint64_t>(uint64_t(want) * 2, max_block_));
       buf.resize(want + kBlockPadding);
     }
     if (eof) {

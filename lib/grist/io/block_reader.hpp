@@ -7,9 +7,12 @@
 // Every block holds complete lines of one input and ends with '\n' (a last
 // line without one gets it appended), followed by kBlockPadding zero bytes
 // that parsers (simdjson) may read. A line longer than the block size makes
-// a larger block; nothing is ever cut inside a line.
+// a larger block; nothing is ever cut inside a line. A block never passes
+// kMaxBlockBytes, so a line longer than about that is an error, not a
+// silent wrap of the 32-bit offsets that sorting and shuffling keep.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -24,6 +27,7 @@ namespace grist {
 
 constexpr size_t kBlockPadding = 64;  // >= SIMDJSON_PADDING
 constexpr size_t kDefaultBlockSize = 4 << 20;
+constexpr uint64_t kMaxBlockBytes = uint64_t(4000) << 20;
 
 struct Block {
   std::vector<char> buf;  // size >= size + kBlockPadding
@@ -46,8 +50,12 @@ class BlockReader {
   ~BlockReader();
 
   // Fills `b` (reusing its buffer) with the next block; false at the end of
-  // the last input. Throws grist::Error on unreadable or corrupt input.
+  // the last input. Throws grist::Error on unreadable or corrupt input, and
+  // on a line that would make a block larger than the limit, naming it.
   bool next(Block& b);
+
+  // The largest block: kMaxBlockBytes unless a test lowers it.
+  void set_max_block(uint64_t bytes) { max_block_ = std::max<uint64_t>(bytes, block_size_); }
 
   // Raw bytes consumed across all inputs (as of the last block delivered;
   // safe to call from another thread, e.g. a progress display), and their
@@ -64,6 +72,7 @@ class BlockReader {
   std::unique_ptr<Source> source_;
   std::shared_ptr<const std::string> name_;
   size_t block_size_;
+  uint64_t max_block_ = kMaxBlockBytes;
   std::vector<char> carry_;
   uint64_t line_ = 1;
   uint64_t index_ = 0;
