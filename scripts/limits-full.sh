@@ -78,7 +78,7 @@ rm -f words.txt out
 # refused with a message naming it, never wrapped into 32-bit offsets.
 hugeline() { head -c 4200000000 /dev/zero | tr '\0' a; printf '\nb\n'; }
 for prog in count shuffle-sort tokenize; do
-  run "$prog, a 4200 MB line" $((8 * gib)) grist-$prog -T spill <(hugeline)
+  run "$prog, a 4200 MB line" $((8 * gib)) grist-$prog <(hugeline)
   check "$prog, a 4200 MB line: exit 1, names line 1" \
     eval '[ "$rc" = 1 ] && grep -q ": line 1 is longer than 4000 MiB" err && [ ! -s out ]'
 done

@@ -54,7 +54,7 @@ class Aggregator {
 
   void spill(Worker& w) {
     w.table.sort(order_);
-    RunWriter rw(o_.temp_dir);
+    RunWriter rw(o_.temp_dir, kCompactRunLevel);
     char buf[24];
     for (size_t i = 0; i < w.table.size(); ++i) {
       char* e = format_u64(w.table.count(i), buf);

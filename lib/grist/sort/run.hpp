@@ -67,6 +67,11 @@ inline char* put_varint(char* p, uint64_t v) {
 // most of the saving on keys and text comes from. Against level -1 on 1 GiB
 // of key/count runs: the same spill bytes for 14% less sort CPU.
 constexpr int kRunLevel = -500;
+// For spills that are a small part of their program's work (grist-count's
+// tables, where hashing dominates): a match finder that still finds the
+// repeats of regular keys. 50 million keys k000000000..., -S 256M: 70 MiB
+// of spills against 140 at kRunLevel and 72 at level 1, in the same time.
+constexpr int kCompactRunLevel = -5;
 
 // The most bytes put_varint() writes.
 constexpr size_t kMaxVarint = 10;
