@@ -78,9 +78,12 @@ uint64_t BlockReader::raw_bytes_read() const {
 bool BlockReader::next(Block& b) {
   for (;;) {
     if (!source_ && !open_next()) return false;
-    std::vector<char>& buf = b.buf;
+    ByteBuffer& buf = b.buf;
     size_t want = std::max(block_size_, carry_.size() + 1);
-    if (buf.size() < want + kBlockPadding) buf.resize(want + kBlockPadding);
+    // Grown for a long line before: give the memory back.
+    if (buf.size() < want + kBlockPadding || buf.size() > 2 * (want + kBlockPadding)) {
+      buf.resize(want + kBlockPadding);
+    }
     size_t n = carry_.size();
     if (n) std::memcpy(buf.data(), carry_.data(), n);
     carry_.clear();

@@ -15,10 +15,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "grist/io/source.hpp"
@@ -29,8 +32,46 @@ constexpr size_t kBlockPadding = 64;  // >= SIMDJSON_PADDING
 constexpr size_t kDefaultBlockSize = 4 << 20;
 constexpr uint64_t kMaxBlockBytes = uint64_t(4000) << 20;
 
+// A growable byte buffer for blocks. Growing it keeps its bytes without
+// copying them where the allocator can move pages instead (realloc of a
+// large block: mremap), so the block of one long line needs the line's
+// size, not that plus the half it grew from; new bytes are uninitialised.
+class ByteBuffer {
+ public:
+  ByteBuffer() = default;
+  ByteBuffer(ByteBuffer&& o) noexcept
+      : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  ByteBuffer& operator=(ByteBuffer&& o) noexcept {
+    if (this != &o) {
+      std::free(p_);
+      p_ = std::exchange(o.p_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+  }
+  ~ByteBuffer() { std::free(p_); }
+
+  // Keeps the first min(n, size()) bytes. Throws std::bad_alloc.
+  void resize(size_t n) {
+    if (n == n_) return;
+    void* q = std::realloc(p_, n ? n : 1);
+    if (!q) throw std::bad_alloc();
+    p_ = static_cast<char*>(q);
+    n_ = n;
+  }
+  char* data() { return p_; }
+  const char* data() const { return p_; }
+  size_t size() const { return n_; }
+  char& operator[](size_t i) { return p_[i]; }
+  const char& operator[](size_t i) const { return p_[i]; }
+
+ private:
+  char* p_ = nullptr;
+  size_t n_ = 0;
+};
+
 struct Block {
-  std::vector<char> buf;  // size >= size + kBlockPadding
+  ByteBuffer buf;  // size >= size + kBlockPadding
   size_t size = 0;
   uint64_t first_line = 1;   // line number (1-based) of the first line in its input
   uint64_t lines = 0;        // number of lines in the block
