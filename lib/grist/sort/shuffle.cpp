@@ -182,17 +182,17 @@ class Scatter {
   // Lines must come in increasing index order.
   void add(uint64_t rank, uint64_t index, std::string_view line) {
     Bucket& k = buckets_[bucket_of(rank)];
-    size_t most = line.size() + kMaxVarint + 1;
-    if (k.buf.size() + most > buf_size_ && !k.buf.empty()) flush(k);
-    if (k.buf.capacity() == 0) k.buf.reserve(std::max(buf_size_, most));
+    char gap[kMaxVarint];
+    const size_t g = static_cast<size_t>(put_varint(gap, index - k.next) - gap);
+    const size_t n = g + line.size() + 1;
+    if (k.buf.size() + n > buf_size_ && !k.buf.empty()) flush(k);
+    if (k.buf.capacity() == 0) k.buf.reserve(std::max(buf_size_, n));
     size_t at = k.buf.size();
-    k.buf.resize(at + most);
-    char* p = put_varint(k.buf.data() + at, index - k.next);
-    std::memcpy(p, line.data(), line.size());
-    p += line.size();
-    *p++ = '\n';
-    size_t n = static_cast<size_t>(p - (k.buf.data() + at));
     k.buf.resize(at + n);
+    char* p = k.buf.data() + at;
+    std::memcpy(p, gap, g);
+    std::memcpy(p + g, line.data(), line.size());
+    p[n - 1] = '\n';
     k.next = index + 1;
     k.raw += n;
     k.line_bytes += line.size() + 1;
@@ -533,10 +533,14 @@ class Shuffler {
   // which one insertion sort puts right: several times faster than a
   // comparison sort, as every step streams through memory.
   static Entry* sort_entries(Entry* e, Entry* tmp, size_t n, unsigned shift) {
-    const unsigned bits = std::min<unsigned>(log2_ceil(n) + 1, 64 - shift);
+    const unsigned bits = log2_ceil(n) + 1;
+    if (shift + bits > 64) {  // too few bits left to spread: the insertion sort would be quadratic
+      std::sort(e, e + n, [](const Entry& a, const Entry& b) { return a.rank < b.rank; });
+      return e;
+    }
     constexpr unsigned kMaxDigit = 11;
     const unsigned passes = (bits + kMaxDigit - 1) / kMaxDigit;
-    if (n >= 64 && passes > 0) {
+    if (n >= 64) {
       const unsigned d = (bits + passes - 1) / passes;
       const unsigned low = 64 - shift - bits;  // the window is bits [low, low + bits)
       const size_t radix = size_t(1) << d;
