@@ -3,6 +3,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 dir=${1:-build}
-shift 2>/dev/null || true
+if [ $# -gt 0 ]; then shift; fi
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
