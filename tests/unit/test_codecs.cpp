@@ -342,3 +342,15 @@ TEST_CASE("an xz dictionary beyond the memory budget names the -S that reads it"
   }
   CHECK(decode(enc) == "hello\n");
 }
+
+TEST_CASE("fuzz_source findings", "[test_codecs]") {
+  // A single-segment zstd frame whose content size, and so window, is
+  // close to 2^64: the budget message rounded it up to a power of two past
+  // 64 bits (UBSan).
+  const unsigned char huge_window[] = {0x28, 0xb5, 0x2f, 0xfd, 0xe4, 0x58, 0x2d, 0x00,
+                                       0x08, 0xc3, 0xc3, 0xdd, 0xc3, 0xc3, 0xc3, 0xc3};
+  std::string bytes(reinterpret_cast<const char*>(huge_window), sizeof huge_window);
+  DecoderLimit limit(kMinDecoderMemory);
+  CHECK_THROWS_WITH(decode(bytes), Catch::StartsWith("mem.in: zstd window of ") &&
+                                       Catch::EndsWith("exceeds the largest grist reads (2.0 GiB)"));
+}

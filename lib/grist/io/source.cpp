@@ -53,8 +53,13 @@ std::string memory_option(uint64_t bytes) {
 }
 
 std::string exceeds_budget(const char* what, uint64_t needs) {
-  return std::string(what) + " of " + format_bytes(needs) + " exceeds the memory budget of " +
-         format_bytes(decoder_memory_limit()) + "; raise -S to at least " + memory_option(needs);
+  std::string s = std::string(what) + " of " + format_bytes(needs);
+  // Beyond what any encoder writes (zstd's largest window): corrupt, most likely.
+  if (needs > kMaxDecoderMemory) {
+    return s + " exceeds the largest grist reads (" + format_bytes(kMaxDecoderMemory) + ")";
+  }
+  return s + " exceeds the memory budget of " + format_bytes(decoder_memory_limit()) +
+         "; raise -S to at least " + memory_option(needs);
 }
 
 // Where raw bytes come from: a descriptor or a string in memory.
@@ -375,7 +380,9 @@ class StreamSource : public Source {
       if (frame_start < end_ &&
           ZSTD_getFrameHeader(&h, buf_.data() + frame_start, end_ - frame_start) == 0 &&
           h.windowSize > decoder_memory_limit()) {
-        throw Error(name_, exceeds_budget("zstd window", std::bit_ceil(h.windowSize)));
+        // A single-segment frame's window is its content size, up to 2^64 - 1.
+        uint64_t w = h.windowSize > kMaxDecoderMemory ? h.windowSize : std::bit_ceil(h.windowSize);
+        throw Error(name_, exceeds_budget("zstd window", w));
       }
       throw Error(name_, "zstd window larger than the memory budget of " +
                              format_bytes(decoder_memory_limit()) + " (raise -S)");
