@@ -93,8 +93,8 @@ TEST_CASE("a level is checked against the output's codec", "[test_codecs]") {
     for (int bad : {c.min_level - 1, c.max_level + 1}) {
       if (bad == kDefaultLevel) continue;  // xz's 0 - 1: never given (the option's check)
       CHECK_THROWS_WITH(check_level(c.kind, bad, "out.x"),
-                        "--level " + std::to_string(bad) + ": out.x is written with " + c.name +
-                            ", whose levels are " + range);
+                        "--level " + std::to_string(bad) + ": " + c.name +
+                            ", the codec of out.x, takes levels " + range);
       CHECK_THROWS_AS(check_level(c.kind, bad, "out.x"), UsageError);
     }
   }
@@ -116,8 +116,8 @@ TEST_CASE("Sink::open refuses a level outside the codec's range and leaves nothi
     bool zstd;
     const char* error;  // nullptr: accepted
   } cases[] = {
-      {"a.gz", 10, false, "whose levels are 1-9"},  {"a.bz2", 0, false, "bzip2"},
-      {"a.xz", 10, false, "xz, whose levels are 0-9"}, {"a.zst", 23, false, "1-22"},
+      {"a.gz", 10, false, "takes levels 1-9"},        {"a.bz2", 0, false, "bzip2"},
+      {"a.xz", 10, false, "takes levels 0-9"},        {"a.zst", 23, false, "1-22"},
       {"a.txt", 3, false, "not compressed"},         {"a.txt", 0, true, "zstd"},
       {"a.xz", 0, false, nullptr},                   {"a.bz2", 1, false, nullptr},
       {"a.gz", 1, false, nullptr},                   {"a.txt", 1, true, nullptr},

@@ -122,10 +122,10 @@ Tool::Tool(std::string name, std::string summary, CommonSet set)
               int v = 0;
               auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
               if (ec != std::errc() || end != text.data() + text.size()) {
-                return "--level " + text + ": not a whole number";
+                return text + " is not a whole number";
               }
               if (v < lowest_level() || v > highest_level()) {
-                return "--level " + text + ": no codec has this level (" + level_ranges() + ")";
+                return text + " is not a level of any codec (" + level_ranges() + ")";
               }
               return "";
             },

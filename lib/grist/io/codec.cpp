@@ -80,7 +80,7 @@ void check_level(Compression c, int level, const std::string& output) {
                      ", or give --zstd)");
   }
   if (level < k->min_level || level > k->max_level) {
-    throw UsageError(given + output + " is written with " + k->name + ", whose levels are " +
+    throw UsageError(given + k->name + ", the codec of " + output + ", takes levels " +
                      range_of(*k));
   }
 }

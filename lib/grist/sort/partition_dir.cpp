@@ -61,7 +61,7 @@ PartitionWriter::PartitionWriter(std::string dir, uint32_t partitions, std::stri
     }
   }
   opts_.force_zstd = true;  // parts are zstd whatever the directory's name
-  check_level(Compression::zstd, opts_.level, dir_);
+  check_level(Compression::zstd, opts_.level, "the parts of " + dir_);
   records_.assign(partitions_, 0);
   bytes_.assign(partitions_, 0);
   file_bytes_.assign(partitions_, 0);

@@ -35,18 +35,17 @@ for p in grist-tokenize grist-count grist-shuffle-sort grist-merge grist-predict
   check_grep "$p --help shows every codec's range" "--level N +Level \($ranges\)" help.txt
   for bad in -1 23 abc; do
     run_prog $p --level $bad -o out/x.zst
-    check_usage "$p --level $bad" "--level"
+    check_usage "$p --level $bad" "--level: $bad is not a (level of any codec|whole number)"
   done
   run_prog $p --level 23 -o out/x.zst
   check_grep "$p --level 23 lists the ranges" "$ranges" e.txt
-  for case in "gz 10 gzip, whose levels are 1-9" "bz2 0 bzip2, whose levels are 1-9" \
-              "xz 10 xz, whose levels are 0-9" "zst 0 zstd, whose levels are 1-22"; do
+  for case in "gz 10 gzip 1-9" "bz2 0 bzip2 1-9" "xz 10 xz 0-9" "zst 0 zstd 1-22"; do
     set -- $case
     run_prog $p --level $2 -o out/x.$1
-    check_usage "$p --level $2 -o x.$1" "out/x.$1 is written with ${*:3}"
+    check_usage "$p --level $2 -o x.$1" "--level $2: $3, the codec of out/x.$1, takes levels $4\$"
   done
   run_prog $p --level 0 --zstd -o out/x.txt
-  check_usage "$p --zstd --level 0" "zstd, whose levels are 1-22"
+  check_usage "$p --zstd --level 0" "zstd, the codec of out/x.txt, takes levels 1-22"
   run_prog $p --level 5 -o out/x.txt
   check_usage "$p --level 5 -o plain" "out/x.txt is not compressed"
   run_prog $p --level 5
@@ -61,8 +60,8 @@ done
 # A partition directory's parts are zstd: the level is checked against zstd
 # before any work.
 run_cmd o.txt e.txt grist-count -p 2 --level 0 -o out/parts kv.txt
-check_usage "count -p --level 0" "zstd, whose levels are 1-22"
+check_usage "count -p --level 0" "zstd, the codec of the parts of out/parts, takes levels 1-22"
 run_cmd o.txt e.txt grist-shuffle-sort -p 2 --level 0 -o out/parts kv.txt
-check_usage "shuffle-sort -p --level 0" "zstd, whose levels are 1-22"
+check_usage "shuffle-sort -p --level 0" "zstd, the codec of the parts of out/parts, takes"
 check_no_temps levels "$WORK"
 finish
