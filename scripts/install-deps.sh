@@ -5,7 +5,8 @@
 # already present are left alone.
 set -eu
 pkgs="build-essential cmake pkg-config libcli11-dev libsimdjson-dev libzstd-dev
-zstd libtbb-dev catch2 libxxhash-dev libicu-dev zlib1g-dev mandoc
+zstd libtbb-dev catch2 libxxhash-dev libicu-dev zlib1g-dev libbz2-dev bzip2
+liblzma-dev xz-utils mandoc
 bash-completion zsh fish unicode-data clang-14 libclang-rt-14-dev
 openmpi-bin libopenmpi-dev slurm-wlm munge make"
 missing=""

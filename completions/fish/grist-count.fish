@@ -7,7 +7,7 @@ complete -c grist-count -s j -l threads -x -d 'Worker threads (default: CPUs ava
 complete -c grist-count -s S -l memory -x -d 'Working-memory budget, as in sort: 512M, 4G, 50%'
 complete -c grist-count -s T -l temp-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Spill directory (default: $TMPDIR, else /tmp)'
 complete -c grist-count -l zstd -d 'Compress the output with zstd whatever its name'
-complete -c grist-count -l level -x -d 'Compression level (zstd 1-19, gzip 1-9)'
+complete -c grist-count -l level -x -d 'Level (zstd 1-22, gzip 1-9, bzip2 1-9, xz 0-9)'
 complete -c grist-count -l progress -d 'Show progress on stderr (default: when a terminal)'
 complete -c grist-count -l no-progress -d 'Never show progress'
 complete -c grist-count -s v -l verbose -d 'Print a summary (records, bytes, speed, memory)'

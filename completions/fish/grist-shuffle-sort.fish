@@ -7,7 +7,7 @@ complete -c grist-shuffle-sort -s j -l threads -x -d 'Worker threads (default: C
 complete -c grist-shuffle-sort -s S -l memory -x -d 'Working-memory budget, as in sort: 512M, 4G, 50%'
 complete -c grist-shuffle-sort -s T -l temp-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Spill directory (default: $TMPDIR, else /tmp)'
 complete -c grist-shuffle-sort -l zstd -d 'Compress the output with zstd whatever its name'
-complete -c grist-shuffle-sort -l level -x -d 'Compression level (zstd 1-19, gzip 1-9)'
+complete -c grist-shuffle-sort -l level -x -d 'Level (zstd 1-22, gzip 1-9, bzip2 1-9, xz 0-9)'
 complete -c grist-shuffle-sort -l progress -d 'Show progress on stderr (default: when a terminal)'
 complete -c grist-shuffle-sort -l no-progress -d 'Never show progress'
 complete -c grist-shuffle-sort -s v -l verbose -d 'Print a summary (records, bytes, speed, memory)'

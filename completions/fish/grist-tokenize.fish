@@ -5,7 +5,7 @@ complete -c grist-tokenize -l version -d 'Display program version information an
 complete -c grist-tokenize -s o -l output -r -F -d 'Write the output to FILE (default: stdout)'
 complete -c grist-tokenize -s j -l threads -x -d 'Worker threads (default: CPUs available)'
 complete -c grist-tokenize -l zstd -d 'Compress the output with zstd whatever its name'
-complete -c grist-tokenize -l level -x -d 'Compression level (zstd 1-19, gzip 1-9)'
+complete -c grist-tokenize -l level -x -d 'Level (zstd 1-22, gzip 1-9, bzip2 1-9, xz 0-9)'
 complete -c grist-tokenize -l progress -d 'Show progress on stderr (default: when a terminal)'
 complete -c grist-tokenize -l no-progress -d 'Never show progress'
 complete -c grist-tokenize -s v -l verbose -d 'Print a summary (records, bytes, speed, memory)'

@@ -20,7 +20,7 @@ using namespace grist;
 
 namespace {
 
-std::string encode(const std::string& text, Compression c, int level = 0) {
+std::string encode(const std::string& text, Compression c, int level = kDefaultLevel) {
   std::string out;
   auto s = Sink::to_string(&out, c, level);
   s->write(text);

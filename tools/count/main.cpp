@@ -27,8 +27,8 @@ void set_man(grist::cli::ManText& m) {
   m.description =
       "Counts the lines of the FILEs (or standard input) exactly. A line is a key, which "
       "counts 1, or key TAB N, which adds the unsigned 64-bit integer N (split at the first "
-      "TAB, as Hadoop Streaming does). Inputs may be plain, gzip or zstd, recognised by "
-      "their first bytes.\n\n"
+      "TAB, as Hadoop Streaming does). Inputs may be plain, gzip, zstd, bzip2 or xz, "
+      "recognised by their first bytes.\n\n"
       "The output is key TAB count lines sorted bytewise by key (the order of LC_ALL=C "
       "sort), or with --top the K largest counts. Since the output is valid input, counting "
       "the counts of several shards merges them: grist-count is both the combiner and the "
@@ -41,7 +41,19 @@ void set_man(grist::cli::ManText& m) {
       "--on-error skip.\n\n"
       "With -p N and -o DIR the output is a partition directory: part-00000.zst ... "
       "(key's part: XXH3-64 of the key, seed 0, mod N), each sorted by key, with "
-      "_manifest.json and _SUCCESS. DIR must not exist or be empty.";
+      "_manifest.json and _SUCCESS. DIR must not exist or be empty. Parts and temporary "
+      "files are zstd whatever the name of DIR.\n\n"
+      "Compression: inputs are recognised by their first bytes, not their names: plain, "
+      "gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or corrupt "
+      "stream, or bytes after the last one, is an error naming the file. "
+      "A zstd frame's window (2^N bytes after zstd --long=N) or an xz dictionary may take "
+      "up to the -S budget (at least 128 MiB); a larger one is refused with the -S that "
+      "would read it. "
+      "An output named .zst, .gz, .bz2 or .xz is written with that codec (with --zstd: "
+      "zstd whatever its name) at --level N within the codec's range (zstd 1-22, gzip "
+      "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
+      "output's codec, or a level for an uncompressed output, is a usage error. The "
+      "compressed bytes do not depend on -j.";
   m.examples =
       "$ grist-tokenize corpus.txt.zst | grist-count -o counts.tsv.zst\n"
       "Word counts of a corpus, compressed.\n"

@@ -45,7 +45,16 @@ int main(int argc, char** argv) {
       "hinge, accuracy for --oaa, RMSE and MAE (and quantile loss) for squared and quantile "
       "models.\n\n"
       "A model file that is truncated, corrupt, of another format version, or not a model is "
-      "refused with a message saying which.";
+      "refused with a message saying which.\n\n"
+      "Compression: inputs and the model are recognised by their first bytes, not their "
+      "names: plain, gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or "
+      "corrupt stream, or bytes after the last one, is an error naming the file. Any zstd "
+      "window (zstd --long=N) or xz dictionary is read, taking that much memory. "
+      "An output named .zst, .gz, .bz2 or .xz is written with that codec (with --zstd: "
+      "zstd whatever its name) at --level N within the codec's range (zstd 1-22, gzip "
+      "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
+      "output's codec, or a level for an uncompressed output, is a usage error. The "
+      "compressed bytes do not depend on -j.";
   man.examples =
       "$ grist-predict -i model.gsgd test.svm.zst --metrics -o preds.txt\n"
       "Predictions to preds.txt, metrics on stderr.";

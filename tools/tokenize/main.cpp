@@ -131,7 +131,7 @@ void describe(grist::cli::ManText& man) {
   man.synopsis = "[OPTION]... [FILE]...";
   man.description =
       "Reads records from each FILE, or from standard input, and writes their tokens, one per "
-      "line, in input order. Inputs may be plain, gzip or zstd (recognised by their first "
+      "line, in input order. Inputs may be plain or compressed (recognised by their first "
       "bytes). A record is a line of text; with --json-field, the string value at a dotted "
       "PATH of a JSON line (escapes decoded); with --column, one column of a TSV line. A JSON "
       "line that is invalid, lacks the field or holds another type there, and a TSV line "
@@ -153,7 +153,17 @@ void describe(grist::cli::ManText& man) {
       "grist-count and Hadoop Streaming reducers expect.\n"
       "\n"
       "The output is the same whatever -j: blocks of input are tokenized in parallel and "
-      "written in order.";
+      "written in order.\n"
+      "\n"
+      "Compression: inputs are recognised by their first bytes, not their names: plain, "
+      "gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or corrupt "
+      "stream, or bytes after the last one, is an error naming the file. "
+      "Any zstd window (zstd --long=N) or xz dictionary is read, taking that much memory. "
+      "An output named .zst, .gz, .bz2 or .xz is written with that codec (with --zstd: "
+      "zstd whatever its name) at --level N within the codec's range (zstd 1-22, gzip "
+      "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
+      "output's codec, or a level for an uncompressed output, is a usage error. The "
+      "compressed bytes do not depend on -j.";
   man.examples =
       "$ grist-tokenize --json-field text --lower corpus/*.jsonl.zst | grist-count --top 50\n"
       "The 50 most frequent words of a JSON lines corpus.\n"

@@ -6,6 +6,7 @@
 
 #include <tbb/global_control.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -13,6 +14,8 @@
 #include "grist/cli/docgen.hpp"
 #include "grist/error.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/codec.hpp"
+#include "grist/io/source.hpp"
 #include "grist/record/memsize.hpp"
 
 #ifndef GRIST_VERSION
@@ -110,9 +113,23 @@ Tool::Tool(std::string name, std::string summary, CommonSet set)
   }
   if (set_.compression) {
     app_->add_flag("--zstd", common_.zstd, "Compress the output with zstd whatever its name");
-    app_->add_option("--level", common_.level, "Compression level (zstd 1-19, gzip 1-9)")
+    // Help and check come from the codec table; whether the level fits the
+    // output's codec is checked when the output is opened.
+    app_->add_option("--level", common_.level, "Level (" + level_ranges() + ")")
         ->type_name("N")
-        ->check(CLI::Range(1, 22));
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+              int v = 0;
+              auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+              if (ec != std::errc() || end != text.data() + text.size()) {
+                return text + " is not a whole number";
+              }
+              if (v < lowest_level() || v > highest_level()) {
+                return text + " is not a level of any codec (" + level_ranges() + ")";
+              }
+              return "";
+            },
+            "N"));
   }
   auto* p = app_->add_flag_callback("--progress", [this] { progress_flag_ = true; },
                                     "Show progress on stderr (default: when a terminal)");
@@ -227,6 +244,8 @@ int Tool::run(int argc, char** argv, const std::function<int()>& body) {
                                                 common_.threads);
     common_.memory = common_.memory_text.empty() ? set_.default_memory
                                                  : parse_memory_size(common_.memory_text);
+    // A zstd window or xz dictionary may take up to the budget (-S).
+    set_decoder_memory_limit(set_.memory ? common_.memory : kMaxDecoderMemory);
     common_.temp_dir = resolve_temp_dir(common_.temp_dir);
     common_.progress = progress_flag_ ? *progress_flag_ : (isatty(STDERR_FILENO) && !common_.quiet);
     int rc = body();

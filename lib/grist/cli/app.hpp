@@ -40,7 +40,7 @@ struct Common {
   bool verbose = false;
   bool quiet = false;
   bool zstd = false;
-  int level = 0;
+  int level = -1;                 // grist::kDefaultLevel: not given
 };
 
 // Which common options a tool has; all by default.

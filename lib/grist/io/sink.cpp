@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <cerrno>
 
@@ -17,11 +15,6 @@ namespace grist {
 namespace {
 
 constexpr size_t kSinkBufferSize = 1 << 20;
-
-bool ends_with(const std::string& s, const char* suffix) {
-  size_t n = std::strlen(suffix);
-  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
 
 // Where encoded bytes go.
 class RawOut {
@@ -95,97 +88,28 @@ class Sink::Backend {
 
 namespace {
 
-class ZstdBackend : public Sink::Backend {
+// A compressed output: the codec's Encoder writing into the RawOut.
+class EncoderBackend : public Sink::Backend, Encoder::Output {
  public:
-  ZstdBackend(std::unique_ptr<RawOut> out, const std::string& name, int level, int threads)
-      : Backend(std::move(out)), name_(name), obuf_(ZSTD_CStreamOutSize()) {
-    cctx_ = ZSTD_createCCtx();
-    if (!cctx_) throw Error(name_, "out of memory");
-    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level == 0 ? 3 : level);
-    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
-    // With one worker or more the bytes do not depend on the worker count.
-    if (threads >= 1) ZSTD_CCtx_setParameter(cctx_, ZSTD_c_nbWorkers, threads);
-  }
-  ~ZstdBackend() override { ZSTD_freeCCtx(cctx_); }
-  void consume(const char* p, size_t n) override { run(p, n, ZSTD_e_continue); }
-  void finish() override { run(nullptr, 0, ZSTD_e_end); }
+  EncoderBackend(std::unique_ptr<RawOut> out, std::unique_ptr<Encoder> enc)
+      : Backend(std::move(out)), enc_(std::move(enc)) {}
+  void consume(const char* p, size_t n) override { enc_->write(p, n, *this); }
+  void finish() override { enc_->finish(*this); }
 
  private:
-  void run(const char* p, size_t n, ZSTD_EndDirective mode) {
-    ZSTD_inBuffer ib{p, n, 0};
-    for (;;) {
-      ZSTD_outBuffer ob{obuf_.data(), obuf_.size(), 0};
-      size_t rem = ZSTD_compressStream2(cctx_, &ob, &ib, mode);
-      if (ZSTD_isError(rem)) {
-        throw Error(name_, std::string("zstd compression failed: ") + ZSTD_getErrorName(rem));
-      }
-      out_->write(obuf_.data(), ob.pos);
-      if (mode == ZSTD_e_end ? rem == 0 : ib.pos == ib.size) break;
-    }
-  }
-  std::string name_;
-  ZSTD_CCtx* cctx_;
-  std::vector<char> obuf_;
+  void put(const char* p, size_t n) override { out_->write(p, n); }
+  std::unique_ptr<Encoder> enc_;
 };
 
-class GzipBackend : public Sink::Backend {
- public:
-  GzipBackend(std::unique_ptr<RawOut> out, const std::string& name, int level)
-      : Backend(std::move(out)), name_(name), obuf_(1 << 18) {
-    std::memset(&zs_, 0, sizeof zs_);
-    if (deflateInit2(&zs_, level == 0 ? 6 : level, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK) {
-      throw Error(name_, "cannot initialise gzip compression (bad level?)");
-    }
-  }
-  ~GzipBackend() override { deflateEnd(&zs_); }
-  void consume(const char* p, size_t n) override { run(p, n, Z_NO_FLUSH); }
-  void finish() override { run(nullptr, 0, Z_FINISH); }
-
- private:
-  void run(const char* p, size_t n, int flush) {
-    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(p));
-    zs_.avail_in = static_cast<uInt>(n);
-    for (;;) {
-      zs_.next_out = reinterpret_cast<Bytef*>(obuf_.data());
-      zs_.avail_out = static_cast<uInt>(obuf_.size());
-      int ret = deflate(&zs_, flush);
-      if (ret == Z_STREAM_ERROR) throw Error(name_, "gzip compression failed");
-      out_->write(obuf_.data(), obuf_.size() - zs_.avail_out);
-      if (flush == Z_FINISH ? ret == Z_STREAM_END : (zs_.avail_in == 0 && zs_.avail_out != 0)) {
-        break;
-      }
-    }
-  }
-  std::string name_;
-  z_stream zs_;
-  std::vector<char> obuf_;
-};
-
+// Checks the level against the codec before anything is written.
 std::unique_ptr<Sink::Backend> make_backend(std::unique_ptr<RawOut> out, const std::string& name,
                                             Compression c, int level, int threads) {
-  switch (c) {
-    case Compression::zstd:
-      if (level < 0 || level > ZSTD_maxCLevel()) {
-        throw UsageError("zstd level must be 1.." + std::to_string(ZSTD_maxCLevel()));
-      }
-      return std::make_unique<ZstdBackend>(std::move(out), name, level, threads);
-    case Compression::gzip:
-      if (level < 0 || level > 9) throw UsageError("gzip level must be 1..9");
-      return std::make_unique<GzipBackend>(std::move(out), name, level);
-    case Compression::none:
-      break;
-  }
-  return std::make_unique<Sink::Backend>(std::move(out));
+  check_level(c, level, name);
+  if (c == Compression::none) return std::make_unique<Sink::Backend>(std::move(out));
+  return std::make_unique<EncoderBackend>(std::move(out), make_encoder(c, level, threads, name));
 }
 
 }  // namespace
-
-Compression compression_for_name(const std::string& path) {
-  if (ends_with(path, ".zst")) return Compression::zstd;
-  if (ends_with(path, ".gz")) return Compression::gzip;
-  return Compression::none;
-}
 
 Sink::Sink(std::string name) : name_(std::move(name)), buf_(kSinkBufferSize) {}
 
@@ -218,6 +142,8 @@ std::unique_ptr<Sink> Sink::open(const std::string& path, const SinkOptions& opt
 std::unique_ptr<Sink> Sink::to_fd(int fd, std::string name, Compression c, int level,
                                   int threads) {
   std::unique_ptr<Sink> s(new Sink(name));
+  // A level is for the codec: ignored for plain bytes, as callers pass 0.
+  if (c == Compression::none) level = kDefaultLevel;
   s->backend_ = make_backend(std::make_unique<FdOut>(fd, false, name), name, c, level, threads);
   return s;
 }
@@ -225,6 +151,7 @@ std::unique_ptr<Sink> Sink::to_fd(int fd, std::string name, Compression c, int l
 std::unique_ptr<Sink> Sink::to_string(std::string* out, Compression c, int level,
                                       int threads) {
   std::unique_ptr<Sink> s(new Sink("(memory)"));
+  if (c == Compression::none) level = kDefaultLevel;
   s->backend_ = make_backend(std::make_unique<StringOut>(out), "(memory)", c, level, threads);
   return s;
 }

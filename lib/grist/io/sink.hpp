@@ -9,7 +9,8 @@
 // target by commit(). If the Sink is destroyed without commit() (an error,
 // an exception) the temporary is removed, and SIGINT/SIGTERM remove it too
 // (grist/io/cleanup.hpp): the target is either the complete new output or
-// untouched. zstd output carries frame checksums.
+// untouched. The codec comes from the name (grist/io/codec.hpp); zstd, xz
+// and bzip2 outputs carry checksums, gzip its CRC.
 #pragma once
 
 #include <cstdint>
@@ -19,23 +20,23 @@
 #include <string_view>
 #include <vector>
 
+#include "grist/io/codec.hpp"
 #include "grist/io/source.hpp"
 
 namespace grist {
 
 struct SinkOptions {
-  // Compression chosen by the name (".zst" zstd, ".gz" gzip, else none)
-  // unless forced here.
+  // Compression chosen by the name (compression_for_name: ".zst", ".gz",
+  // ".bz2", ".xz", else none) unless forced here.
   bool force_zstd = false;
-  int level = 0;    // 0: the codec's default (zstd 3, gzip 6)
-  int threads = 1;  // zstd worker threads; output bytes do not depend on it
+  // kDefaultLevel: the codec's default. A level outside the codec's range,
+  // or any level for an uncompressed output, makes open() throw UsageError.
+  int level = kDefaultLevel;
+  int threads = 1;  // zstd and xz worker threads; output bytes do not depend on it
   // The name errors give for a file (default: its path); for a file written
   // inside a temporary directory, the path it will have once committed.
   std::string name;
 };
-
-// The compression a path implies: ".zst" zstd, ".gz" gzip, else none.
-Compression compression_for_name(const std::string& path);
 
 class Sink {
  public:
@@ -45,7 +46,8 @@ class Sink {
   static std::unique_ptr<Sink> open(const std::string& path, const SinkOptions& opts);
 
   // Writes to a descriptor the caller owns (spill files, tests). No atomic
-  // rename; commit() flushes and finishes the compressed stream.
+  // rename; commit() flushes and finishes the compressed stream. `level` is
+  // checked as for open(), except that it is ignored for Compression::none.
   static std::unique_ptr<Sink> to_fd(int fd, std::string name, Compression c,
                                      int level, int threads);
 

@@ -6,8 +6,11 @@
 //
 // The format is recognised by the first bytes, never by the name: zstd
 // (concatenated frames and skippable frames included), gzip (multi-member),
-// otherwise plain bytes. A truncated or corrupt compressed stream throws
-// grist::Error naming the file; it is never silently cut short.
+// bzip2 ("BZh1".."BZh9"; concatenated streams) and xz (FD 37 7A 58 5A 00;
+// concatenated streams and stream padding), otherwise plain bytes. A
+// truncated or corrupt compressed stream, or bytes after the last stream
+// that are not another one, throw grist::Error naming the file; a stream is
+// never silently cut short.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +18,22 @@
 #include <memory>
 #include <string>
 
+#include "grist/io/codec.hpp"
+
 namespace grist {
 
-enum class Compression { none, gzip, zstd };
+// The memory a Source may give one decoder's history: the window of a zstd
+// frame (2^N bytes after `zstd --long=N`; up to 128 MiB at levels 20-22)
+// and the dictionary of an xz stream (64 MiB at xz -9). A stream that needs
+// more is refused with a message naming the -S it would need; memory is
+// taken only as a stream needs it. Process-wide: the tools set it from -S
+// (never below kMinDecoderMemory, zstd's own default limit); tools without
+// -S, and the library by default, allow kMaxDecoderMemory, the largest
+// window zstd writes (xz's largest dictionary is 1.5 GiB).
+inline constexpr uint64_t kMinDecoderMemory = uint64_t(128) << 20;
+inline constexpr uint64_t kMaxDecoderMemory = uint64_t(2) << 30;
+void set_decoder_memory_limit(uint64_t bytes);  // clamped to [kMin, kMax]
+uint64_t decoder_memory_limit();
 
 class Source {
  public:

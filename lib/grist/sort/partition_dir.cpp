@@ -60,7 +60,8 @@ PartitionWriter::PartitionWriter(std::string dir, uint32_t partitions, std::stri
       throw Error(dir_, "output directory exists and is not empty (remove it or choose another)");
     }
   }
-  opts_.force_zstd = true;
+  opts_.force_zstd = true;  // parts are zstd whatever the directory's name
+  check_level(Compression::zstd, opts_.level, "the parts of " + dir_);
   records_.assign(partitions_, 0);
   bytes_.assign(partitions_, 0);
   file_bytes_.assign(partitions_, 0);

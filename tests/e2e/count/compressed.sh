@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Plain, gzip and zstd inputs give the same counts; .zst/.gz outputs decode to them.
+# Plain, gzip, zstd, bzip2 and xz inputs give the same counts; .zst, .gz,
+# .bz2 and .xz outputs decode to them. (Every program: tests/e2e/codecs.)
 . "$(dirname "$0")/../lib/common.sh"
 
 awk 'BEGIN { for (i = 0; i < 50000; i++) print "key" (i * 7919) % 3001 }' > in.txt
@@ -22,5 +23,19 @@ check_eq "zstd output" plain.txt out.txt
 grist-count -o out.gz in.txt
 gzip -dc out.gz > out2.txt
 check_eq "gzip output" plain.txt out2.txt
+for codec in bzip2 xz; do
+  ext=$([ $codec = bzip2 ] && echo bz2 || echo xz)
+  $codec -c in.txt > in.$ext
+  grist-count in.$ext > $codec.txt
+  check_eq "$codec input" plain.txt $codec.txt
+  cat in.$ext in.$ext > twice.$ext   # two streams
+  grist-count twice.$ext > twice-$codec.txt
+  check_eq "multi-stream $codec" twice-plain.txt twice-$codec.txt
+  grist-count - < in.$ext > stdin-$codec.txt
+  check_eq "$codec on stdin" plain.txt stdin-$codec.txt
+  grist-count -o out.$ext in.txt
+  $codec -dc out.$ext > out-$codec.txt
+  check_eq "$codec output" plain.txt out-$codec.txt
+done
 check_no_temps compressed "$WORK"
 finish

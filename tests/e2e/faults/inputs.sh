@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A bad input in the middle of a file list (missing, a directory, a
-# truncated zstd file, a corrupt gzip file), for every program that reads
+# truncated zstd, bzip2 or xz file, a corrupt gzip, bzip2 or xz file, a
+# bzip2 or xz stream followed by garbage), for every program that reads
 # files: exit status 1, a message naming that input, the previous output
 # untouched, no temporary file left.
 . "$(dirname "$0")/../lib/common.sh"
@@ -10,10 +11,26 @@ printf 'b\t1\na\t2\nc\t3\n' > good.txt
 LC_ALL=C sort good.txt > sorted.txt
 printf '1 1:1 2:1\n-1 3:1\n' > good.svm
 mkdir adir
-seq 1 50000 | awk '{ print "k" $1 "\t1" }' | zstd -q -c > whole.zst
-head -c 20000 whole.zst > truncated.zst
+# Sorted, so that merge reaches the damage before any disorder.
+seq 1 50000 | awk '{ print "k" $1 "\t1" }' | sort > whole.txt
+zstd -q -c whole.txt > whole.zst
+head -c $(( $(stat -c %s whole.zst) / 2 )) whole.zst > truncated.zst
 printf 'hello\n' | gzip -c > bad.gz
 printf '\xff\xff' | dd of=bad.gz bs=1 seek=12 conv=notrunc 2>/dev/null
+# corrupt BYTES FILE: FILE with two bytes in its middle flipped.
+corrupt() {
+  cp "$1" "$2"
+  local at=$(( $(stat -c %s "$1") / 2 ))
+  printf '\x55\xaa' | dd of="$2" bs=1 seek=$at conv=notrunc 2>/dev/null
+}
+bzip2 -c whole.txt > whole.bz2
+xz -c whole.txt > whole.xz
+head -c $(( $(stat -c %s whole.bz2) / 2 )) whole.bz2 > truncated.bz2
+head -c $(( $(stat -c %s whole.xz) / 2 )) whole.xz > truncated.xz
+corrupt whole.bz2 corrupt.bz2
+corrupt whole.xz corrupt.xz
+{ bzip2 -c good.txt; echo "garbage after the stream"; } > garbage.bz2
+{ xz -c good.txt; echo "garbage after the stream"; } > garbage.xz
 grist-train-sgd -q -b 8 -f model.bin good.svm
 mkdir out && save_previous out/prev.txt
 
@@ -27,12 +44,19 @@ check() {
   check_clean "$name" out .
 }
 
-for bad in missing.txt adir truncated.zst bad.gz; do
+for bad in missing.txt adir truncated.zst bad.gz truncated.bz2 truncated.xz corrupt.bz2 \
+           corrupt.xz garbage.bz2 garbage.xz; do
   case $bad in
     missing.txt) pat='No such file' ;;
     adir) pat='directory' ;;
-    truncated.zst) pat='truncated|corrupt' ;;
+    truncated.*) pat='truncated|corrupt' ;;
     bad.gz) pat='corrupt|gzip|invalid|incorrect' ;;
+    # A bzip2 block's checksum comes after its data: merge may find the
+    # damaged lines out of order first.
+    corrupt.bz2) pat='corrupt bzip2|disorder' ;;
+    corrupt.xz) pat='corrupt xz' ;;
+    garbage.bz2) pat='trailing garbage' ;;
+    garbage.xz) pat='corrupt xz' ;;
   esac
   check "count $bad" $bad "$pat" grist-count -o out/prev.txt good.txt $bad good.txt
   check "count -p $bad" $bad "$pat" grist-count -p 2 -o out/parts good.txt $bad good.txt
