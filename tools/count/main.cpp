@@ -8,6 +8,7 @@
 #include "grist/cli/app.hpp"
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
+#include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/sort/partition_dir.hpp"
@@ -90,6 +91,16 @@ int main(int argc, char** argv) {
       throw grist::UsageError("--partitions needs -o DIR");
     }
     if (o.partitions && o.top) throw grist::UsageError("--top and --partitions exclude each other");
+
+    grist::RunFiles files;
+    files.add_inputs("FILE", o.files);
+    if (o.partitions) {
+      files.add_output_dir("-o", c.output);
+    } else {
+      files.add_output("-o", c.output);
+    }
+    files.temp_dir = c.temp_dir;
+    grist::check_run_files(files);
 
     grist::CountOptions co;
     co.memory = c.memory;

@@ -3,6 +3,7 @@
 
 #include "grist/cli/app.hpp"
 #include "grist/error.hpp"
+#include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/sgd/model.hpp"
 #include "grist/sgd/predict.hpp"
@@ -53,6 +54,11 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&]() -> int {
     const auto& c = tool.common();
+    RunFiles files;
+    files.add_input("-i", model_path);
+    files.add_inputs("FILE", inputs);
+    files.add_output("-o", c.output);
+    check_run_files(files);
     auto model = Model::load(model_path, false);
     if (!format.empty()) po.format = *parse_format_name(format);
     po.inputs = inputs;
