@@ -6,6 +6,7 @@
 
 #include "grist/agg/counter.hpp"
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/preflight.hpp"
@@ -43,6 +44,7 @@ void set_man(grist::cli::ManText& m) {
       "With -p N and -o DIR the output is a partition directory: part-00000.zst ... "
       "(key's part: XXH3-64 of the key, seed 0, mod N), each sorted by key, with "
       "_manifest.json and _SUCCESS. DIR must not exist or be empty.";
+  m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   m.examples =
       "$ grist-tokenize corpus.txt.zst | grist-count -o counts.tsv.zst\n"
       "Word counts of a corpus, compressed.\n"

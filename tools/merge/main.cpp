@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
 #include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
@@ -48,6 +49,7 @@ void set_man(grist::cli::ManText& m) {
       "temporary files in -T DIR.\n\n"
       "Exit status: 0 on success, 1 on a runtime or data error (an unsorted input, a bad "
       "value, an incomplete directory), 2 on a usage error.";
+  m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   m.examples =
       "$ grist-merge --reduce sum counts-*.tsv.zst -o total.tsv\n"
       "Add up the counts of several sorted count files.\n"

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
 #include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
       "models.\n\n"
       "A model file that is truncated, corrupt, of another format version, or not a model is "
       "refused with a message saying which.";
+  man.description += std::string("\n\n") + cli::kManFilesAndSignals;
   man.examples =
       "$ grist-predict -i model.gsgd test.svm.zst --metrics -o preds.txt\n"
       "Predictions to preds.txt, metrics on stderr.";

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/preflight.hpp"
@@ -62,6 +63,7 @@ void set_man(grist::cli::ManText& m) {
       "sorted by rank in memory, so the order is the same for every -S and -j.\n\n"
       "Exit status: 0 on success (and a sorted input for --check), 1 on a runtime or data "
       "error (or a disorder found by --check), 2 on a usage error.";
+  m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   m.examples =
       "$ grist-tokenize --pairs day1.txt | grist-shuffle-sort -p 16 -o shards/day1\n"
       "The shuffle of a word count: 16 sorted partitions of token TAB 1 lines.\n"

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/preflight.hpp"
@@ -155,6 +156,7 @@ void describe(grist::cli::ManText& man) {
       "\n"
       "The output is the same whatever -j: blocks of input are tokenized in parallel and "
       "written in order.";
+  man.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   man.examples =
       "$ grist-tokenize --json-field text --lower corpus/*.jsonl.zst | grist-count --top 50\n"
       "The 50 most frequent words of a JSON lines corpus.\n"

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
 #include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
@@ -143,6 +144,7 @@ int main(int argc, char** argv) {
       "prints them and writes the model. Without -j each rank uses its share of the CPUs. "
       "A rank that fails aborts the job. --readable-model names features as rank 0 saw them.";
 #endif
+  man.description += std::string("\n\n") + cli::kManFilesAndSignals;
   man.examples =
       "$ grist-train-sgd train.svm.zst --passes 3 --holdout-every 10 -f model.gsgd\n"
       "Three passes; every tenth line held out.\n"

@@ -143,7 +143,7 @@ void install_signal_cleanup(const std::string& program) {
     sigset_t block = g_caught;
     sigaddset(&block, SIGXFSZ);
     pthread_sigmask(SIG_BLOCK, &block, nullptr);
-    std::thread(cleanup_thread_main, g_caught).detach();
+    if (!sigisemptyset(&g_caught)) std::thread(cleanup_thread_main, g_caught).detach();
     g_cleanup_installed.store(true, std::memory_order_release);
   });
 }
