@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -474,3 +477,43 @@ TEST_CASE("a write past the file size limit is an error naming the file", "[test
   CHECK_THROWS_MATCHES(throw_errno("out.txt", "write error"), Error,
                        Catch::Matchers::Message("out.txt: file size limit exceeded"));
 }
+
+// A commit never happens while a terminating signal is pending: for every
+// signal of the cleanup set, a child sends it to itself and commits at
+// once; whichever comes first (the cleanup thread's sweep or the commit's
+// guard), the child dies by that signal, the target never appears and the
+// temporary is gone. Forks, so not under TSan (its forked children may not
+// start threads).
+#if !defined(__SANITIZE_THREAD__)
+TEST_CASE("no commit while a terminating signal is pending, for every signal", "[test_io]") {
+  auto dir = test_dir("guard");
+  const int sigs[] = {SIGHUP,  SIGINT,  SIGQUIT,   SIGPIPE, SIGALRM, SIGTERM,  SIGUSR1,
+                      SIGUSR2, SIGXCPU, SIGXFSZ,   SIGVTALRM, SIGPROF, SIGIO,  SIGPWR,
+                      SIGSTKFLT, SIGRTMIN, SIGRTMAX};
+  for (int sig : sigs) {
+    CAPTURE(sig);
+    std::string target = (dir / ("out" + std::to_string(sig))).string();
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      struct rlimit no_core = {0, 0};
+      setrlimit(RLIMIT_CORE, &no_core);
+      install_signal_cleanup("grist-test");
+      int fd = -1;
+      TempPath t = TempPath::create_file(temp_sibling_name(target), target, &fd);
+      ::close(fd);
+      kill(getpid(), sig);
+      t.rename_to(target);
+      _exit(0);  // not reached: the signal ends the process
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status));
+    if (WIFSIGNALED(status)) CHECK(WTERMSIG(status) == sig);
+    CHECK_FALSE(std::filesystem::exists(target));
+  }
+  CHECK(entries(dir) == 0);
+  std::filesystem::remove_all(dir);
+}
+#endif
