@@ -12,7 +12,7 @@ complete -c grist-shuffle-sort -l progress -d 'Show progress on stderr (default:
 complete -c grist-shuffle-sort -l no-progress -d 'Never show progress'
 complete -c grist-shuffle-sort -s v -l verbose -d 'Print a summary (records, bytes, speed, memory)'
 complete -c grist-shuffle-sort -s q -l quiet -d 'Print errors only'
-complete -c grist-shuffle-sort -s p -l partitions -x -d 'N > 1: write N sorted partitions to -o DIR'
+complete -c grist-shuffle-sort -s p -l partitions -x -d 'Write a directory of N sorted partitions to -o DIR'
 complete -c grist-shuffle-sort -l combine -x -a 'sum min max first last' -d 'Reduce equal keys: sum, min, max, first or last'
 complete -c grist-shuffle-sort -l numeric -d '--combine min/max compare values as numbers'
 complete -c grist-shuffle-sort -l by -x -a 'key line' -d 'Sort key: key (before the first TAB) or line'

@@ -1,18 +1,25 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <random>
 #include <string>
 
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/paths.hpp"
 #include "grist/io/pipe.hpp"
+#include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/io/source.hpp"
 
@@ -260,3 +267,258 @@ TEST_CASE("widen_pipe grows a pipe's buffer to 1 MiB and leaves other files alon
   ::close(fds[1]);
   grist::widen_pipe(-1);  // not a descriptor: nothing happens
 }
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+size_t entries(const std::filesystem::path& dir) {
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir),
+                                           std::filesystem::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("temporary names say program, host and process, and fit NAME_MAX", "[test_io]") {
+  std::string t = temp_sibling_name("some/dir/out.txt");
+  std::string tag = temp_owner_tag();
+  CHECK(t.rfind("some/dir/.out.txt.grist-tmp." + tag + ".", 0) == 0);
+  // PROGRAM.HOST.PID: safe characters only, the PID last.
+  CHECK(tag.size() > 0);
+  for (char c : tag) CHECK((std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'));
+  CHECK(tag.substr(tag.rfind('.') + 1) == std::to_string(getpid()));
+  CHECK(temp_sibling_name("a") != temp_sibling_name("a"));  // a counter
+  std::string long_base(250, 'x');
+  std::string l = temp_sibling_name("d/" + long_base);
+  CHECK(l.size() - 2 <= 255);
+  CHECK(l.find(".grist-tmp." + tag + ".") != std::string::npos);
+}
+
+TEST_CASE("resolve_output: files, symlinks, special files, descriptors", "[test_io]") {
+  auto dir = test_dir("resolve");
+  std::string d = dir.string();
+  using K = OutputTarget::Kind;
+  auto t = resolve_output(d + "/new.txt", "x");
+  CHECK(t.kind == K::file);
+  CHECK_FALSE(t.exists);
+  std::ofstream(d + "/old.txt") << "old";
+  t = resolve_output(d + "/old.txt", "x");
+  CHECK(t.kind == K::file);
+  CHECK(t.exists);
+  std::filesystem::create_directory(dir / "sub");
+  std::filesystem::create_symlink("sub/target", dir / "link1");   // dangling, relative
+  std::filesystem::create_symlink("link1", dir / "link2");        // a chain
+  t = resolve_output(d + "/link2", "x");
+  CHECK(t.kind == K::file);
+  CHECK(t.path == d + "/sub/target");
+  std::ofstream(d + "/sub/target") << "x";
+  CHECK(resolve_output(d + "/link2", "x").exists);
+  CHECK(resolve_output(d + "/sub", "x").kind == K::directory);
+  CHECK(resolve_output(d + "/sub/", "x").kind == K::directory);
+  REQUIRE(::mkfifo((d + "/f.fifo").c_str(), 0600) == 0);
+  CHECK(resolve_output(d + "/f.fifo", "x").kind == K::through);
+  struct stat null_st;
+  if (::stat("/dev/null", &null_st) == 0 && S_ISCHR(null_st.st_mode)) {
+    CHECK(resolve_output("/dev/null", "x").kind == K::through);
+  }
+  t = resolve_output("/dev/stdout", "x");
+  CHECK(t.kind == K::descriptor);
+  CHECK(t.fd == 1);
+  t = resolve_output("/dev/fd/2", "x");
+  CHECK(t.kind == K::descriptor);
+  CHECK(t.fd == 2);
+  t = resolve_output("/proc/self/fd/1", "x");
+  CHECK(t.kind == K::descriptor);
+  CHECK_THROWS_WITH(resolve_output("/dev/fd/987", "/dev/fd/987"),
+                    Catch::StartsWith("/dev/fd/987: cannot write to descriptor 987"));
+  std::filesystem::create_symlink("loop2", dir / "loop1");
+  std::filesystem::create_symlink("loop1", dir / "loop2");
+  CHECK_THROWS_WITH(resolve_output(d + "/loop1", "loop1"),
+                    Catch::StartsWith("loop1: cannot create output: Too many levels"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("sink: a symlink's target is replaced, keeping its mode; the link stays", "[test_io]") {
+  auto dir = test_dir("sinklink");
+  std::string d = dir.string();
+  std::filesystem::create_directory(dir / "sub");
+  std::ofstream(d + "/sub/target") << "old";
+  REQUIRE(::chmod((d + "/sub/target").c_str(), 0600) == 0);
+  std::filesystem::create_symlink("sub/target", dir / "link");
+  {
+    auto s = Sink::open(d + "/link", {});
+    // The temporary is beside the target, not beside the link.
+    CHECK(entries(dir / "sub") == 2);
+    CHECK(entries(dir) == 2);
+    s->write("new\n");
+    s->commit();
+  }
+  CHECK(std::filesystem::is_symlink(dir / "link"));
+  CHECK(slurp(d + "/sub/target") == "new\n");
+  struct stat st;
+  REQUIRE(::stat((d + "/sub/target").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK(entries(dir / "sub") == 1);
+  // A dangling link: its target is created.
+  std::filesystem::create_symlink("sub/new", dir / "dangling");
+  {
+    auto s = Sink::open(d + "/dangling", {});
+    s->write("made\n");
+    s->commit();
+  }
+  CHECK(std::filesystem::is_symlink(dir / "dangling"));
+  CHECK(slurp(d + "/sub/new") == "made\n");
+  CHECK_THROWS_WITH(Sink::open(d + "/sub", {}), Catch::EndsWith("sub: is a directory"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("sink: a FIFO is written through, not replaced", "[test_io]") {
+  auto dir = test_dir("sinkfifo");
+  std::string fifo = (dir / "out.fifo").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string got;
+  std::thread reader([&] { got = slurp(fifo); });
+  {
+    auto s = Sink::open(fifo, {});  // waits for the reader, as open(2) does
+    s->write(std::string(3 << 20, 'z'));
+    s->commit();
+  }
+  reader.join();
+  CHECK(got == std::string(3 << 20, 'z'));
+  struct stat st;
+  REQUIRE(::lstat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  CHECK(entries(dir) == 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("file identity: links, hard links, paths not yet made", "[test_io]") {
+  auto dir = test_dir("identity");
+  std::string d = dir.string();
+  std::ofstream(d + "/a") << "a";
+  std::filesystem::create_hard_link(dir / "a", dir / "hard");
+  std::filesystem::create_symlink("a", dir / "sym");
+  std::filesystem::create_symlink("nothing", dir / "dangling");
+  CHECK(same_file(identify_file(d + "/a"), identify_file(d + "/hard")));
+  CHECK(same_file(identify_file(d + "/a"), identify_file(d + "/sym")));
+  CHECK(same_file(identify_file(d + "/nothing"), identify_file(d + "/./x/../nothing")));
+  CHECK(same_file(identify_file(d + "/nothing"), identify_file(d + "/dangling")));
+  CHECK_FALSE(same_file(identify_file(d + "/a"), identify_file(d + "/nothing")));
+  CHECK(path_within(d + "/x/y", d));
+  CHECK(path_within(d, d));
+  CHECK_FALSE(path_within(d + "x", d));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("check_run_files: collisions are usage errors, missing files errors", "[test_io]") {
+  auto dir = test_dir("preflight");
+  std::string d = dir.string();
+  std::ofstream(d + "/in.txt") << "x\n";
+  std::filesystem::create_symlink("m.bin", dir / "m.link");
+  {
+    RunFiles f;
+    f.add_output("-f", d + "/m.bin");
+    f.add_output("--readable-model", d + "/m.link");
+    CHECK_THROWS_MATCHES(check_run_files(f), UsageError,
+                         Catch::Matchers::Message("-f " + d + "/m.bin and --readable-model " + d +
+                                                  "/m.link name the same file"));
+  }
+  {
+    RunFiles f;
+    f.add_output("-f", "-");
+    f.add_output("--readable-model", "-");
+    CHECK_THROWS_AS(check_run_files(f), UsageError);
+  }
+  {
+    RunFiles f;  // an output may be an input (atomic replacement)
+    f.add_input("FILE", d + "/in.txt");
+    f.add_output("-o", d + "/in.txt");
+    f.temp_dir = d;
+    CHECK_NOTHROW(check_run_files(f));
+  }
+  {
+    RunFiles f;
+    f.add_output("-o", d);
+    f.temp_dir = d;
+    CHECK_THROWS_AS(check_run_files(f), UsageError);
+  }
+  {
+    RunFiles f;
+    f.add_inputs("FILE", {d + "/in.txt", "-", d + "/missing.txt"});
+    CHECK_THROWS_MATCHES(check_run_files(f), Error,
+                         Catch::Matchers::Message(d + "/missing.txt: cannot open: No such file or "
+                                                  "directory"));
+  }
+  {
+    RunFiles f;
+    f.add_input("FILE", d);
+    CHECK_THROWS_WITH(check_run_files(f), Catch::EndsWith(": is a directory"));
+    f.input_dirs = true;
+    CHECK_NOTHROW(check_run_files(f));
+  }
+  {
+    RunFiles f;
+    f.temp_dir = d + "/nonexistent";
+    CHECK_THROWS_WITH(check_run_files(f),
+                      Catch::EndsWith("nonexistent: cannot create temporary file: No such file or "
+                                      "directory"));
+    f.temp_dir = d + "/in.txt";
+    CHECK_THROWS_WITH(check_run_files(f), Catch::Contains("Not a directory"));
+  }
+  CHECK(entries(dir) == 2);  // the checks made nothing
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a write past the file size limit is an error naming the file", "[test_io]") {
+  errno = EFBIG;
+  CHECK_THROWS_MATCHES(throw_errno("out.txt", "write error"), Error,
+                       Catch::Matchers::Message("out.txt: file size limit exceeded"));
+}
+
+// A commit never happens while a terminating signal is pending: for every
+// signal of the cleanup set, a child sends it to itself and commits at
+// once; whichever comes first (the cleanup thread's sweep or the commit's
+// guard), the child dies by that signal, the target never appears and the
+// temporary is gone. Forks, so not under TSan (its forked children may not
+// start threads).
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GRIST_TEST_TSAN 1
+#endif
+#endif
+#if !defined(__SANITIZE_THREAD__) && !defined(GRIST_TEST_TSAN)
+TEST_CASE("no commit while a terminating signal is pending, for every signal", "[test_io]") {
+  auto dir = test_dir("guard");
+  const int sigs[] = {SIGHUP,  SIGINT,  SIGQUIT,   SIGPIPE, SIGALRM, SIGTERM,  SIGUSR1,
+                      SIGUSR2, SIGXCPU, SIGXFSZ,   SIGVTALRM, SIGPROF, SIGIO,  SIGPWR,
+                      SIGSTKFLT, SIGRTMIN, SIGRTMAX};
+  for (int sig : sigs) {
+    CAPTURE(sig);
+    std::string target = (dir / ("out" + std::to_string(sig))).string();
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      struct rlimit no_core = {0, 0};
+      setrlimit(RLIMIT_CORE, &no_core);
+      install_signal_cleanup("grist-test");
+      int fd = -1;
+      TempPath t = TempPath::create_file(temp_sibling_name(target), target, &fd);
+      ::close(fd);
+      kill(getpid(), sig);
+      t.rename_to(target);
+      _exit(0);  // not reached: the signal ends the process
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status));
+    if (WIFSIGNALED(status)) CHECK(WTERMSIG(status) == sig);
+    CHECK_FALSE(std::filesystem::exists(target));
+  }
+  CHECK(entries(dir) == 0);
+  std::filesystem::remove_all(dir);
+}
+#endif

@@ -6,8 +6,10 @@
 
 #include "grist/agg/counter.hpp"
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
+#include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/sort/partition_dir.hpp"
@@ -54,6 +56,7 @@ void set_man(grist::cli::ManText& m) {
       "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
       "output's codec, or a level for an uncompressed output, is a usage error. The "
       "compressed bytes do not depend on -j.";
+  m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   m.examples =
       "$ grist-tokenize corpus.txt.zst | grist-count -o counts.tsv.zst\n"
       "Word counts of a corpus, compressed.\n"
@@ -102,6 +105,16 @@ int main(int argc, char** argv) {
       throw grist::UsageError("--partitions needs -o DIR");
     }
     if (o.partitions && o.top) throw grist::UsageError("--top and --partitions exclude each other");
+
+    grist::RunFiles files;
+    files.add_inputs("FILE", o.files);
+    if (o.partitions) {
+      files.add_output_dir("-o", c.output);
+    } else {
+      files.add_output("-o", c.output);
+    }
+    files.temp_dir = c.temp_dir;
+    grist::check_run_files(files);
 
     grist::CountOptions co;
     co.memory = c.memory;

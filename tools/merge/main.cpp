@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
+#include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/sort/partition_dir.hpp"
@@ -58,6 +60,7 @@ void set_man(grist::cli::ManText& m) {
       "compressed bytes do not depend on -j. Partition directories hold zstd parts.\n\n"
       "Exit status: 0 on success, 1 on a runtime or data error (an unsorted input, a bad "
       "value, an incomplete directory), 2 on a usage error.";
+  m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   m.examples =
       "$ grist-merge --reduce sum counts-*.tsv.zst -o total.tsv\n"
       "Add up the counts of several sorted count files.\n"
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
     std::string a_dir, a_file;  // one of each, for messages
     std::error_code ec;
     for (const auto& p : o.inputs) {
+      if (p != "-" && !std::filesystem::exists(p, ec)) continue;  // check_run_files says so
       bool dir = p != "-" && std::filesystem::is_directory(p, ec);
       if (dir && !grist::is_partition_directory(p)) {
         throw grist::Error(p, "is a directory but not a partition directory (no _SUCCESS)");
@@ -108,6 +112,16 @@ int main(int argc, char** argv) {
                               a_dir + ")");
     }
     const size_t dirs = a_dir.empty() ? 0 : o.inputs.size();
+    grist::RunFiles files;
+    files.add_inputs("INPUT", o.inputs);
+    files.input_dirs = true;
+    if (dirs && !o.single) {
+      files.add_output_dir("-o", c.output);
+    } else {
+      files.add_output("-o", c.output);
+    }
+    files.temp_dir = c.temp_dir;
+    grist::check_run_files(files);
     grist::MergeInputsOptions mo;
     if (!o.reduce.empty()) mo.reduce = {grist::parse_reduction(o.reduce), o.numeric};
     mo.temp_dir = c.temp_dir;

@@ -2,7 +2,9 @@
 #include <cstdio>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
+#include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/sgd/model.hpp"
 #include "grist/sgd/predict.hpp"
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
       "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
       "output's codec, or a level for an uncompressed output, is a usage error. The "
       "compressed bytes do not depend on -j.";
+  man.description += std::string("\n\n") + cli::kManFilesAndSignals;
   man.examples =
       "$ grist-predict -i model.gsgd test.svm.zst --metrics -o preds.txt\n"
       "Predictions to preds.txt, metrics on stderr.";
@@ -62,6 +65,11 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&]() -> int {
     const auto& c = tool.common();
+    RunFiles files;
+    files.add_input("-i", model_path);
+    files.add_inputs("FILE", inputs);
+    files.add_output("-o", c.output);
+    check_run_files(files);
     auto model = Model::load(model_path, false);
     if (!format.empty()) po.format = *parse_format_name(format);
     po.inputs = inputs;

@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
+#include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/sort/external_sort.hpp"
@@ -18,7 +20,7 @@ namespace {
 
 struct Options {
   std::vector<std::string> files;
-  uint32_t partitions = 1;
+  uint32_t partitions = 0;  // 0: one sorted stream, not a directory
   std::string combine;
   bool numeric = false;
   std::string by = "key";
@@ -41,7 +43,8 @@ void set_man(grist::cli::ManText& m) {
       "run to -T DIR; the runs are merged at most 64 at a time (in several passes if "
       "needed), the last merge writing straight to the output. The output bytes do not "
       "depend on -j or -S.\n\n"
-      "With -p N (N > 1) and -o DIR the output is a partition directory: part-00000.zst ... "
+      "With -p N and -o DIR the output is a partition directory (-p 1 too: one part): "
+      "part-00000.zst ... "
       "(a key's part is XXH3-64 of the key, seed 0, mod N), each sorted by key, with "
       "_manifest.json and _SUCCESS written last; DIR must not exist or be empty. Part "
       "files hold key TAB value records: a line without a TAB gains one there.\n\n"
@@ -72,6 +75,7 @@ void set_man(grist::cli::ManText& m) {
       "compressed bytes do not depend on -j. Partition directories hold zstd parts.\n\n"
       "Exit status: 0 on success (and a sorted input for --check), 1 on a runtime or data "
       "error (or a disorder found by --check), 2 on a usage error.";
+  m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   m.examples =
       "$ grist-tokenize --pairs day1.txt | grist-shuffle-sort -p 16 -o shards/day1\n"
       "The shuffle of a word count: 16 sorted partitions of token TAB 1 lines.\n"
@@ -93,7 +97,7 @@ int main(int argc, char** argv) {
   CLI::App& app = tool.app();
   app.add_option("FILE", o.files, "Input files (default: stdin)")->type_name("FILE");
   app.add_option("-p,--partitions", o.partitions,
-                 "N > 1: write N sorted partitions to -o DIR")
+                 "Write a directory of N sorted partitions to -o DIR")
       ->type_name("N")
       ->check(CLI::Range(1, 100000));
   app.add_option("--combine", o.combine, "Reduce equal keys: sum, min, max, first or last")
@@ -115,7 +119,7 @@ int main(int argc, char** argv) {
       throw grist::UsageError("-S " + c.memory_text + " is too small: grist-shuffle-sort "
                               "needs at least " + grist::format_bytes(grist::kMinSortMemory));
     }
-    bool to_dir = o.partitions > 1;
+    bool to_dir = o.partitions > 0;  // -p 1 too: a one-part directory, as grist-count writes
     if (to_dir && (c.output.empty() || c.output == "-")) {
       throw grist::UsageError("--partitions needs -o DIR");
     }
@@ -129,6 +133,16 @@ int main(int argc, char** argv) {
     if (o.numeric && o.combine != "min" && o.combine != "max") {
       throw grist::UsageError("--numeric goes with --combine min or max");
     }
+    grist::RunFiles files;
+    files.add_inputs("FILE", o.files);
+    if (to_dir) {
+      files.add_output_dir("-o", c.output);
+    } else if (!o.check) {
+      files.add_output("-o", c.output);
+    }
+    if (!o.check) files.temp_dir = c.temp_dir;  // --check never spills
+    grist::check_run_files(files);
+
     grist::SinkOptions so;
     so.force_zstd = c.zstd;
     so.level = c.level;

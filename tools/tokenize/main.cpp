@@ -1,6 +1,4 @@
 // grist-tokenize: text, JSON lines or TSV in; one token per line out.
-#include <sys/stat.h>
-
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -8,8 +6,10 @@
 #include <vector>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
+#include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/text/ngrams.hpp"
 #include "grist/text/stopwords.hpp"
@@ -89,6 +89,13 @@ int main(int argc, char** argv) {
     std::tie(so.ngram_min, so.ngram_max) = grist::parse_ngram_range(o.ngrams);
     so.pairs = o.pairs;
     so.on_error = o.on_error == "fail" ? grist::OnError::fail : grist::OnError::skip;
+    // Before any work: a missing input fails before the files before it
+    // are read, and no output is begun.
+    grist::RunFiles files;
+    files.add_inputs("FILE", o.inputs);
+    if (!o.stopwords.empty()) files.add_input("--stopwords", o.stopwords);
+    files.add_output("-o", c.output);
+    grist::check_run_files(files);
     grist::StopWords stopwords;
     if (!o.stopwords.empty()) {
       stopwords = grist::StopWords::load(o.stopwords, o.lower);
@@ -99,11 +106,6 @@ int main(int argc, char** argv) {
     sink_opts.force_zstd = c.zstd;
     sink_opts.level = c.level;
     sink_opts.threads = c.threads;
-    // A missing input fails before any output, not after the files before it.
-    for (const std::string& path : o.inputs) {
-      struct stat st;
-      if (path != "-" && ::stat(path.c_str(), &st) != 0) grist::throw_errno(path, "cannot open");
-    }
     grist::BlockReader reader(o.inputs, grist::kTokenizeBlockSize);
     auto sink = grist::Sink::open(c.output, sink_opts);
     std::atomic<uint64_t> raw{0};
@@ -164,6 +166,7 @@ void describe(grist::cli::ManText& man) {
       "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
       "output's codec, or a level for an uncompressed output, is a usage error. The "
       "compressed bytes do not depend on -j.";
+  man.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   man.examples =
       "$ grist-tokenize --json-field text --lower corpus/*.jsonl.zst | grist-count --top 50\n"
       "The 50 most frequent words of a JSON lines corpus.\n"

@@ -3,7 +3,9 @@
 #include <cstdio>
 
 #include "grist/cli/app.hpp"
+#include "grist/cli/man_files.hpp"
 #include "grist/error.hpp"
+#include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/record.hpp"
 #include "grist/sgd/model.hpp"
@@ -148,6 +150,7 @@ int main(int argc, char** argv) {
       "prints them and writes the model. Without -j each rank uses its share of the CPUs. "
       "A rank that fails aborts the job. --readable-model names features as rank 0 saw them.";
 #endif
+  man.description += std::string("\n\n") + cli::kManFilesAndSignals;
   man.examples =
       "$ grist-train-sgd train.svm.zst --passes 3 --holdout-every 10 -f model.gsgd\n"
       "Three passes; every tenth line held out.\n"
@@ -173,6 +176,16 @@ int main(int argc, char** argv) {
     if (mo.classes > 0 && !given(o_loss)) mo.loss = Loss::logistic;
     if (given(o_tau) && mo.loss != Loss::quantile) throw UsageError("--quantile-tau needs --loss quantile");
     if (given(o_base) && mo.classes == 0) throw UsageError("--class-base needs --oaa");
+    {
+      RunFiles files;
+      files.add_inputs("FILE", inputs);
+      if (!initial_model.empty()) files.add_input("-i", initial_model);
+      if (!final_model.empty()) files.add_output("-f", final_model);
+      if (!readable.empty()) files.add_output("--readable-model", readable);
+      // The example cache of several passes is the only spill.
+      if (to.passes > 1 || app.get_option("--temp-dir")->count() > 0) files.temp_dir = c.temp_dir;
+      check_run_files(files);
+    }
     if (!initial_model.empty()) {
       for (CLI::Option* o : {o_loss, o_tau, o_oaa, o_base, o_bits, o_nobias, o_quad, o_ngrams}) {
         if (given(o)) throw UsageError(o->get_name() + " is fixed by the model given with -i");

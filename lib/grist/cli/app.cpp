@@ -219,7 +219,7 @@ int Tool::finish_parse_error(const CLI::ParseError& e) {
 }
 
 int Tool::run(int argc, char** argv, const std::function<int()>& body) {
-  install_signal_cleanup();
+  install_signal_cleanup(name_);
   g_args.assign(argv + 1, argv + argc);
   try {
     app_->parse(argc, argv);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "grist/error.hpp"
 
@@ -32,14 +34,24 @@ std::set<std::string>& registry() {
 }
 
 std::atomic<bool> g_cleanup_installed{false};
+sigset_t g_caught;                      // the cleanup thread's signals
+std::atomic<bool> g_pipe_caught{false};  // SIGPIPE among them
+std::string g_program = "grist";
 
-sigset_t cleanup_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  return set;
+// Every signal whose default action ends the process and that another
+// process may send. Faults (SIGSEGV...) and SIGABRT are left alone: the
+// process is in no state to clean up.
+std::vector<int> terminating_signals() {
+  std::vector<int> v = {SIGHUP,  SIGINT,    SIGQUIT,  SIGPIPE, SIGALRM, SIGTERM,
+                        SIGUSR1, SIGUSR2,   SIGXCPU,  SIGXFSZ, SIGVTALRM, SIGPROF,
+                        SIGIO,   SIGPWR,    SIGSTKFLT};
+  for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) v.push_back(s);
+  return v;
+}
+
+bool inherited_ignored(int sig) {
+  struct sigaction sa;
+  return sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN;
 }
 
 bool termination_pending() {
@@ -47,45 +59,113 @@ bool termination_pending() {
   sigset_t pending;
   sigemptyset(&pending);
   if (sigpending(&pending) != 0) return false;
-  return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
-         sigismember(&pending, SIGHUP) == 1;
+  for (int s = 1; s < NSIG; ++s) {
+    if (sigismember(&g_caught, s) == 1 && sigismember(&pending, s) == 1) return true;
+  }
+  return false;
+}
+
+// Removes every registered path and ends the process by `sig`. The
+// registry's lock is kept until the process dies, so that no thread can
+// register (and then create) a new temporary after this sweep.
+[[noreturn]] void sweep_and_die(int sig) {
+  registry_mutex().lock();
+  for (const auto& p : registry()) remove_path_quietly(p);
+  signal(sig, SIG_DFL);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  // A pending signal of this thread (SIGPIPE from its own write) is
+  // delivered as soon as it is unblocked; else raise it.
+  pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+  raise(sig);
+  _exit(128 + sig);
 }
 
 void cleanup_thread_main(sigset_t set) {
   int sig = 0;
   while (sigwait(&set, &sig) != 0) {
   }
-  {
-    // Hold the lock until the process dies, so that no thread can register
-    // (and then create) a new temporary file after this sweep.
-    registry_mutex().lock();
-    for (const auto& p : registry()) remove_path_quietly(p);
+  sweep_and_die(sig);
+}
+
+std::string short_host() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) buf[0] = 0;
+  std::string h;
+  for (const char* p = buf; *p && *p != '.' && h.size() < 32; ++p) {
+    char c = *p;
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    h += ok ? c : '_';
   }
-  signal(sig, SIG_DFL);
-  sigset_t one;
-  sigemptyset(&one);
-  sigaddset(&one, sig);
-  pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
-  raise(sig);
-  _exit(128 + sig);
+  return h.empty() ? "host" : h;
 }
 
 }  // namespace
 
 void throw_errno(const std::string& file, const std::string& what) {
   int e = errno;
+  if (e == EFBIG) {
+    // Past RLIMIT_FSIZE the kernel also sends SIGXFSZ to this thread; it is
+    // blocked here (install_signal_cleanup), so take it off the pending set:
+    // it is answered by this error, and must not look like a termination
+    // request to a later rename_to.
+    sigset_t x;
+    sigemptyset(&x);
+    sigaddset(&x, SIGXFSZ);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&x, nullptr, &zero) == SIGXFSZ) {
+    }
+    throw Error(file, "file size limit exceeded");
+  }
   throw Error(file, what.empty() ? std::string(std::strerror(e))
                                  : what + ": " + std::strerror(e));
 }
 
-void install_signal_cleanup() {
+void install_signal_cleanup(const std::string& program) {
   static std::once_flag once;
-  std::call_once(once, [] {
-    sigset_t set = cleanup_signals();
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::thread(cleanup_thread_main, set).detach();
+  std::call_once(once, [&] {
+    g_program.clear();
+    for (char c : program) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_';
+      if (g_program.size() < 32) g_program += ok ? c : '_';
+    }
+    if (g_program.empty()) g_program = "grist";
+    sigemptyset(&g_caught);
+    for (int s : terminating_signals()) {
+      if (!inherited_ignored(s)) sigaddset(&g_caught, s);
+    }
+    g_pipe_caught.store(sigismember(&g_caught, SIGPIPE) == 1, std::memory_order_relaxed);
+    // SIGXFSZ is blocked even when inherited as ignored (no difference: the
+    // write fails with EFBIG either way).
+    sigset_t block = g_caught;
+    sigaddset(&block, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &block, nullptr);
+    if (!sigisemptyset(&g_caught)) std::thread(cleanup_thread_main, g_caught).detach();
     g_cleanup_installed.store(true, std::memory_order_release);
   });
+}
+
+std::string caught_signal_names() {
+  std::string out;
+  if (!g_cleanup_installed.load(std::memory_order_acquire)) return out;
+  for (int s = 1; s < NSIG; ++s) {
+    if (sigismember(&g_caught, s) != 1) continue;
+    if (!out.empty()) out += ' ';
+    const char* d = sigabbrev_np(s);
+    out += d ? d : std::to_string(s);
+  }
+  return out;
+}
+
+void end_on_broken_pipe() {
+  if (!g_cleanup_installed.load(std::memory_order_acquire) ||
+      !g_pipe_caught.load(std::memory_order_relaxed)) {
+    return;
+  }
+  sweep_and_die(SIGPIPE);
 }
 
 void register_temp_path(const std::string& path) {
@@ -171,7 +251,7 @@ void TempPath::remove() {
   path_.clear();
 }
 
-void TempPath::rename_to(const std::string& to) {
+void TempPath::rename_to(const std::string& to, const std::string& name) {
   std::unique_lock<std::mutex> lock(registry_mutex());
   if (termination_pending()) {
     // The cleanup thread owns the end of this process now; it needs the
@@ -181,10 +261,15 @@ void TempPath::rename_to(const std::string& to) {
   }
   if (::rename(path_.c_str(), to.c_str()) != 0) {
     lock.unlock();
-    throw_errno(to, "cannot rename temporary output into place");
+    throw_errno(name.empty() ? to : name, "cannot rename temporary output into place");
   }
   registry().erase(path_);
   path_.clear();
+}
+
+std::string temp_owner_tag() {
+  static const std::string host = short_host();
+  return g_program + "." + host + "." + std::to_string(getpid());
 }
 
 std::string temp_sibling_name(const std::string& target) {
@@ -194,8 +279,10 @@ std::string temp_sibling_name(const std::string& target) {
   auto slash = t.rfind('/');
   std::string dir = slash == std::string::npos ? "" : t.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? t : t.substr(slash + 1);
-  return dir + "." + base + ".grist-tmp." + std::to_string(getpid()) + "." +
-         std::to_string(counter++);
+  std::string tail = ".grist-tmp." + temp_owner_tag() + "." + std::to_string(counter++);
+  constexpr size_t kNameMax = 255;  // NAME_MAX of Linux file systems
+  if (1 + base.size() + tail.size() > kNameMax) base.resize(kNameMax - 1 - tail.size());
+  return dir + "." + base + tail;
 }
 
 std::string resolve_temp_dir(const std::string& dir) {
@@ -214,7 +301,7 @@ int open_anonymous_temp_file(const std::string& dir) {
   }
 #endif
   // Without O_TMPFILE the name exists only between these two calls.
-  std::string tmpl = dir + "/.grist-spill.XXXXXX";
+  std::string tmpl = dir + "/.grist-spill." + temp_owner_tag() + ".XXXXXX";
   int fd2 = ::mkostemp(tmpl.data(), O_CLOEXEC);
   if (fd2 < 0) throw_errno(dir, "cannot create temporary file");
   ::unlink(tmpl.c_str());

@@ -1,21 +1,47 @@
 // Removal of temporary files and directories on every exit path.
 //
 // Outputs are built under temporary names and renamed into place on success
-// (DESIGN.md: atomic outputs). Paths registered here are removed when the
-// owner gives up (error, exception) and also when SIGINT, SIGTERM or SIGHUP
-// arrive: install_signal_cleanup() starts a thread that waits for those
-// signals, removes every registered path, then lets the signal kill the
-// process with its usual status.
+// (docs/design.md: atomic outputs). Paths registered here are removed when
+// the owner gives up (error, exception) and also when a signal ends the
+// process: install_signal_cleanup() blocks every signal whose default action
+// ends a process and that another process sends (SIGHUP, SIGINT, SIGQUIT,
+// SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM,
+// SIGPROF, SIGIO, SIGPWR, SIGSTKFLT and the real-time signals), and starts a
+// thread that waits for them, removes every registered path, then lets the
+// signal end the process with its usual status. A signal the process
+// inherited as ignored (nohup's SIGHUP, SIGINT and SIGQUIT of a shell's
+// background job) stays ignored, as in GNU sort.
+//
+// Two signals come from the process's own writes and are answered where the
+// write fails: a write to a pipe without reader (SIGPIPE: EPIPE) ends the
+// process quietly by SIGPIPE after the sweep (end_on_broken_pipe), as it
+// ends `cat`; a write past the file size limit (`ulimit -f`, SIGXFSZ:
+// EFBIG) is an error, "FILE: file size limit exceeded" (throw_errno).
+// Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP) and
+// SIGKILL cannot be cleaned up after; the temporaries' names say which
+// program on which host made them (temp_sibling_name).
 #pragma once
 
 #include <string>
 
 namespace grist {
 
-// Blocks SIGINT/SIGTERM/SIGHUP in the calling thread (and so in every thread
+// Blocks the signals above in the calling thread (and so in every thread
 // created after it) and starts the cleanup thread. Call once, first thing in
-// main, before any other thread exists. Idempotent.
-void install_signal_cleanup();
+// main, before any other thread exists. Idempotent. `program` (e.g.
+// "grist-count") goes into the names of temporaries.
+void install_signal_cleanup(const std::string& program = "grist");
+
+// The signals the cleanup thread answers (those not inherited as ignored),
+// for tests; empty before install_signal_cleanup().
+std::string caught_signal_names();
+
+// Called by a writer whose write failed with EPIPE. When signal cleanup is
+// installed and SIGPIPE was not inherited as ignored, removes every
+// registered path and ends the process by SIGPIPE, as the kernel would have
+// (quietly: `grist-count | head` must end as `cat | head` does); never
+// returns then. Otherwise returns, and the caller reports the error.
+void end_on_broken_pipe();
 
 // Registers a path to remove (recursively, if a directory) when a signal
 // ends the process. Register BEFORE creating the file, so that no moment
@@ -57,20 +83,30 @@ class TempPath {
   // Removes the path now and forgets it.
   void remove();
   // Renames the path to `to` (atomically) and forgets it; throws
-  // grist::Error naming `to`. If SIGINT/SIGTERM/SIGHUP is already pending
-  // (the cleanup thread has not run yet), nothing is renamed: the thread
+  // grist::Error naming `name` (default: `to`). If a signal of the cleanup
+  // set is already pending (the cleanup thread has not run yet), nothing is
+  // renamed: the thread
   // sweeps the temporary and ends the process. A pipeline killed as a whole
   // thus never commits the output of a consumer that saw its producer's EOF
   // before its own signal was handled.
-  void rename_to(const std::string& to);
+  void rename_to(const std::string& to, const std::string& name = "");
 
  private:
   std::string path_;
 };
 
 // A name for a temporary sibling of `target`, in the same directory (so that
-// rename is atomic): "DIR/.NAME.grist-tmp.PID.N".
+// rename is atomic): "DIR/.NAME.grist-tmp.PROGRAM.HOST.PID.N", where HOST is
+// the first label of the host name, characters other than [A-Za-z0-9_-]
+// replaced by '_', at most 32 of them. NAME is shortened when needed so
+// that the whole name fits in 255 bytes. After a SIGKILL these names tell
+// whose leftovers they are (docs/reliability.md says how to remove them;
+// grist never removes another process's: on a shared file system its PID
+// may be another machine's).
 std::string temp_sibling_name(const std::string& target);
+
+// The "PROGRAM.HOST.PID" part of temporary names.
+std::string temp_owner_tag();
 
 // The spill directory: `dir` if not empty, else $TMPDIR, else /tmp.
 std::string resolve_temp_dir(const std::string& dir);

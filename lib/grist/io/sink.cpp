@@ -8,6 +8,7 @@
 
 #include "grist/error.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/paths.hpp"
 #include "grist/io/pipe.hpp"
 
 namespace grist {
@@ -36,6 +37,11 @@ class FdOut : public RawOut {
       ssize_t w = ::write(fd_, p, n);
       if (w < 0) {
         if (errno == EINTR) continue;
+        if (errno == EPIPE) {  // no reader left: end as `cat` ends (cleanup.hpp)
+          int e = errno;
+          end_on_broken_pipe();
+          errno = e;
+        }
         throw_errno(name_, "write error");
       }
       p += w;
@@ -68,6 +74,18 @@ class StringOut : public RawOut {
  private:
   std::string* s_;
 };
+
+// The replacement of an existing file keeps its mode and, where this process
+// may set them (root; a group it belongs to), its owner and group. chown
+// first: it may clear the set-id bits that chmod then restores.
+void keep_owner_and_mode(int fd, const struct stat& st) {
+  if (::geteuid() == 0) {
+    (void)!::fchown(fd, st.st_uid, st.st_gid);
+  } else if (st.st_gid != ::getegid()) {
+    (void)!::fchown(fd, static_cast<uid_t>(-1), st.st_gid);
+  }
+  (void)!::fchmod(fd, st.st_mode & 07777);
+}
 
 }  // namespace
 
@@ -125,17 +143,37 @@ std::unique_ptr<Sink> Sink::open(const std::string& path, const SinkOptions& opt
     return s;
   }
   const std::string& name = opts.name.empty() ? path : opts.name;
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    throw Error(name, "is a directory");
-  }
+  OutputTarget t = resolve_output(path, name);
   std::unique_ptr<Sink> s(new Sink(name));
   int fd = -1;
-  TempPath temp = TempPath::create_file(temp_sibling_name(path), name, &fd);
+  switch (t.kind) {
+    case OutputTarget::Kind::directory:
+      throw Error(name, "is a directory");
+    case OutputTarget::Kind::descriptor:
+      widen_pipe(t.fd);
+      s->backend_ = make_backend(std::make_unique<FdOut>(t.fd, false, name), name, c, opts.level,
+                                 opts.threads);
+      return s;
+    case OutputTarget::Kind::through:
+      // A device or FIFO is written in place, as `sort -o` writes it: it
+      // cannot be replaced (and as root, replacing /dev/null would be a
+      // disaster), and a FIFO's reader expects the bytes there.
+      fd = ::open(t.path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+      if (fd < 0) throw_errno(name, "cannot open output");
+      s->backend_ = make_backend(std::make_unique<FdOut>(fd, true, name), name, c, opts.level,
+                                 opts.threads);
+      return s;
+    case OutputTarget::Kind::file:
+      break;
+  }
+  // The temporary goes beside the file a symlink names, so that the rename
+  // replaces that file and the link stays.
+  TempPath temp = TempPath::create_file(temp_sibling_name(t.path), name, &fd);
+  if (t.exists) keep_owner_and_mode(fd, t.st);
   s->backend_ = make_backend(std::make_unique<FdOut>(fd, true, name), name, c, opts.level,
                              opts.threads);
   s->backend_->temp = std::move(temp);
-  s->backend_->target = path;
+  s->backend_->target = t.path;
   return s;
 }
 
@@ -178,7 +216,7 @@ void Sink::commit() {
   backend_->finish();
   backend_->out().close();
   if (!backend_->temp.empty()) {
-    backend_->temp.rename_to(backend_->target);
+    backend_->temp.rename_to(backend_->target, name_);
   }
   committed_ = true;
 }

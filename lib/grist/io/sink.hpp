@@ -7,10 +7,18 @@
 //
 // A file is written under a temporary sibling name and renamed onto its
 // target by commit(). If the Sink is destroyed without commit() (an error,
-// an exception) the temporary is removed, and SIGINT/SIGTERM remove it too
+// an exception) the temporary is removed, and signals remove it too
 // (grist/io/cleanup.hpp): the target is either the complete new output or
 // untouched. The codec comes from the name (grist/io/codec.hpp); zstd, xz
 // and bzip2 outputs carry checksums, gzip its CRC.
+//
+// What is at the path decides how it is written (grist/io/paths.hpp): a
+// symlink is followed, and the file it names (created, if it dangles) is
+// replaced atomically, the temporary beside it; an existing file keeps its
+// mode (and owner and group where allowed); a device or a FIFO is opened
+// and written through, as `sort -o` does, so its bytes arrive as they are
+// made and an error leaves what was written; /dev/stdout and /dev/fd/N
+// write to that descriptor.
 #pragma once
 
 #include <cstdint>
@@ -41,8 +49,10 @@ struct SinkOptions {
 class Sink {
  public:
   // Opens `path` ("-" or "" for stdout). For a file, creates the temporary
-  // sibling now, so that an unwritable directory fails before any work.
-  // Throws grist::Error.
+  // sibling now, so that an unwritable directory fails before any work; a
+  // device or FIFO is opened now (a FIFO waits for its reader). Throws
+  // grist::Error ("is a directory" for a directory). A write to a pipe
+  // without reader ends the process by SIGPIPE (cleanup.hpp).
   static std::unique_ptr<Sink> open(const std::string& path, const SinkOptions& opts);
 
   // Writes to a descriptor the caller owns (spill files, tests). No atomic

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "grist/error.hpp"
+#include "grist/io/paths.hpp"
 
 #ifndef GRIST_VERSION
 #define GRIST_VERSION "0.0.0"
@@ -52,21 +53,26 @@ PartitionWriter::PartitionWriter(std::string dir, uint32_t partitions, std::stri
   if (partitions_ < 1 || partitions_ > 100000) {
     throw UsageError("the number of partitions must be 1..100000");
   }
-  std::error_code ec;
-  auto st = fs::symlink_status(dir_, ec);
-  if (!ec && fs::exists(st)) {
-    if (!fs::is_directory(st)) throw Error(dir_, "exists and is not a directory");
-    if (!fs::is_empty(dir_, ec) || ec) {
+  // A symlink is followed, as for file outputs: the directory it names (an
+  // empty one, or none yet) is replaced, the temporary beside it.
+  OutputTarget t = resolve_output(dir_, dir_);
+  if (t.kind == OutputTarget::Kind::directory) {
+    std::error_code ec;
+    if (!fs::is_empty(t.path, ec) || ec) {
       throw Error(dir_, "output directory exists and is not empty (remove it or choose another)");
     }
+  } else if (t.kind != OutputTarget::Kind::file || t.exists) {
+    throw Error(dir_, "exists and is not a directory");
   }
+  target_ = t.path;
   opts_.force_zstd = true;  // parts are zstd whatever the directory's name
   check_level(Compression::zstd, opts_.level, "the parts of " + dir_);
   records_.assign(partitions_, 0);
   bytes_.assign(partitions_, 0);
   file_bytes_.assign(partitions_, 0);
   done_.assign(partitions_, 0);
-  temp_ = TempPath::create_directory(temp_sibling_name(dir_), dir_);
+  temp_ = TempPath::create_directory(temp_sibling_name(target_), dir_);
+  if (t.kind == OutputTarget::Kind::directory) (void)!::chmod(temp_.path().c_str(), t.st.st_mode & 07777);
 }
 
 PartitionWriter::~PartitionWriter() = default;
@@ -154,7 +160,7 @@ void PartitionWriter::commit() {
   manifest->write(m);
   manifest->commit();
   open_sink("_SUCCESS", false)->commit();
-  temp_.rename_to(dir_);
+  temp_.rename_to(target_, dir_);
   committed_ = true;
 }
 

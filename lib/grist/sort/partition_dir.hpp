@@ -38,7 +38,9 @@ class PartitionWriter {
  public:
   // Refuses (grist::Error naming `dir`) when `dir` exists and is not an
   // empty directory, as Hadoop refuses an existing output directory; an
-  // existing empty directory is replaced. Creates the temporary directory
+  // existing empty directory is replaced (keeping its mode). A symlink is
+  // followed: the directory it names is the one built (or replaced), and
+  // the link stays. Creates the temporary directory
   // now, so that an unwritable parent fails before any work. `partitions`
   // must be 1..100000. Only one part file is open at a time.
   PartitionWriter(std::string dir, uint32_t partitions, std::string tool,
@@ -74,6 +76,7 @@ class PartitionWriter {
   void close_part();
 
   std::string dir_;
+  std::string target_;  // dir_ with its symlinks followed
   uint32_t partitions_;
   std::string tool_;
   SinkOptions opts_;

@@ -6,7 +6,7 @@
 awk 'BEGIN { srand(7); for (i = 0; i < 3000000; i++) print "s" int(rand() * 2000000) }' > in.txt
 for sig in INT TERM; do
   set +e
-  grist-count -S 1M -j2 -o out.txt in.txt in.txt in.txt 2> err.txt &
+  $SIGDFL grist-count -S 1M -j2 -o out.txt in.txt in.txt in.txt 2> err.txt &
   pid=$!
   sleep 0.5
   kill -s $sig $pid

@@ -20,7 +20,7 @@ signal_sweep() {
     for d in $DELAYS; do
       if [ -d ref.tar ] || [ -f ref.tar ]; then rm -rf "$out"; else save_previous "$out"; fi
       set +e
-      "$@" 2> e.txt &
+      $SIGDFL "$@" 2> e.txt &
       local pid=$!
       sleep "$d"
       kill -s "$sig" "$pid" 2>/dev/null

@@ -17,6 +17,12 @@ cd "$WORK"
 _fails=0
 _checks=0
 
+# A non-interactive shell starts background jobs with SIGINT and SIGQUIT
+# ignored, and grist keeps a signal it inherited as ignored (as GNU sort
+# does, for nohup and background jobs): a test that signals a background
+# job starts it as `$SIGDFL grist-... &`, every signal at its default.
+SIGDFL="env --default-signal"
+
 fail() { echo "FAIL: $*" >&2; _fails=$((_fails + 1)); }
 pass() { _checks=$((_checks + 1)); }
 

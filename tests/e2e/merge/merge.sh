@@ -78,7 +78,7 @@ check_no_file "no output directory after errors" x.d
 awk 'BEGIN { for (i = 0; i < 3000000; i++) printf "k%09d\t1\n", i }' > long.txt
 for sig in INT TERM; do
   set +e
-  grist-merge --reduce sum long.txt long.txt long.txt -o out.zst 2> err.txt &
+  $SIGDFL grist-merge --reduce sum long.txt long.txt long.txt -o out.zst 2> err.txt &
   pid=$!
   sleep 0.4
   kill -s $sig $pid

@@ -36,7 +36,7 @@ fi
 
 for sig in INT TERM; do
   set +e
-  grist-shuffle-sort -S 1M -j2 -o out.txt big.txt big.txt 2> err.txt &
+  $SIGDFL grist-shuffle-sort -S 1M -j2 -o out.txt big.txt big.txt 2> err.txt &
   pid=$!
   sleep 0.5
   kill -s $sig $pid
