@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "grist/error.hpp"
+#include "grist/io/test_hook.hpp"
 
 namespace grist {
 
@@ -172,6 +173,7 @@ void TempPath::remove() {
 }
 
 void TempPath::rename_to(const std::string& to) {
+  test_stop_point("commit");
   std::unique_lock<std::mutex> lock(registry_mutex());
   if (termination_pending()) {
     // The cleanup thread owns the end of this process now; it needs the

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "grist/error.hpp"
+#include "grist/io/test_hook.hpp"
 #include "grist/record/record.hpp"
 #include "grist/sort/merge.hpp"
 #include "grist/sort/partition_dir.hpp"
@@ -241,6 +242,7 @@ std::unique_ptr<RecordStream> merge_streams_reduced(std::vector<StreamOpener> op
     return in;
   };
   size_t fan_in = std::max<size_t>(o.fan_in ? o.fan_in : 64, 2);
+  test_stop_point("merge");
   std::unique_ptr<RecordStream> merged;
   if (openers.empty()) {
     merged = std::make_unique<EmptyStream>();
