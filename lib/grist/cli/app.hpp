@@ -56,6 +56,7 @@ struct CommonSet {
 struct ManText {
   std::string synopsis;     // e.g. "[OPTION]... [FILE]..."
   std::string description;  // paragraphs separated by blank lines
+  std::string notes;        // paragraphs, and "$ command" lines (.SH NOTES)
   std::string examples;     // lines "$ command" then explanation lines
   std::string see_also;     // e.g. "grist-count(1), sort(1)"
 };
