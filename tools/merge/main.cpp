@@ -49,6 +49,10 @@ void set_man(grist::cli::ManText& m) {
       "per 16 MiB of -S.\n\n"
       "Exit status: 0 on success, 1 on a runtime or data error (an unsorted input, a bad "
       "value, an incomplete directory), 2 on a usage error.";
+  m.notes =
+      "grist-merge reading standard input ('-') merges what it holds when it ends: it "
+      "cannot tell a producer that failed from one that finished.\n\n" +
+      grist::cli::pipefail_notes();
   m.examples =
       "$ grist-merge --reduce sum counts-*.tsv.zst -o total.tsv\n"
       "Add up the counts of several sorted count files.\n"

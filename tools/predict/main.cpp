@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
       "models.\n\n"
       "A model file that is truncated, corrupt, of another format version, or not a model is "
       "refused with a message saying which.";
+  man.notes =
+      "grist-predict reading standard input scores what it holds when it ends: a producer "
+      "that fails half-way leaves the predictions of part of the data.\n\n" +
+      grist::cli::pipefail_notes();
   man.examples =
       "$ grist-predict -i model.gsgd test.svm.zst --metrics -o preds.txt\n"
       "Predictions to preds.txt, metrics on stderr.";

@@ -61,6 +61,10 @@ struct ManText {
   std::string see_also;     // e.g. "grist-count(1), sort(1)"
 };
 
+// The NOTES paragraphs every program's page shares: a pipeline's status is
+// its last program's, so a failed producer goes unseen without pipefail.
+std::string pipefail_notes();
+
 class Tool {
  public:
   Tool(std::string name, std::string summary, CommonSet set = {});
