@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "grist/text/tokenizer.hpp"
+#include "support/skip.hpp"
 
 namespace {
 
@@ -424,13 +425,10 @@ TEST_CASE("Non-ASCII records: every short string", "[test_tokenizer]") {
   CHECK(count > 100000);
 }
 
-TEST_CASE("Unicode WordBreakTest.txt", "[test_tokenizer]") {
+TEST_CASE("Unicode WordBreakTest.txt", "[test_tokenizer][external]") {
   const char* path = "/usr/share/unicode/auxiliary/WordBreakTest.txt";
   std::ifstream in(path);
-  if (!in) {
-    WARN("skipped: " << path << " is absent (Debian package unicode-data)");
-    return;
-  }
+  if (!in) GRIST_SKIP(path << " is absent (Debian package unicode-data)");
   Tokenizer fast(with(false)), icu(with(false, true));
   size_t lines = 0, agree = 0, tokens_checked = 0;
   std::vector<std::string> disagree;

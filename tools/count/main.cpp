@@ -57,18 +57,25 @@ void set_man(grist::cli::ManText& m) {
       "output's codec, or a level for an uncompressed output, is a usage error. The "
       "compressed bytes do not depend on -j.";
   m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
+  m.notes =
+      "grist-count counts what its input holds when it ends: it cannot tell a producer "
+      "that failed from one that finished.\n\n" +
+      grist::cli::pipefail_notes();
   m.examples =
+      "$ set -o pipefail\n"
       "$ grist-tokenize corpus.txt.zst | grist-count -o counts.tsv.zst\n"
-      "Word counts of a corpus, compressed.\n"
+      "Word counts of a corpus, compressed (pipefail: see NOTES).\n"
       "$ grist-count shard1.tsv.zst shard2.tsv.zst > total.tsv\n"
       "Merge the counts of two shards.\n"
       "$ grist-count --top 20 counts.tsv.zst\n"
       "The twenty most frequent keys.\n"
       "$ grist-count -S 256M -T /scratch --min-count 5 -p 16 -o counts.d keys.txt\n"
       "Keys seen at least five times, in a 16-part partition directory.\n"
-      "$ hadoop jar hadoop-streaming.jar -input in -output out -mapper grist-tokenize "
-      "-combiner grist-count -reducer grist-count\n"
-      "A Hadoop Streaming word count with grist-count as combiner and reducer.";
+      "$ hadoop jar hadoop-streaming.jar -input in -output out -mapper 'grist-tokenize "
+      "--pairs' -combiner grist-count -reducer grist-count\n"
+      "A Hadoop Streaming word count with grist-count as combiner and reducer (--pairs: "
+      "the mapper's lines must be key TAB value, or Hadoop hands the reducer key TAB "
+      "nothing).";
   m.see_also = "grist-tokenize(1), grist-merge(1), grist-shuffle-sort(1), sort(1), uniq(1)";
 }
 

@@ -44,9 +44,11 @@ void set_man(grist::cli::ManText& m) {
       "parallel (-j at once), with a _manifest.json and _SUCCESS. With --single they are "
       "merged into one stream sorted by key instead (-o FILE or standard output). Files "
       "and directories cannot be mixed.\n\n"
-      "At most 64 inputs (fewer with a small -S: each open input costs about 1 MiB) are "
-      "merged at once; more are merged in several passes through zstd-compressed "
-      "temporary files in -T DIR.\n\n"
+      "At most 64 inputs (fewer with a small -S: an open input costs up to 4 MiB, its read "
+      "buffer and the 2 MiB window of a zstd input) are merged at once; more are merged in "
+      "several passes through zstd-compressed temporary files in -T DIR. Partitions merged "
+      "at once cost about 16 MiB each (their inputs and output part): -j is capped at one "
+      "per 16 MiB of -S.\n\n"
       "Compression: inputs are recognised by their first bytes, not their names: plain, "
       "gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or corrupt "
       "stream, or bytes after the last one, is an error naming the file. "
@@ -61,6 +63,10 @@ void set_man(grist::cli::ManText& m) {
       "Exit status: 0 on success, 1 on a runtime or data error (an unsorted input, a bad "
       "value, an incomplete directory), 2 on a usage error.";
   m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
+  m.notes =
+      "grist-merge reading standard input ('-') merges what it holds when it ends: it "
+      "cannot tell a producer that failed from one that finished.\n\n" +
+      grist::cli::pipefail_notes();
   m.examples =
       "$ grist-merge --reduce sum counts-*.tsv.zst -o total.tsv\n"
       "Add up the counts of several sorted count files.\n"
@@ -125,8 +131,16 @@ int main(int argc, char** argv) {
     grist::MergeInputsOptions mo;
     if (!o.reduce.empty()) mo.reduce = {grist::parse_reduction(o.reduce), o.numeric};
     mo.temp_dir = c.temp_dir;
-    mo.fan_in = std::clamp<uint64_t>(c.memory / 2 / (1 << 20), 2, 64);
-    mo.threads = c.threads;
+    // Half of -S for the open inputs, at what one costs at most: a 1 MiB
+    // read buffer, the 2 MiB window of a zstd input written at the default
+    // level, its block (tests/e2e/faults/memory.sh measures the whole).
+    constexpr uint64_t kInputCost = uint64_t(4) << 20;
+    mo.fan_in = std::clamp<uint64_t>(c.memory / 2 / kInputCost, 2, 64);
+    // A partition being merged has two inputs or more and writes a zstd
+    // part (a 1 MiB buffer and the encoder's jobs): about 16 MiB.
+    constexpr uint64_t kPartitionCost = uint64_t(16) << 20;
+    mo.threads = static_cast<int>(
+        std::clamp<uint64_t>(c.memory / kPartitionCost, 1, static_cast<uint64_t>(c.threads)));
     mo.sink.force_zstd = c.zstd;
     mo.sink.level = c.level;
     mo.sink.threads = 1;

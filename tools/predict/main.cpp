@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
       "output's codec, or a level for an uncompressed output, is a usage error. The "
       "compressed bytes do not depend on -j.";
   man.description += std::string("\n\n") + cli::kManFilesAndSignals;
+  man.notes =
+      "grist-predict reading standard input scores what it holds when it ends: a producer "
+      "that fails half-way leaves the predictions of part of the data.\n\n" +
+      grist::cli::pipefail_notes();
   man.examples =
       "$ grist-predict -i model.gsgd test.svm.zst --metrics -o preds.txt\n"
       "Predictions to preds.txt, metrics on stderr.";

@@ -76,9 +76,15 @@ void set_man(grist::cli::ManText& m) {
       "Exit status: 0 on success (and a sorted input for --check), 1 on a runtime or data "
       "error (or a disorder found by --check), 2 on a usage error.";
   m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
+  m.notes =
+      "grist-shuffle-sort sorts what its input holds when it ends: it cannot tell a "
+      "producer that failed from one that finished.\n\n" +
+      grist::cli::pipefail_notes();
   m.examples =
+      "$ set -o pipefail\n"
       "$ grist-tokenize --pairs day1.txt | grist-shuffle-sort -p 16 -o shards/day1\n"
-      "The shuffle of a word count: 16 sorted partitions of token TAB 1 lines.\n"
+      "The shuffle of a word count: 16 sorted partitions of token TAB 1 lines (pipefail: "
+      "see NOTES).\n"
       "$ grist-shuffle-sort --combine sum -S 512M -T /scratch pairs.tsv.zst -o sums.tsv\n"
       "Sort by key and add up the values of equal keys.\n"
       "$ grist-shuffle-sort --check sorted.tsv\n"

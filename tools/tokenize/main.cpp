@@ -167,9 +167,15 @@ void describe(grist::cli::ManText& man) {
       "output's codec, or a level for an uncompressed output, is a usage error. The "
       "compressed bytes do not depend on -j.";
   man.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
+  man.notes =
+      "grist-tokenize is the producer of most pipelines: when it fails (a truncated or "
+      "corrupt input, exit 1), the program reading its output sees only an end of input.\n\n" +
+      grist::cli::pipefail_notes();
   man.examples =
+      "$ set -o pipefail\n"
       "$ grist-tokenize --json-field text --lower corpus/*.jsonl.zst | grist-count --top 50\n"
-      "The 50 most frequent words of a JSON lines corpus.\n"
+      "The 50 most frequent words of a JSON lines corpus (pipefail: see NOTES).\n"
+      "$ set -o pipefail\n"
       "$ grist-tokenize books.txt.gz | grist-count -S 2G -o counts.tsv.zst\n"
       "Count every word of a compressed text file.\n"
       "$ grist-tokenize --lower --ngrams 2 --stopwords stop.txt notes.txt\n"

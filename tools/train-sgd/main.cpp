@@ -151,6 +151,10 @@ int main(int argc, char** argv) {
       "A rank that fails aborts the job. --readable-model names features as rank 0 saw them.";
 #endif
   man.description += std::string("\n\n") + cli::kManFilesAndSignals;
+  man.notes =
+      "grist-train-sgd reading standard input trains on what it holds when it ends: a "
+      "producer that fails half-way leaves a model of half the data.\n\n" +
+      grist::cli::pipefail_notes();
   man.examples =
       "$ grist-train-sgd train.svm.zst --passes 3 --holdout-every 10 -f model.gsgd\n"
       "Three passes; every tenth line held out.\n"

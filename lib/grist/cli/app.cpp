@@ -30,6 +30,24 @@ uint64_t peak_rss() {
   return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
 }
 
+std::string pipefail_notes() {
+  return "A pipeline's exit status is that of its last program. In grist-tokenize "
+         "books.txt.gz | grist-count -o counts.tsv.zst, a truncated books.txt.gz makes "
+         "grist-tokenize exit 1, but grist-count sees its input end just as it ends after a "
+         "complete file: it commits the counts of what it read and exits 0, and so does the "
+         "pipeline. The same holds for every grist program that reads a pipe.\n\n"
+         "Run pipelines with set -o pipefail (bash, zsh, ksh; not dash, Debian's /bin/sh): "
+         "the pipeline then fails when any of its programs fails. Its output is partial "
+         "then: write it under a temporary name and rename it only on success, or remove "
+         "it.\n"
+         "$ set -o pipefail\n"
+         "$ grist-tokenize books.txt.gz | grist-count -o counts.tmp.zst && mv counts.tmp.zst "
+         "counts.tsv.zst\n"
+         "make runs recipes with /bin/sh: give the Makefile SHELL := /bin/bash and "
+         ".SHELLFLAGS := -o pipefail -ec (as examples/Makefile of the grist sources "
+         "does).";
+}
+
 int available_cpus() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) {

@@ -56,9 +56,14 @@ struct CommonSet {
 struct ManText {
   std::string synopsis;     // e.g. "[OPTION]... [FILE]..."
   std::string description;  // paragraphs separated by blank lines
+  std::string notes;        // paragraphs, and "$ command" lines (.SH NOTES)
   std::string examples;     // lines "$ command" then explanation lines
   std::string see_also;     // e.g. "grist-count(1), sort(1)"
 };
+
+// The NOTES paragraphs every program's page shares: a pipeline's status is
+// its last program's, so a failed producer goes unseen without pipefail.
+std::string pipefail_notes();
 
 class Tool {
  public:

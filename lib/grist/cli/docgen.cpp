@@ -392,6 +392,37 @@ void roff_paragraphs(std::ostringstream& out, const std::string& text) {
   }
 }
 
+// Text paragraphs (blank lines between them) and code blocks (lines
+// starting with "$ "), as EXAMPLES and NOTES hold them.
+void roff_text_and_code(std::ostringstream& out, const std::string& text_and_code) {
+  enum { none, text, code } state = none;
+  bool first = true;  // no paragraph macro right after .SH
+  auto para = [&] {
+    if (!first) out << ".PP\n";
+    first = false;
+  };
+  for (const std::string& raw : split_lines(text_and_code)) {
+    std::string line = trim(raw);
+    bool is_code = line.rfind("$ ", 0) == 0 || line == "$";
+    if (line.empty()) {
+      if (state == code) out << ".fi\n.RE\n";
+      state = none;
+      continue;
+    }
+    if (is_code && state != code) {
+      para();
+      out << ".RS 4\n.nf\n";
+      state = code;
+    } else if (!is_code && state != text) {
+      if (state == code) out << ".fi\n.RE\n";
+      para();
+      state = text;
+    }
+    out << roff_line(line) << "\n";
+  }
+  if (state == code) out << ".fi\n.RE\n";
+}
+
 std::string default_synopsis(const std::vector<Opt>& opts) {
   std::string s = "[OPTION]...";
   for (const Opt& o : opts) {
@@ -480,34 +511,14 @@ std::string generate_man(const CLI::App& app, const std::string& name, const std
          "on standard error names the file and, where it applies, the line.\n"
          ".TP\n.B 2\nA usage error: an unknown or bad option or option value.\n";
 
+  if (!trim(man.notes).empty()) {
+    out << ".SH NOTES\n";
+    roff_text_and_code(out, man.notes);
+  }
+
   if (!trim(man.examples).empty()) {
     out << ".SH EXAMPLES\n";
-    enum { none, text, code } state = none;
-    bool first = true;  // no paragraph macro right after .SH
-    auto para = [&] {
-      if (!first) out << ".PP\n";
-      first = false;
-    };
-    for (const std::string& raw : split_lines(man.examples)) {
-      std::string line = trim(raw);
-      bool is_code = line.rfind("$ ", 0) == 0 || line == "$";
-      if (line.empty()) {
-        if (state == code) out << ".fi\n.RE\n";
-        state = none;
-        continue;
-      }
-      if (is_code && state != code) {
-        para();
-        out << ".RS 4\n.nf\n";
-        state = code;
-      } else if (!is_code && state != text) {
-        if (state == code) out << ".fi\n.RE\n";
-        para();
-        state = text;
-      }
-      out << roff_line(line) << "\n";
-    }
-    if (state == code) out << ".fi\n.RE\n";
+    roff_text_and_code(out, man.examples);
   }
 
   if (!trim(man.see_also).empty()) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "grist/error.hpp"
+#include "grist/io/test_hook.hpp"
 
 namespace grist {
 
@@ -252,6 +253,7 @@ void TempPath::remove() {
 }
 
 void TempPath::rename_to(const std::string& to, const std::string& name) {
+  test_stop_point("commit");
   std::unique_lock<std::mutex> lock(registry_mutex());
   if (termination_pending()) {
     // The cleanup thread owns the end of this process now; it needs the

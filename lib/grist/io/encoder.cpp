@@ -28,7 +28,14 @@ class ZstdEncoder : public Encoder {
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
     // With one worker or more the bytes do not depend on the worker count.
-    if (threads >= 1) ZSTD_CCtx_setParameter(cctx_, ZSTD_c_nbWorkers, threads);
+    if (threads >= 1) {
+      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_nbWorkers, threads);
+      // The default job is 4 windows (8 MiB at level 3): its input, output
+      // and window buffers cost 40 MB for one worker whatever -S says (and
+      // -S 8M must mean about 8 MiB). 1 MiB jobs cost 6 MB and compress as
+      // well. A fixed size, so the bytes still depend on neither -j nor -S.
+      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_jobSize, 1 << 20);
+    }
   }
   ~ZstdEncoder() override { ZSTD_freeCCtx(cctx_); }
   void write(const char* p, size_t n, Output& out) override { run(p, n, ZSTD_e_continue, out); }

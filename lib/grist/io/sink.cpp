@@ -10,6 +10,7 @@
 #include "grist/io/cleanup.hpp"
 #include "grist/io/paths.hpp"
 #include "grist/io/pipe.hpp"
+#include "grist/io/test_hook.hpp"
 
 namespace grist {
 
@@ -198,12 +199,14 @@ void Sink::flush_buffer() {
   if (used_ == 0) return;
   backend_->consume(buf_.data(), used_);
   used_ = 0;
+  if (!backend_->temp.empty()) test_stop_point("output");
 }
 
 void Sink::write_slow(const char* p, size_t n) {
   flush_buffer();
   if (n >= buf_.size()) {
     backend_->consume(p, n);
+    if (!backend_->temp.empty()) test_stop_point("output");
   } else {
     std::memcpy(buf_.data(), p, n);
     used_ = n;

@@ -98,12 +98,15 @@ class Model {
     return s;
   }
 
-  // Writes the model file atomically (Sink). Throws grist::Error.
+  // Writes the model file atomically (Sink). Throws grist::Error. Streams:
+  // costs no copy of the model.
   void save(const std::string& path) const;
   // Writes the model file's bytes to `out` (not committed).
   void save(Sink& out) const;
   // Loads a model file; refuses a foreign, truncated, corrupt or newer one
-  // with grist::Error naming the file.
+  // with grist::Error naming the file. Reads a file twice (checks it whole,
+  // checksum included, before allocating the model, then fills the model)
+  // and costs no copy of it; stdin ("-") is read into memory once.
   static std::unique_ptr<Model> load(const std::string& path, bool with_state = true);
   // Parses model bytes (tests).
   static std::unique_ptr<Model> from_bytes(const std::string& bytes, const std::string& name,
@@ -118,6 +121,8 @@ class Model {
   void write_readable(Sink& out, const FeatureNames* names = nullptr) const;
 
  private:
+  static ModelOptions read_file(Source& src, const std::string& name, Model* m);
+
   ModelOptions o_;
   int k_, stride_;
   uint64_t slots_;

@@ -18,6 +18,7 @@
 #include "grist/io/block_reader.hpp"
 #include "grist/io/cleanup.hpp"
 #include "grist/io/pipeline.hpp"
+#include "grist/io/test_hook.hpp"
 
 namespace grist::sgd {
 
@@ -576,6 +577,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
   };
 
   // ---- pass 1: parse the inputs ----
+  test_stop_point("pass");
   if (have_first) {
     // The first block, read to sniff the format, goes through first.
     auto produce = [&](Item& it) {
@@ -628,6 +630,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
 
   // ---- passes 2.. from the cache ----
   for (int p = 2; p <= opts.passes; ++p) {
+    test_stop_point("pass");
     pass = PassReport{};
     std::vector<uint32_t> chunk_order(cache->chunks());
     std::iota(chunk_order.begin(), chunk_order.end(), 0);

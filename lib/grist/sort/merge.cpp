@@ -10,6 +10,7 @@
 #include <exception>
 
 #include "grist/error.hpp"
+#include "grist/io/test_hook.hpp"
 #include "grist/record/record.hpp"
 
 namespace grist {
@@ -268,6 +269,7 @@ std::unique_ptr<RecordStream> merge_runs(std::vector<Run> runs, const MergeOptio
                                          std::vector<std::unique_ptr<RecordStream>> extra) {
   size_t fan_in = std::max<size_t>(mo.fan_in, 2);
   while (runs.size() > fan_in) {
+    test_stop_point("merge");
     std::vector<Run> next;
     for (size_t i = 0; i < runs.size(); i += fan_in) {
       size_t end = std::min(runs.size(), i + fan_in);
@@ -291,6 +293,7 @@ std::unique_ptr<RecordStream> merge_runs(std::vector<Run> runs, const MergeOptio
   for (auto& run : runs) in.push_back(std::make_unique<RunReader>(std::move(run)));
   for (auto& e : extra) in.push_back(std::move(e));
   if (stats) ++stats->passes;
+  test_stop_point("merge");
   if (in.empty()) {
     struct Empty : RecordStream {
       bool next(Record&) override { return false; }

@@ -1,12 +1,14 @@
 #include "grist/sort/reducers.hpp"
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 
 #include "grist/error.hpp"
+#include "grist/io/test_hook.hpp"
 #include "grist/record/record.hpp"
 #include "grist/sort/merge.hpp"
 #include "grist/sort/partition_dir.hpp"
@@ -241,6 +243,7 @@ std::unique_ptr<RecordStream> merge_streams_reduced(std::vector<StreamOpener> op
     return in;
   };
   size_t fan_in = std::max<size_t>(o.fan_in ? o.fan_in : 64, 2);
+  test_stop_point("merge");
   std::unique_ptr<RecordStream> merged;
   if (openers.empty()) {
     merged = std::make_unique<EmptyStream>();
@@ -370,11 +373,16 @@ void merge_partition_directories(const std::vector<std::string>& dirs,
   size_t fan_in = std::max<size_t>(o.fan_in ? o.fan_in : 64, 2);
   po.fan_in = std::max<size_t>(2, fan_in / std::max(1, o.threads));
 
-  tbb::parallel_for(uint32_t(0), n, [&](uint32_t p) {
-    std::vector<std::string> parts;
-    for (auto& d : ds) parts.push_back(d.parts[p]);
-    auto s = merge_streams_reduced(openers_for(parts, po, c), po, &inter[p]);
-    writer.write_part(p, [&](Sink& sink) { return write_line_records(*s, sink); });
+  // o.threads partitions at once, not as many as TBB has threads: each
+  // costs its inputs and its output part, which -S must cover.
+  tbb::task_arena arena(std::max(1, o.threads));
+  arena.execute([&] {
+    tbb::parallel_for(uint32_t(0), n, [&](uint32_t p) {
+      std::vector<std::string> parts;
+      for (auto& d : ds) parts.push_back(d.parts[p]);
+      auto s = merge_streams_reduced(openers_for(parts, po, c), po, &inter[p]);
+      writer.write_part(p, [&](Sink& sink) { return write_line_records(*s, sink); });
+    });
   });
   writer.commit();
   stats.records_out += writer.records();

@@ -9,6 +9,7 @@
 
 #include "grist/error.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/test_hook.hpp"
 #include "grist/record/record.hpp"
 
 namespace grist {
@@ -151,6 +152,7 @@ Run RunWriter::finish() {
   run.file_bytes = file_bytes_;
   if (::lseek(fd_.get(), 0, SEEK_SET) != 0) throw_errno(kSpillName, "cannot seek");
   run.fd = std::move(fd_);
+  test_stop_point("spill");
   return run;
 }
 

@@ -22,6 +22,7 @@
 
 #include "grist/error.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/test_hook.hpp"
 #include "grist/sort/run.hpp"
 
 namespace grist {
@@ -265,6 +266,7 @@ class Scatter {
       j->frame->off = off;
       j->frame->csize = static_cast<uint32_t>(n);
       free_.push(j);
+      test_stop_point("spill");
     });
   }
 

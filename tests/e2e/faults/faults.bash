@@ -13,8 +13,9 @@ _unmount_all() {
 }
 trap _unmount_all EXIT
 
-# mount_tmpfs DIR SIZE [ro]: a small tmpfs at DIR (created); false (and a
-# message) when this machine does not let us mount (not root, a container).
+# mount_tmpfs DIR SIZE [ro]: a small tmpfs at DIR (created); false, and
+# the part that needs it counted as skipped (skip_part), when this machine
+# does not let us mount (not root, a container).
 mount_tmpfs() {
   mkdir -p "$1"
   if mount -t tmpfs -o "size=$2" tmpfs "$1" 2>/dev/null; then
@@ -22,7 +23,7 @@ mount_tmpfs() {
     if [ "${3:-}" = ro ]; then mount -o remount,ro "$1" || return 1; fi
     return 0
   fi
-  echo "skipped: cannot mount a tmpfs at $1 (needs root)"
+  skip_part "cannot mount a tmpfs at $1 (needs root)"
   return 1
 }
 

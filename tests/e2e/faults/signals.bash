@@ -1,66 +1,43 @@
-# SIGINT and SIGTERM at many moments of one run (sourced by signals_*.sh).
+# SIGINT and SIGTERM at named moments of one run (sourced by signals_*.sh).
 #
-# signal_sweep NAME OUT CMD...: runs CMD (which writes OUT, spilling to
-# ./spill) once to completion for the reference output, then again for each
-# delay in $DELAYS and each signal, killed after that delay. A killed run
-# exits by the signal (130/143) or with status 1, leaves the previous OUT
-# byte-identical (or, killed between the rename and the exit, the complete
-# new one), and leaves nothing in ./spill, beside OUT or in $TMPDIR. A
-# run that finished before the signal has written exactly the reference.
-DELAYS=${DELAYS:-"0 0.01 0.03 0.06 0.1 0.15 0.2 0.3 0.45 0.7"}
-
+# signal_sweep NAME OUT POINTS CMD...: runs CMD (which writes OUT, spilling
+# to ./spill) once to completion for the reference output, then again for
+# each stop point in POINTS (GRIST_TEST_STOP_AT, lib/grist/io/test_hook.hpp:
+# "spill:2", "merge", "output:3", "commit"...) and each signal: the run
+# stops itself at the point, gets the signal there and is continued. Each
+# run must reach its point (so the signal comes mid-run, never after the
+# end), die by the signal (130/143), leave the previous OUT byte-identical
+# (a directory OUT: none at all), and leave nothing in ./spill, beside OUT
+# or in $TMPDIR.
 signal_sweep() {
-  local name=$1 out=$2; shift 2
+  local name=$1 out=$2 points=$3; shift 3
   mkdir -p spill
   "$@" 2> e.txt || { fail "$name: reference run failed"; cat e.txt >&2; return; }
-  if [ -d "$out" ]; then tar -C "$out" -cf ref.tar --sort=name --mtime=0 --owner=0 --group=0 . && rm -rf "$out"
-  else mv "$out" ref.out; fi
-  local sig d rc killed=0 done=0 late=0
+  local dir=0
+  if [ -d "$out" ]; then dir=1; fi
+  rm -rf "$out"
+  local sig point killed=0
   for sig in INT TERM; do
-    for d in $DELAYS; do
-      if [ -d ref.tar ] || [ -f ref.tar ]; then rm -rf "$out"; else save_previous "$out"; fi
-      set +e
-      $SIGDFL "$@" 2> e.txt &
-      local pid=$!
-      sleep "$d"
-      kill -s "$sig" "$pid" 2>/dev/null
-      wait "$pid"
-      rc=$?
-      set -e
-      local what="$name SIG$sig after ${d}s"
-      if [ "$rc" = 0 ]; then
-        done=$((done + 1))
-        if [ -f ref.tar ]; then
-          tar -C "$out" -cf got.tar --sort=name --mtime=0 --owner=0 --group=0 .
-          check_eq "$what: finished" ref.tar got.tar
-        else
-          check_eq "$what: finished" ref.out "$out"
-        fi
-      else
-        killed=$((killed + 1))
-        check_signalled "$what" "$rc" "$sig"
-        # The signal may come after the rename into place, just before the
-        # exit: then the output is the complete new one. Never anything else.
-        if [ -f ref.tar ]; then
-          if [ -e "$out" ]; then
-            tar -C "$out" -cf got.tar --sort=name --mtime=0 --owner=0 --group=0 .
-            check_eq "$what: killed after the rename" ref.tar got.tar
-            late=$((late + 1))
-          else pass; fi
-        elif cmp -s "$out" ref.out; then
-          pass; late=$((late + 1))
-        else
-          check_untouched "$what" "$out"
-        fi
-        # A message, if any, is about the signal, not a crash.
-        if grep -Eq 'Sanitizer|terminate called|Aborted|Segmentation' e.txt; then
-          fail "$what: crash report"; head -5 e.txt >&2
-        else pass; fi
+    for point in $points; do
+      local what="$name: SIG$sig at $point"
+      if [ $dir = 1 ]; then rm -rf "$out"; else save_previous "$out"; fi
+      if ! stop_at "$point" "$@" 2> e.txt; then
+        fail "$what: the run ended (exit status $rc) without reaching $point"
+        continue
       fi
+      kill_stopped "$sig"
+      killed=$((killed + 1))
+      check_status "$what: killed by the signal" $((128 + $(kill -l "$sig"))) "$rc"
+      if [ $dir = 1 ]; then check_no_file "$what: no directory" "$out"
+      else check_untouched "$what" "$out"; fi
+      # A message, if any, is about the signal, not a crash.
+      if grep -Eq 'Sanitizer|terminate called|Aborted|Segmentation' e.txt; then
+        fail "$what: crash report"; head -5 e.txt >&2
+      else pass; fi
       [ -z "$(ls -A spill)" ] && pass || fail "$what: left in -T: $(ls -A spill | head -3)"
       check_clean "$what" . spill
     done
   done
-  echo "$name: $killed runs killed ($late of them after the rename), $done finished before the signal"
-  rm -rf "$out" ref.out ref.tar got.tar
+  echo "$name: $killed runs killed mid-way"
+  rm -rf "$out" "$out.saved"
 }

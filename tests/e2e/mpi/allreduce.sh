@@ -5,19 +5,17 @@
 # is within a small tolerance of the single-process model's on the same
 # data; only rank 0 writes the model; a rank that fails ends the job with
 # a non-zero status instead of a hang; stdin is refused.
-# Skips when mpirun is missing or grist was built without MPI.
+# Skipped (exit 77) when mpirun is missing or grist was built without MPI.
 # ctest-labels: nosan
 # (OpenMPI leaks by design at exit and installs signal handlers that clash
 # with AddressSanitizer; the MPI code runs in the Release suite.)
 . "$(dirname "$0")/../lib/common.sh"
 
 if ! command -v mpirun >/dev/null 2>&1; then
-  echo "SKIP: mpirun not installed (scripts/install-deps.sh installs OpenMPI)"
-  exit 0
+  skip "mpirun not installed (scripts/install-deps.sh installs OpenMPI)"
 fi
 if ! grist-train-sgd --help | grep -q -- '--allreduce'; then
-  echo "SKIP: grist-train-sgd was built without MPI (no --allreduce)"
-  exit 0
+  skip "grist-train-sgd was built without MPI (no --allreduce; install libopenmpi-dev)"
 fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # loopback only, no network probing

@@ -7,19 +7,17 @@
 #     bytes as the single-process grist-tokenize | grist-count;
 #   - a corrupt input: the map task fails, the job fails visibly (exit 1,
 #     the task and its message named), and the output has no _SUCCESS.
-# Needs root and scripts/install-deps.sh (slurm-wlm, munge); skips
-# with a message otherwise.
+# Needs root and scripts/install-deps.sh (slurm-wlm, munge); skipped
+# (exit 77) otherwise.
 . "$(dirname "$0")/../lib/common.sh"
 
 for t in slurmctld slurmd munged sbatch squeue setpriv; do
   if ! command -v "$t" >/dev/null 2>&1; then
-    echo "SKIP: $t not installed (scripts/install-deps.sh installs Slurm and munge)"
-    exit 0
+    skip "$t not installed (scripts/install-deps.sh installs Slurm and munge)"
   fi
 done
 if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIP: the one-node Slurm cluster of this test needs root"
-  exit 0
+  skip "the one-node Slurm cluster of this test needs root"
 fi
 WRAPPER=$GRIST_SRC/contrib/slurm/grist-slurm-wordcount
 
