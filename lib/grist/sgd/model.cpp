@@ -272,11 +272,11 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
     }
     return d;
   };
-  if (get("hash") != kHashName) throw Error(name, "model uses an unknown feature hash '" + get("hash") + "'");
+  if (get("hash") != kHashName) throw Error(name, "model uses an unknown feature hash " + quote_input(get("hash")));
   ModelOptions o;
   o.bits = static_cast<int>(inum("bits", 1, 30));
   auto loss = parse_loss_name(get("loss"));
-  if (!loss) throw Error(name, "model has an unknown loss '" + get("loss") + "'");
+  if (!loss) throw Error(name, "model has an unknown loss " + quote_input(get("loss")));
   o.loss = *loss;
   o.quantile_tau = num("quantile_tau");
   o.classes = static_cast<int>(inum("oaa", 0, 100000));

@@ -441,7 +441,7 @@ void parse_line_share(Parser& parser, const Block& b, Examples& out, ErrorLog* s
       } catch (const std::invalid_argument& e) {
         if (!skip) throw Error(*b.source, line_no, e.what());
         if (skip->skipped++ == 0) {
-          skip->first = *b.source + ":" + std::to_string(line_no) + ": " + e.what();
+          skip->first = escape_bytes(*b.source, SIZE_MAX) + ":" + std::to_string(line_no) + ": " + e.what();
         }
       }
     }
