@@ -597,8 +597,9 @@ TrainReport train(Model& model, const TrainOptions& opts,
       throw Error("no valid example in the input (" + std::to_string(rep.skipped) +
                   " malformed lines skipped; first: " + rep.first_skipped + ")");
     }
-    throw Error(std::string(opts.inputs.empty() || opts.inputs[0] == "-" ? "(stdin)"
-                                                                           : opts.inputs[0]) +
+    throw Error(escape_bytes(opts.inputs.empty() || opts.inputs[0] == "-" ? "(stdin)"
+                                                                            : opts.inputs[0],
+                             SIZE_MAX) +
                 (opts.inputs.size() > 1 ? " ..." : "") + ": no examples in the input (empty input?)");
   }
   if (rep.holdout_examples == rep.examples) {
