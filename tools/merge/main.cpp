@@ -94,8 +94,9 @@ int main(int argc, char** argv) {
       (dir ? a_dir : a_file) = p;
     }
     if (!a_dir.empty() && !a_file.empty()) {
-      throw grist::UsageError("cannot mix files (" + a_file + ") and partition directories (" +
-                              a_dir + ")");
+      throw grist::UsageError("cannot mix files (" + grist::escape_bytes(a_file, SIZE_MAX) +
+                              ") and partition directories (" +
+                              grist::escape_bytes(a_dir, SIZE_MAX) + ")");
     }
     const size_t dirs = a_dir.empty() ? 0 : o.inputs.size();
     grist::MergeInputsOptions mo;

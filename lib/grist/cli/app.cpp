@@ -559,20 +559,42 @@ int Tool::finish_parse_error(const CLI::ParseError& e) {
   };
   bool unknown_seen = false;
   std::vector<CLI::Option*> options = all_options(*app_);
-  for (const auto& a : g_args) {
+  auto find = [&](const std::string& name, bool is_long) -> const CLI::Option* {
+    for (const CLI::Option* o : options) {
+      for (const auto& n : is_long ? o->get_lnames() : o->get_snames()) {
+        if (n == name) return o;
+      }
+    }
+    return nullptr;
+  };
+  auto takes_value = [](const CLI::Option* o) { return o->get_items_expected_max() != 0; };
+  for (size_t i = 0; i < g_args.size(); ++i) {
+    const std::string& a = g_args[i];
     if (a == "--") break;
     if (a.size() > 2 && a[0] == '-' && a[1] == '-') {
-      bool known = false;
-      std::string flag = a.substr(2, a.find('=') == std::string::npos ? std::string::npos
-                                                                       : a.find('=') - 2);
-      for (const CLI::Option* o : options) {
-        for (const auto& ln : o->get_lnames()) known |= ln == flag;
-      }
-      if (!known) {
+      size_t eq = a.find('=');
+      const CLI::Option* o = find(a.substr(2, eq == std::string::npos ? eq : eq - 2), true);
+      if (!o) {
         unknown_seen = true;
         say("unrecognized option " + quoted_arg(a));
         std::string s = did_you_mean(a);
         if (!s.empty()) say("did you mean '" + s + "'?");
+      } else if (eq == std::string::npos && takes_value(o)) {
+        ++i;  // its value, whatever it looks like
+      }
+    } else if (a.size() > 1 && a[0] == '-' && !std::isdigit(static_cast<unsigned char>(a[1]))) {
+      // -x, -xVALUE, -xy (flags): the letters up to the first that takes a value.
+      for (size_t k = 1; k < a.size(); ++k) {
+        const CLI::Option* o = find(a.substr(k, 1), false);
+        if (!o) {
+          if (!unknown_seen) say("invalid option -- " + quoted_arg(a.substr(k, 1)));
+          unknown_seen = true;
+          break;
+        }
+        if (takes_value(o)) {
+          if (k + 1 == a.size()) ++i;
+          break;
+        }
       }
     }
   }

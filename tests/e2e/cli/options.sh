@@ -52,6 +52,7 @@ for prog_path in "$GRIST_BIN"/grist-*; do
         # 2^64 is a fine floating-point value (a finite number, 0 or more).
         [ "$kind" != number ] && values+=(18446744073709551616)
         [ "$zero" = 0bad ] && values+=(0)
+        [ "$kind" = size ] && values+=(200%)
         [ "$below" != - ] && [ "$below" != -1 ] && [ "$below" != 0 ] && values+=("$below")
         [ "$above" != - ] && values+=("$above")
         for v in "${values[@]}"; do
