@@ -26,7 +26,7 @@
 //   grist-count: invalid argument '-1' for '--top': expected a whole number, 1 or more
 //   grist-count: option '--top' requires an argument
 // The hidden `--generate options` lists every option with its kind and the
-// values just outside its range (tests/e2e/docs/options.sh feeds each
+// values just outside its range (tests/e2e/cli/options.sh feeds each
 // program every such value, and -1, 2^64, 1e999, nan, inf and ""); an
 // option that refuses "abc" but is not declared with add_number is listed
 // as "number?" and gets the same treatment, so a forgotten check fails.
