@@ -3,7 +3,7 @@
 complete -c grist-predict -s h -l help -d 'Print this help message and exit'
 complete -c grist-predict -l version -d 'Display program version information and exit'
 complete -c grist-predict -s o -l output -r -F -d 'Write the output to FILE (default: stdout)'
-complete -c grist-predict -s j -l threads -x -d 'Worker threads (default: CPUs available)'
+complete -c grist-predict -s j -l threads -x -d 'Threads, at most 256 (default and 0: all CPUs)'
 complete -c grist-predict -l zstd -d 'Compress the output with zstd whatever its name'
 complete -c grist-predict -l level -x -d 'Level (zstd 1-22, gzip 1-9, bzip2 1-9, xz 0-9)'
 complete -c grist-predict -l progress -d 'Show progress on stderr (default: when a terminal)'

@@ -3,7 +3,7 @@
 complete -c grist-shuffle-sort -s h -l help -d 'Print this help message and exit'
 complete -c grist-shuffle-sort -l version -d 'Display program version information and exit'
 complete -c grist-shuffle-sort -s o -l output -r -F -d 'Write the output to FILE (default: stdout)'
-complete -c grist-shuffle-sort -s j -l threads -x -d 'Worker threads (default: CPUs available)'
+complete -c grist-shuffle-sort -s j -l threads -x -d 'Threads, at most 256 (default and 0: all CPUs)'
 complete -c grist-shuffle-sort -s S -l memory -x -d 'Working-memory budget, as in sort: 512M, 4G, 50%'
 complete -c grist-shuffle-sort -s T -l temp-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Spill directory (default: $TMPDIR, else /tmp)'
 complete -c grist-shuffle-sort -l zstd -d 'Compress the output with zstd whatever its name'

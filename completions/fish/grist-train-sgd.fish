@@ -2,7 +2,7 @@
 
 complete -c grist-train-sgd -s h -l help -d 'Print this help message and exit'
 complete -c grist-train-sgd -l version -d 'Display program version information and exit'
-complete -c grist-train-sgd -s j -l threads -x -d 'Worker threads (default: CPUs available)'
+complete -c grist-train-sgd -s j -l threads -x -d 'Threads, at most 256 (default and 0: all CPUs)'
 complete -c grist-train-sgd -s T -l temp-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Spill directory (default: $TMPDIR, else /tmp)'
 complete -c grist-train-sgd -l progress -d 'Show progress on stderr (default: when a terminal)'
 complete -c grist-train-sgd -l no-progress -d 'Never show progress'

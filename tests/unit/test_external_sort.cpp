@@ -211,11 +211,11 @@ TEST_CASE("check_sorted finds the first disorder", "[test_external_sort]") {
   CHECK(check_sorted(ok, o, &where));
   BlockReader bad(Source::from_memory("a\nc\t1\nb\t2\nd\n", "in"));
   CHECK_FALSE(check_sorted(bad, o, &where));
-  CHECK(where == "in:3: disorder: b\t2");
+  CHECK(where == "in:3: disorder: b\\t2");  // the TAB escaped
   o.whole_line = true;
   BlockReader lines(Source::from_memory("a\t2\na\t1\n", "in"));
   CHECK_FALSE(check_sorted(lines, o, &where));
-  CHECK(where == "in:2: disorder: a\t1");
+  CHECK(where == "in:2: disorder: a\\t1");
 }
 
 TEST_CASE("a spill directory that cannot be written is an error", "[test_external_sort]") {

@@ -1,6 +1,8 @@
 // grist-count: exact counts of keys, within a memory budget.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/sort/partition_dir.hpp"
+#include "grist/sort/run.hpp"
 
 namespace {
 
@@ -36,7 +39,8 @@ void set_man(grist::cli::ManText& m) {
       "the counts of several shards merges them: grist-count is both the combiner and the "
       "reducer of a word count.\n\n"
       "Keys are aggregated in parallel in hash tables within the -S budget (at least 1 MiB; "
-      "default 1 GiB). When the tables fill, they are sorted and spilled to zstd-compressed "
+      "default 1 GiB), one table per thread, each at least 256 KiB (a small budget runs "
+      "fewer threads than -j). When the tables fill, they are sorted and spilled to zstd-compressed "
       "temporary files in -T DIR, which are merged at the end, at most 64 at a time. The "
       "output bytes do not depend on -j or -S. A count that would pass 2^64-1 is an "
       "error, never a wrap; so is a value that is not an unsigned integer, unless "
@@ -87,14 +91,16 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App& app = tool.app();
   app.add_option("FILE", o.files, "Input files (default: stdin)")->type_name("FILE");
-  app.add_option("--top", o.top, "Write only the K largest counts (ties: key order)")
+  grist::cli::add_number(app, "--top", o.top,
+                         "Write only the K largest counts (ties: key order)", {.min = 1})
       ->type_name("K");
-  app.add_option("--min-count", o.min_count, "Write only keys counted at least N times")
+  grist::cli::add_number(app, "--min-count", o.min_count,
+                         "Write only keys counted at least N times")
       ->type_name("N");
-  app.add_option("-p,--partitions", o.partitions,
-                 "Write a partition directory of N parts to -o DIR")
-      ->type_name("N")
-      ->check(CLI::Range(1, 100000));
+  grist::cli::add_number(app, "-p,--partitions", o.partitions,
+                         "Write a partition directory of N parts to -o DIR",
+                         {.min = 1, .max = 100000})
+      ->type_name("N");
   app.add_option("--on-error", o.on_error,
                  "On a bad count: fail (default) or skip and warn")
       ->type_name("ACTION")
@@ -125,7 +131,12 @@ int main(int argc, char** argv) {
 
     grist::CountOptions co;
     co.memory = c.memory;
-    co.threads = c.threads;
+    // Each thread aggregates into a table of its own, a share of -S: below
+    // about 256 KiB a table holds so few keys that it spills every few
+    // lines (-j 256 -S 1M made thousands of runs and ran out of file
+    // descriptors). So a small budget gets fewer threads.
+    co.threads = static_cast<int>(
+        std::min<uint64_t>(c.threads, std::max<uint64_t>(1, c.memory >> 18)));
     co.temp_dir = c.temp_dir;
     co.skip_bad_lines = o.on_error == "skip";
     co.min_count = o.min_count;
@@ -148,17 +159,34 @@ int main(int argc, char** argv) {
     grist::BlockReader reader(o.files, grist::count_block_size(co));
     grist::CountStats st;
     std::unique_ptr<grist::RecordStream> counts;
+    // Runs are read only by the merge: by its intermediate passes (inside
+    // count_records) and its last one (while the output is written).
+    const uint64_t run_bytes_before = grist::merge_input_bytes();
     {
       grist::cli::Progress progress(
-          c.progress, [&] { return reader.raw_bytes_read(); },
+          tool, "reading", [&] { return reader.raw_bytes_read(); },
           [&] { return reader.raw_size_total(); });
       counts = grist::count_records(reader, co, st);
     }
+    {
+      // The last merge of the spilled runs feeds the output as it goes.
+      // (After intermediate passes the bytes left to read are unknown.)
+      std::optional<grist::cli::Progress> merging;
+      if (st.spills) {
+        merging.emplace(
+            tool, "merging " + std::to_string(st.spills) + " runs",
+            [&] { return grist::merge_input_bytes() - run_bytes_before; },
+            [&] { return st.merge_passes > 1 ? 0 : st.spill_bytes; });
+      }
+      if (dir) {
+        grist::write_counts(*counts, *dir, co, st);
+      } else {
+        grist::write_counts(*counts, *out, co, st);
+      }
+    }
     if (dir) {
-      grist::write_counts(*counts, *dir, co, st);
       dir->commit();
     } else {
-      grist::write_counts(*counts, *out, co, st);
       out->commit();
     }
     if (st.bad_lines) {

@@ -12,6 +12,7 @@
 #include "grist/record/memsize.hpp"
 #include "grist/sort/partition_dir.hpp"
 #include "grist/sort/reducers.hpp"
+#include "grist/sort/run.hpp"
 
 namespace {
 
@@ -114,8 +115,9 @@ int main(int argc, char** argv) {
       (dir ? a_dir : a_file) = p;
     }
     if (!a_dir.empty() && !a_file.empty()) {
-      throw grist::UsageError("cannot mix files (" + a_file + ") and partition directories (" +
-                              a_dir + ")");
+      throw grist::UsageError("cannot mix files (" + grist::escape_bytes(a_file, SIZE_MAX) +
+                              ") and partition directories (" +
+                              grist::escape_bytes(a_dir, SIZE_MAX) + ")");
     }
     const size_t dirs = a_dir.empty() ? 0 : o.inputs.size();
     grist::RunFiles files;
@@ -147,6 +149,31 @@ int main(int argc, char** argv) {
     mo.tool = tool.name();
     grist::MergeInputsStats st;
 
+    // Progress: raw bytes read of the inputs' total size (0: unknown, stdin).
+    std::vector<std::string> sized = o.inputs;
+    if (dirs) {
+      sized.clear();
+      for (const auto& d : o.inputs) {
+        for (const auto& e : std::filesystem::directory_iterator(d, ec)) {
+          if (e.path().filename().string().rfind("part-", 0) == 0) sized.push_back(e.path());
+        }
+      }
+    }
+    uint64_t total = 0;
+    for (const auto& f : sized) {
+      std::error_code size_ec;
+      uintmax_t n = f == "-" ? uintmax_t(-1) : std::filesystem::file_size(f, size_ec);
+      if (size_ec || n == uintmax_t(-1)) {
+        total = 0;
+        break;
+      }
+      total += n;
+    }
+    const uint64_t base = grist::merge_input_bytes();
+    grist::cli::Progress progress(
+        tool, "merging " + std::to_string(o.inputs.size()) + (dirs ? " directories" : " inputs"),
+        [&] { return grist::merge_input_bytes() - base; }, [&] { return total; });
+
     if (dirs && !o.single) {
       if (c.output.empty() || c.output == "-") {
         throw grist::UsageError("merging partition directories writes a partition directory: "
@@ -158,6 +185,7 @@ int main(int argc, char** argv) {
           dirs ? grist::partition_directory_parts(o.inputs) : o.inputs;
       auto out = grist::Sink::open(c.output, mo.sink);
       grist::merge_sorted_files(files, mo, *out, st);
+      progress.stop();
       out->commit();
     }
     tool.summary(st.records_in, st.bytes_in,

@@ -1,6 +1,7 @@
 // grist-shuffle-sort: the shuffle of a MapReduce job (external sort by key,
 // a partition directory, a combiner), --check, and a seeded random shuffle.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "grist/sort/external_sort.hpp"
 #include "grist/sort/partition_dir.hpp"
 #include "grist/sort/reducers.hpp"
+#include "grist/sort/run.hpp"
 #include "grist/sort/shuffle.hpp"
 
 namespace {
@@ -102,10 +104,10 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App& app = tool.app();
   app.add_option("FILE", o.files, "Input files (default: stdin)")->type_name("FILE");
-  app.add_option("-p,--partitions", o.partitions,
-                 "Write a directory of N sorted partitions to -o DIR")
-      ->type_name("N")
-      ->check(CLI::Range(1, 100000));
+  grist::cli::add_number(app, "-p,--partitions", o.partitions,
+                         "Write a directory of N sorted partitions to -o DIR",
+                         {.min = 1, .max = 100000})
+      ->type_name("N");
   app.add_option("--combine", o.combine, "Reduce equal keys: sum, min, max, first or last")
       ->type_name("OP")
       ->check(CLI::IsMember({"sum", "min", "max", "first", "last"}));
@@ -116,7 +118,7 @@ int main(int argc, char** argv) {
   auto* check = app.add_flag("--check", o.check, "Exit 0 if the input is sorted, else 1");
   app.add_flag("--random", o.random, "Shuffle the lines randomly (see --seed)")
                      ->excludes(check);
-  app.add_option("--seed", o.seed, "Seed of --random (default 0)")->type_name("N");
+  grist::cli::add_number(app, "--seed", o.seed, "Seed of --random (default 0)")->type_name("N");
   set_man(tool.man());
 
   return tool.run(argc, argv, [&] {
@@ -163,7 +165,7 @@ int main(int argc, char** argv) {
       grist::BlockReader reader(o.files, grist::shuffle_block_size(sh));
       grist::ShuffleStats st;
       {
-        grist::cli::Progress progress(c.progress, [&] { return reader.raw_bytes_read(); },
+        grist::cli::Progress progress(tool, "shuffling", [&] { return reader.raw_bytes_read(); },
                                       [&] { return reader.raw_size_total(); });
         grist::shuffle_lines(reader, sh, *out, st);
       }
@@ -204,18 +206,32 @@ int main(int argc, char** argv) {
     grist::BlockReader reader(o.files, grist::sort_block_size(so_sort));
     grist::SortStats st;
     std::unique_ptr<grist::RecordStream> sorted;
+    // Runs are read only by the merge: by its intermediate passes (inside
+    // sort_line_records) and its last one (while the output is written).
+    const uint64_t run_bytes_before = grist::merge_input_bytes();
     {
-      grist::cli::Progress progress(c.progress, [&] { return reader.raw_bytes_read(); },
+      grist::cli::Progress progress(tool, "reading", [&] { return reader.raw_bytes_read(); },
                                     [&] { return reader.raw_size_total(); });
       sorted = grist::sort_line_records(reader, so_sort, st);
     }
     uint64_t written;
+    // The last merge of the spilled runs feeds the output as it goes.
+    // (After intermediate passes the bytes left to read are unknown.)
+    std::optional<grist::cli::Progress> merging;
+    if (st.spills) {
+      merging.emplace(
+          tool, "merging " + std::to_string(st.spills) + " runs",
+          [&] { return grist::merge_input_bytes() - run_bytes_before; },
+          [&] { return st.merge_passes > 1 ? 0 : st.spill_bytes; });
+    }
     if (dir) {
       written = grist::write_line_records(*sorted, *dir);
+      merging.reset();
       sorted.reset();
       dir->commit();
     } else {
       written = grist::write_line_records(*sorted, *out);
+      merging.reset();
       sorted.reset();
       out->commit();
     }

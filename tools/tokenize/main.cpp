@@ -49,19 +49,24 @@ int main(int argc, char** argv) {
   auto* json = app.add_option("--json-field", o.json_field,
                               "JSON lines: tokenize the string at PATH (a.b.c)")
                    ->type_name("PATH");
-  app.add_option("--column", o.column, "Read TSV lines; tokenize column N (from 1)")
+  grist::cli::add_number(app, "--column", o.column, "Read TSV lines; tokenize column N (from 1)",
+                         {.min = 1})
       ->type_name("N")
-      ->check(CLI::PositiveNumber)
       ->excludes(json);
   app.add_option("--mode", o.mode, "Tokens: word (Unicode words) or whitespace")
       ->type_name("MODE")
       ->check(CLI::IsMember({"word", "whitespace"}));
   app.add_flag("--lower", o.lower, "Case-fold tokens (Unicode NFKC_Casefold)");
-  app.add_option("--ngrams", o.ngrams, "Write word n-grams of N (or N-M) tokens")
-      ->type_name("N[-M]");
-  app.add_option("--min-length", o.min_length, "Drop tokens shorter than N code points")
+  auto* ngrams = app.add_option("--ngrams", o.ngrams, "Write word n-grams of N (or N-M) tokens")
+                     ->type_name("N[-M]");
+  ngrams->check(grist::cli::value_validator(
+      ngrams->get_name(), "ngrams", "0", "17", "N or N-M with 1 <= N <= M <= 16",
+      [](const std::string& v) { return grist::parse_ngram_range(v).first > 0; }));
+  grist::cli::add_number(app, "--min-length", o.min_length,
+                         "Drop tokens shorter than N code points")
       ->type_name("N");
-  app.add_option("--max-length", o.max_length, "Drop tokens longer than N code points")
+  grist::cli::add_number(app, "--max-length", o.max_length,
+                         "Drop tokens longer than N code points", {.min = 1})
       ->type_name("N");
   app.add_option("--stopwords", o.stopwords, "Drop the words listed in FILE")->type_name("FILE");
   app.add_flag("--pairs", o.pairs, "Write 'token<TAB>1' lines (a Hadoop mapper)");
@@ -110,7 +115,7 @@ int main(int argc, char** argv) {
     auto sink = grist::Sink::open(c.output, sink_opts);
     std::atomic<uint64_t> raw{0};
     grist::cli::Progress progress(
-        c.progress, [&] { return raw.load(std::memory_order_relaxed); },
+        tool, "reading", [&] { return raw.load(std::memory_order_relaxed); },
         [&] { return reader.raw_size_total(); });
     grist::TokenizeStats st = grist::tokenize_stream(reader, *sink, so, c.threads, &raw);
     sink->commit();

@@ -45,45 +45,59 @@ int main(int argc, char** argv) {
       ->type_name("FMT")->check(CLI::IsMember({"svmlight", "vw", "text"}));
   auto* o_loss = app.add_option("--loss", loss, "Loss: logistic (default), squared, hinge, quantile")
       ->type_name("LOSS")->check(CLI::IsMember({"logistic", "squared", "hinge", "quantile"}));
-  auto* o_tau = app.add_option("--quantile-tau", mo.quantile_tau, "Quantile of --loss quantile (default 0.5)")
-      ->type_name("TAU")->check(CLI::Range(0.0, 1.0));
-  auto* o_oaa = app.add_option("--oaa", mo.classes, "One against all, K classes (labels 1..K)")
-      ->type_name("K")->check(CLI::Range(2, 100000));
-  auto* o_base = app.add_option("--class-base", mo.class_base, "First --oaa class label: 0 or 1 (default 1)")
-      ->type_name("N")->check(CLI::Range(0, 1));
-  auto* o_bits = app.add_option("-b,--bits", mo.bits, "Hash into 2^N weights (default 20)")
-      ->type_name("N")->check(CLI::Range(1, 30));
+  auto* o_tau = cli::add_number(app, "--quantile-tau", mo.quantile_tau, "Quantile of --loss quantile (default 0.5)",
+                                {.min = 0, .max = 1, .min_open = true, .max_open = true})
+      ->type_name("TAU");
+  auto* o_oaa = cli::add_number(app, "--oaa", mo.classes, "One against all, K classes (labels 1..K)",
+                                {.min = 2, .max = 100000})
+      ->type_name("K");
+  auto* o_base = cli::add_number(app, "--class-base", mo.class_base, "First --oaa class label: 0 or 1 (default 1)",
+                                 {.min = 0, .max = 1})
+      ->type_name("N");
+  auto* o_bits = cli::add_number(app, "-b,--bits", mo.bits, "Hash into 2^N weights (default 20)",
+                                 {.min = 1, .max = 30})
+      ->type_name("N");
   auto* o_nobias = app.add_flag("--no-bias", no_bias, "Learn no bias term");
   // One pair per --quadratic (repeat it for more), so that a file name
   // after it is not taken for a second pair.
   auto* o_quad = app.add_option("--quadratic", mo.quadratic, "Cross VW namespaces (first letters), e.g. ab")
       ->type_name("AB")->allow_extra_args(false);
-  auto* o_ngrams = app.add_option("--ngrams", mo.ngrams, "Text: word n-grams up to N (default 1)")
-      ->type_name("N")->check(CLI::Range(1, 8));
+  auto* o_ngrams = cli::add_number(app, "--ngrams", mo.ngrams, "Text: word n-grams up to N (default 1)",
+                                   {.min = 1, .max = 8})
+      ->type_name("N");
   auto* o_opt = app.add_option("--optimizer", optimizer, "sgd, adagrad (default) or ftrl")
       ->type_name("NAME")->check(CLI::IsMember({"sgd", "adagrad", "ftrl"}));
   app.add_flag("--no-normalize", no_norm, "Do not scale updates by feature ranges");
-  app.add_option("-l,--learning-rate", lr, "Rate (default: adagrad 4, sgd 0.5, ftrl 0.1)")
-      ->type_name("RATE")->check(CLI::PositiveNumber);
-  app.add_option("--power-t", mo.power_t, "sgd: rate * (initial_t + t)^-P (default 0.5)")
-      ->type_name("P")->check(CLI::Range(0.0, 10.0));
-  app.add_option("--initial-t", mo.initial_t, "sgd: initial t of the rate schedule (default 0)")
-      ->type_name("T")->check(CLI::NonNegativeNumber);
-  app.add_option("--l1", mo.l1, "L1 regularisation (default 0)")->type_name("X")->check(CLI::NonNegativeNumber);
-  app.add_option("--l2", mo.l2, "L2 regularisation (default 0)")->type_name("X")->check(CLI::NonNegativeNumber);
-  app.add_option("--ftrl-beta", mo.ftrl_beta, "ftrl: beta (default 1)")->type_name("X")->check(CLI::NonNegativeNumber);
-  app.add_option("--batch-size", batch, "Examples per update, or all (default 1)")
+  cli::add_number(app, "-l,--learning-rate", lr, "Rate (default: adagrad 4, sgd 0.5, ftrl 0.1)",
+                  {.min = 0, .min_open = true})
+      ->type_name("RATE");
+  cli::add_number(app, "--power-t", mo.power_t, "sgd: rate * (initial_t + t)^-P (default 0.5)",
+                  {.min = 0, .max = 10})
+      ->type_name("P");
+  cli::add_number(app, "--initial-t", mo.initial_t, "sgd: initial t of the rate schedule (default 0)")
+      ->type_name("T");
+  cli::add_number(app, "--l1", mo.l1, "L1 regularisation (default 0)")->type_name("X");
+  cli::add_number(app, "--l2", mo.l2, "L2 regularisation (default 0)")->type_name("X");
+  cli::add_number(app, "--ftrl-beta", mo.ftrl_beta, "ftrl: beta (default 1)")->type_name("X");
+  auto* o_batch = app.add_option("--batch-size", batch, "Examples per update, or all (default 1)")
       ->type_name("N|all");
-  app.add_option("--passes", to.passes, "Passes over the data (default 1)")
-      ->type_name("N")->check(CLI::Range(1, 1000000));
-  app.add_flag("--shuffle", to.shuffle, "Shuffle cached examples between passes");
-  app.add_option("--seed", to.seed, "Seed of --shuffle (default 1)")->type_name("N");
-  app.add_option("--holdout-every", to.holdout_every,
-                 "Hold out lines N, 2N, ... of each input")
+  o_batch->check(cli::value_validator(o_batch->get_name(), "count-or-all", "0", "",
+                                      "a whole number, 1 or more, or 'all'",
+                                      [](const std::string& v) {
+                                        auto n = parse_u64(v);
+                                        return v == "all" || (n && *n > 0);
+                                      }));
+  cli::add_number(app, "--passes", to.passes, "Passes over the data (default 1)",
+                  {.min = 1, .max = 1000000})
       ->type_name("N");
-  app.add_option("--early-stop", to.early_stop,
-                 "Stop after K passes without held-out gain (3)")
-      ->type_name("K")->check(CLI::NonNegativeNumber);
+  app.add_flag("--shuffle", to.shuffle, "Shuffle cached examples between passes");
+  cli::add_number(app, "--seed", to.seed, "Seed of --shuffle (default 1)")->type_name("N");
+  cli::add_number(app, "--holdout-every", to.holdout_every,
+                  "Hold out lines N, 2N, ... of each input")
+      ->type_name("N");
+  cli::add_number(app, "--early-stop", to.early_stop,
+                  "Stop after K passes without held-out gain (3)")
+      ->type_name("K");
   app.add_option("--on-error", on_error, "Bad example: fail (default) or skip")
       ->type_name("ACTION")->check(CLI::IsMember({"fail", "skip"}));
   // --- distributed training (issue 5): only in builds with MPI ---
@@ -92,9 +106,9 @@ int main(int argc, char** argv) {
   uint64_t allreduce_every = 0;
   app.add_flag("--allreduce", allreduce,
                "Under mpirun: train on a share, average the models");
-  auto* o_every = app.add_option("--allreduce-every", allreduce_every,
-                                 "--allreduce: also average every N examples")
-                      ->type_name("N")->check(CLI::PositiveNumber);
+  auto* o_every = cli::add_number(app, "--allreduce-every", allreduce_every,
+                                  "--allreduce: also average every N examples", {.min = 1})
+                      ->type_name("N");
   std::unique_ptr<MpiCommunicator> comm;
   std::unique_ptr<AllreduceMixer> mixer;
 #endif

@@ -87,15 +87,14 @@ class Aggregator {
 
   void bad_line(Worker& w, const Block& b, const char* at, std::string_view value) {
     uint64_t line = line_at(b, at);
-    std::string msg = "count is not an unsigned 64-bit integer: '" +
-                      std::string(value.substr(0, 40)) + (value.size() > 40 ? "...'" : "'");
+    std::string msg = "count is not an unsigned 64-bit integer: " + quote_input(value, 40);
     if (!o_.skip_bad_lines) throw Error(*b.source, line, msg);
     ++w.bad;
     if (b.index < w.first_bad_block ||
         (b.index == w.first_bad_block && line < w.first_bad_line)) {
       w.first_bad_block = b.index;
       w.first_bad_line = line;
-      w.first_bad = *b.source + ":" + std::to_string(line) + ": " + msg;
+      w.first_bad = escape_bytes(*b.source, SIZE_MAX) + ":" + std::to_string(line) + ": " + msg;
     }
   }
 

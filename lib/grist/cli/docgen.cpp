@@ -509,7 +509,25 @@ std::string generate_man(const CLI::App& app, const std::string& name, const std
          ".TP\n.B 0\nSuccess.\n"
          ".TP\n.B 1\nA runtime or data error (a line longer than 4000 MiB is one); a message\n"
          "on standard error names the file and, where it applies, the line.\n"
-         ".TP\n.B 2\nA usage error: an unknown or bad option or option value.\n";
+         ".TP\n.B 2\nA usage error: an unknown or bad option or option value. Numbers are\n"
+         "decimal and within the option's range: a sign on a count, a value past\n"
+         "2^64\\-1, nan, inf, an empty value and 0 where it means nothing are\n"
+         "refused, never wrapped; so is an empty file name, and \\-j above 256.\n";
+
+  out << ".SH DIAGNOSTICS\n"
+         "Messages go to standard error as\n"
+         "\\fIprogram\\fR: \\fIfile\\fR:\\fIline\\fR: what is wrong.\n"
+         "Bytes from the input are shown escaped (\\et, \\er, \\ex1b, \\exff; long values\n"
+         "cut with ...), so that no message can act on the terminal; a value\n"
+         "that ends in a CR adds a hint about files with CRLF line ends.\n";
+  if (app.get_option_no_throw("--progress")) {
+    out << ".PP\n"
+           "With \\-\\-progress, progress goes to standard error too, each line\n"
+           "starting with the program's name and the phase (reading, merging N runs).\n"
+           "On a terminal the line is redrawn in place, and of the programs of a\n"
+           "pipeline one draws at a time; elsewhere a plain line comes every few\n"
+           "seconds, and one when the phase is done.\n";
+  }
 
   if (!trim(man.notes).empty()) {
     out << ".SH NOTES\n";

@@ -437,11 +437,11 @@ ModelOptions options_from_header(std::string_view header, const std::string& nam
     }
     return d;
   };
-  if (get("hash") != kHashName) throw Error(name, "model uses an unknown feature hash '" + get("hash") + "'");
+  if (get("hash") != kHashName) throw Error(name, "model uses an unknown feature hash " + quote_input(get("hash")));
   ModelOptions o;
   o.bits = static_cast<int>(inum("bits", 1, 30));
   auto loss = parse_loss_name(get("loss"));
-  if (!loss) throw Error(name, "model has an unknown loss '" + get("loss") + "'");
+  if (!loss) throw Error(name, "model has an unknown loss " + quote_input(get("loss")));
   o.loss = *loss;
   o.quantile_tau = num("quantile_tau");
   o.classes = static_cast<int>(inum("oaa", 0, 100000));

@@ -50,13 +50,7 @@ namespace {
 
 inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-std::string quote(std::string_view s) {
-  std::string r(1, '\'');
-  r.append(s.substr(0, 40));
-  if (s.size() > 40) r += "...";
-  r += '\'';
-  return r;
-}
+std::string quote(std::string_view s) { return quote_input(s, 40); }
 
 // A finite float; accepts a leading '+', which std::from_chars does not.
 inline bool parse_float(const char* b, const char* e, float& out) {
@@ -377,7 +371,7 @@ void Parser::parse_block(const Block& b, Examples& out, ErrorLog* skip) {
     } catch (const std::invalid_argument& e) {
       if (!skip) throw Error(*b.source, line_no, e.what());
       if (skip->skipped++ == 0) {
-        skip->first = *b.source + ":" + std::to_string(line_no) + ": " + e.what();
+        skip->first = escape_bytes(*b.source, SIZE_MAX) + ":" + std::to_string(line_no) + ": " + e.what();
       }
     }
     ++line_no;

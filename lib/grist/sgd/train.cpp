@@ -442,7 +442,7 @@ void parse_line_share(Parser& parser, const Block& b, Examples& out, ErrorLog* s
       } catch (const std::invalid_argument& e) {
         if (!skip) throw Error(*b.source, line_no, e.what());
         if (skip->skipped++ == 0) {
-          skip->first = *b.source + ":" + std::to_string(line_no) + ": " + e.what();
+          skip->first = escape_bytes(*b.source, SIZE_MAX) + ":" + std::to_string(line_no) + ": " + e.what();
         }
       }
     }
@@ -599,8 +599,9 @@ TrainReport train(Model& model, const TrainOptions& opts,
       throw Error("no valid example in the input (" + std::to_string(rep.skipped) +
                   " malformed lines skipped; first: " + rep.first_skipped + ")");
     }
-    throw Error(std::string(opts.inputs.empty() || opts.inputs[0] == "-" ? "(stdin)"
-                                                                           : opts.inputs[0]) +
+    throw Error(escape_bytes(opts.inputs.empty() || opts.inputs[0] == "-" ? "(stdin)"
+                                                                            : opts.inputs[0],
+                             SIZE_MAX) +
                 (opts.inputs.size() > 1 ? " ..." : "") + ": no examples in the input (empty input?)");
   }
   if (rep.holdout_examples == rep.examples) {

@@ -881,8 +881,8 @@ bool check_sorted(BlockReader& reader, const SortOptions& o, std::string* where,
       ++n;
     });
     if (bad) {
-      if (where) *where = *b.source + ":" + std::to_string(line_no) + ": disorder: " +
-                          std::string(bad_line);
+      if (where) *where = escape_bytes(*b.source, SIZE_MAX) + ":" + std::to_string(line_no) +
+                          ": disorder: " + escape_bytes(bad_line, 200);
       if (records) *records = n;
       return false;
     }

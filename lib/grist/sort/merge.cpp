@@ -305,27 +305,12 @@ std::unique_ptr<RecordStream> merge_runs(std::vector<Run> runs, const MergeOptio
 
 // ---- combiners ----
 
-std::string quote_key(std::string_view key) {
-  std::string out = "'";
-  size_t n = std::min<size_t>(key.size(), 60);
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(key[i]);
-    if (c < 0x20 || c == 0x7f || c == '\\' || c == '\'') {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (key.size() > n) out += "...";
-  return out + "'";
-}
+std::string quote_key(std::string_view key) { return quote_input(key, 60); }
 
 static uint64_t parse_count(std::string_view key, std::string_view value) {
   auto v = parse_u64(value);
-  if (!v) throw Error("count of key " + quote_key(key) + " is not an unsigned 64-bit integer: '" +
-                      std::string(value.substr(0, 40)) + "'");
+  if (!v) throw Error("count of key " + quote_key(key) + " is not an unsigned 64-bit integer: " +
+                      quote_input(value, 40));
   return *v;
 }
 

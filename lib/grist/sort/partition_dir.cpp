@@ -188,7 +188,7 @@ PartitionDirectory open_partition_directory(const std::string& dir) {
     uint64_t n = doc["partitions"].get_uint64();
     std::string_view hash = doc["hash"].get_string();
     if (hash != kPartitionHashName) {
-      throw Error(mpath, "unknown partition hash '" + std::string(hash) + "'");
+      throw Error(mpath, "unknown partition hash " + quote_input(hash));
     }
     if (n < 1 || n > 100000) throw Error(mpath, "bad number of partitions");
     d.partitions = static_cast<uint32_t>(n);

@@ -194,7 +194,10 @@ bool SortedLineReader::next(Record& r) {
       prev_.assign(prev_view_);
       prev_view_ = prev_;
     }
-    if (!reader_.next(block_)) return false;
+    bool more = reader_.next(block_);
+    add_merge_input_bytes(reader_.raw_bytes_read() - raw_counted_);
+    raw_counted_ = reader_.raw_bytes_read();
+    if (!more) return false;
     p_ = block_.data();
     end_ = p_ + block_.size;
     line_ = block_.first_line;

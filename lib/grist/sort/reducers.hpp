@@ -88,6 +88,7 @@ class SortedLineReader : public RecordStream {
   const char* p_ = nullptr;
   const char* end_ = nullptr;
   uint64_t line_ = 0;
+  uint64_t raw_counted_ = 0;  // of reader_.raw_bytes_read(), in merge_input_bytes()
   uint64_t records_ = 0;
   bool check_u64_;
   bool have_prev_ = false;

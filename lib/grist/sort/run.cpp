@@ -4,6 +4,7 @@
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_literalCompressionMode
 #include <zstd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -15,6 +16,8 @@
 namespace grist {
 
 namespace {
+
+std::atomic<uint64_t> g_reader_bytes{0};  // merge_input_bytes()
 
 const char* const kSpillName = "(spill file)";
 
@@ -169,10 +172,17 @@ namespace {
 class SourceDecoder : public RunReader::Decoder {
  public:
   explicit SourceDecoder(std::unique_ptr<Source> s) : s_(std::move(s)) {}
-  size_t read(char* p, size_t n) override { return s_->read(p, n); }
+  size_t read(char* p, size_t n) override {
+    size_t got = s_->read(p, n);
+    uint64_t raw = s_->raw_bytes_read();
+    add_merge_input_bytes(raw - counted_);
+    counted_ = raw;
+    return got;
+  }
 
  private:
   std::unique_ptr<Source> s_;
+  uint64_t counted_ = 0;
 };
 
 class RunDecoder : public RunReader::Decoder {
@@ -196,6 +206,7 @@ class RunDecoder : public RunReader::Decoder {
           r = ::read(run_.fd.get(), in_.get(), kIn);
         } while (r < 0 && errno == EINTR);
         if (r < 0) throw_errno(kSpillName, "read error");
+        add_merge_input_bytes(static_cast<uint64_t>(r));
         if (r == 0) {
           eof_ = true;
           continue;
@@ -221,6 +232,9 @@ class RunDecoder : public RunReader::Decoder {
 };
 
 }  // namespace
+
+uint64_t merge_input_bytes() { return g_reader_bytes.load(std::memory_order_relaxed); }
+void add_merge_input_bytes(uint64_t n) { g_reader_bytes.fetch_add(n, std::memory_order_relaxed); }
 
 RunReader::RunReader(Run run, size_t buffer_size)
     : decoder_(std::make_unique<RunDecoder>(std::move(run))),

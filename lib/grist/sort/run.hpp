@@ -210,6 +210,13 @@ class RunFrameCompressor {
   void* cctx_;  // ZSTD_CCtx
 };
 
+// Raw bytes the merge inputs of this process have read so far: a run's
+// compressed bytes (RunReader), a sorted file's raw bytes (RunReader of a
+// Source, SortedLineReader). A gauge for progress displays of a merge
+// (thread-safe, relaxed).
+uint64_t merge_input_bytes();
+void add_merge_input_bytes(uint64_t n);
+
 // Reads a run back as a RecordStream. Owns the run (its file vanishes when
 // the reader is destroyed). Memory: the 256 KiB zstd window of runs plus
 // about 200 KiB of buffers (a record longer than the buffer grows it).

@@ -71,7 +71,9 @@ void BlockTokenizer::skip(const Block& block, uint64_t line, const std::string& 
                           TokenizeStats& stats) {
   const std::string& file = block.source ? *block.source : std::string("(input)");
   if (options_->on_error == OnError::fail) throw Error(file, line, why);
-  if (stats.skipped++ == 0) stats.first_skip = file + ":" + std::to_string(line) + ": " + why;
+  if (stats.skipped++ == 0) {
+    stats.first_skip = escape_bytes(file, SIZE_MAX) + ":" + std::to_string(line) + ": " + why;
+  }
 }
 
 void BlockTokenizer::process(const Block& block, std::string& out, TokenizeStats& stats) {
