@@ -50,7 +50,9 @@ for p in grist-tokenize grist-count grist-shuffle-sort grist-merge grist-predict
   check_usage "$p --level 5 -o plain" "out/x.txt is not compressed"
   run_prog $p --level 5
   check_usage "$p --level 5 to stdout" "\(stdout\) is not compressed"
-  for ok in "xz 0" "xz 9" "bz2 1" "gz 9" "zst 1" "zst 22"; do
+  # (Both ends of every range: tests/unit/test_codecs.cpp; xz 9 and zstd 22
+  # take hundreds of MiB to set up.)
+  for ok in "xz 0" "bz2 9" "gz 1" "zst 1"; do
     set -- $ok
     run_prog $p --level $2 -o out/x.$1
     check_status "$p --level $2 -o x.$1" 0 "$rc"
