@@ -5,6 +5,7 @@
 #include "grist/cli/app.hpp"
 #include "grist/error.hpp"
 #include "grist/io/sink.hpp"
+#include "grist/record/memsize.hpp"
 #include "grist/record/record.hpp"
 #include "grist/sgd/model.hpp"
 #include "grist/sgd/train.hpp"
@@ -22,6 +23,9 @@ int main(int argc, char** argv) {
   set.output = false;
   set.memory = false;
   set.compression = false;
+  set.memory_hint =
+      "the model takes 12 bytes per weight (8 with --optimizer sgd), 2^b weights per --oaa "
+      "class: lower -b or --oaa; one long line needs 2 to 5 times its length";
   cli::Tool tool("grist-train-sgd",
                  "Train a sparse linear model by SGD",
                  set);
@@ -39,7 +43,7 @@ int main(int argc, char** argv) {
   app.add_option("-i,--initial-model", initial_model, "Continue training the model in FILE")->type_name("FILE");
   app.add_option("--readable-model", readable, "Also write the weights as text, with feature names")
       ->type_name("FILE");
-  app.add_option("--format", format, "svmlight, vw or text (default: sniffed)")
+  app.add_option("--format", format, "svmlight, vw or text (default: sniffed, or -i's)")
       ->type_name("FMT")->check(CLI::IsMember({"svmlight", "vw", "text"}));
   auto* o_loss = app.add_option("--loss", loss, "Loss: logistic (default), squared, hinge, quantile")
       ->type_name("LOSS")->check(CLI::IsMember({"logistic", "squared", "hinge", "quantile"}));
@@ -54,7 +58,8 @@ int main(int argc, char** argv) {
   auto* o_nobias = app.add_flag("--no-bias", no_bias, "Learn no bias term");
   // One pair per --quadratic (repeat it for more), so that a file name
   // after it is not taken for a second pair.
-  auto* o_quad = app.add_option("--quadratic", mo.quadratic, "Cross VW namespaces (first letters), e.g. ab")
+  auto* o_quad = app.add_option("--quadratic", mo.quadratic,
+                                "Cross VW namespaces (first letters): ab, a: or ::")
       ->type_name("AB")->allow_extra_args(false);
   auto* o_ngrams = app.add_option("--ngrams", mo.ngrams, "Text: word n-grams up to N (default 1)")
       ->type_name("N")->check(CLI::Range(1, 8));
@@ -76,9 +81,9 @@ int main(int argc, char** argv) {
       ->type_name("N")->check(CLI::Range(1, 1000000));
   app.add_flag("--shuffle", to.shuffle, "Shuffle cached examples between passes");
   app.add_option("--seed", to.seed, "Seed of --shuffle (default 1)")->type_name("N");
-  app.add_option("--holdout-every", to.holdout_every,
-                 "Hold out lines N, 2N, ... of each input")
-      ->type_name("N");
+  auto* o_holdout = app.add_option("--holdout-every", to.holdout_every,
+                                   "Hold out lines N, 2N, ... of each input")
+                        ->type_name("N");
   app.add_option("--early-stop", to.early_stop,
                  "Stop after K passes without held-out gain (3)")
       ->type_name("K")->check(CLI::NonNegativeNumber);
@@ -113,13 +118,33 @@ int main(int argc, char** argv) {
       "hashes as its words joined by one space; a quadratic feature as (a * 0x100000001b3) "
       "XOR b. The bias is a separate weight.\n\n"
       "Updates are per-coordinate AdaGrad normalised by each feature's largest |value| (like "
-      "VW's default) unless --optimizer sgd or ftrl. Progressive validation loss (each example "
+      "VW's default) unless --optimizer sgd or ftrl. When a feature's |value| grows past its "
+      "largest so far, its weight is first rescaled to the new range, by old/new with AdaGrad "
+      "and (old/new)^2 with sgd (VW's normalised update), so that a feature whose first values "
+      "are small does not keep a huge weight; |values| below 1.08e-19 count as that much. ftrl "
+      "and --no-normalize take the values as they come. A model in which training made a "
+      "weight infinite or NaN (diverged: too high a --learning-rate, squared loss on large "
+      "values) is never written: exit 1 naming the feature (its name with --readable-model, "
+      "else its index). Progressive validation loss (each example "
       "scored before it is learnt) is printed at examples 1, 2, 4, 8, ...; with --holdout-every "
       "N, examples on lines N, 2N, ... of each input are never trained on and their loss is "
       "shown after each pass (computed during the pass); --early-stop ends training when it "
       "stops improving, and the summary says so. Several passes read a zstd cache of parsed "
-      "examples in -T. With -j1 the model is reproducible to the byte; more threads update "
-      "one shared weight vector without locks (Hogwild). Mini-batches train on one thread.\n\n"
+      "examples in -T.\n\n"
+      "Reproducibility: with -j1, and with any --batch-size other than 1 (mini-batches train "
+      "on one thread), the same inputs and options give the same model file, byte for byte, "
+      "over any number of passes. With -j2 or more, threads update one shared weight vector "
+      "without locks (Hogwild): the model depends on thread timing and differs from run to "
+      "run, though it is as good. --readable-model's names are reproducible under the same "
+      "conditions.\n\n"
+      "--quadratic ab (VW's -q) adds the product of every feature of the namespaces starting "
+      "with a and every feature of those starting with b (with aa, each pair of distinct "
+      "features once); ':' stands for every namespace of the example, the unnamed one "
+      "included: a: crosses a with each, :: every pair of namespaces, each with itself too, as "
+      "in VW. Each unordered pair is crossed once, however often it is given.\n\n"
+      "With -i, the input is read in the format the model was trained on; --format may name "
+      "it, or vw for a model trained on svmlight (which then becomes a VW model); any other "
+      "is a usage error.\n\n"
       "--readable-model writes one line per nonzero weight: INDEX, WEIGHT (with --oaa INDEX, "
       "CLASS, WEIGHT) and the NAME of the feature, tab-separated, after '# key=value' lines of "
       "options. The name is the first one seen in this run at that index: the svmlight index, "
@@ -167,6 +192,15 @@ int main(int argc, char** argv) {
     if (mo.classes > 0 && !given(o_loss)) mo.loss = Loss::logistic;
     if (given(o_tau) && mo.loss != Loss::quantile) throw UsageError("--quantile-tau needs --loss quantile");
     if (given(o_base) && mo.classes == 0) throw UsageError("--class-base needs --oaa");
+    check_quadratic(mo.quadratic);
+    if (!mo.quadratic.empty() && !format.empty() && mo.format != Format::vw) {
+      throw UsageError("--quadratic crosses VW namespaces: it needs --format vw, not --format " +
+                       format);
+    }
+    if (given(o_holdout) && to.holdout_every == 1) {
+      throw UsageError("--holdout-every 1 holds out every line, leaving nothing to train on "
+                       "(give 2 or more)");
+    }
     if (!initial_model.empty()) {
       for (CLI::Option* o : {o_loss, o_tau, o_oaa, o_base, o_bits, o_nobias, o_quad, o_ngrams}) {
         if (given(o)) throw UsageError(o->get_name() + " is fixed by the model given with -i");
@@ -181,8 +215,24 @@ int main(int argc, char** argv) {
       if (lr > 0) m.learning_rate = lr;
       m.power_t = mo.power_t, m.initial_t = mo.initial_t, m.l1 = mo.l1, m.l2 = mo.l2;
       m.ftrl_beta = mo.ftrl_beta;
-      if (!format.empty()) m.format = mo.format;
+      // The model reads the format it was trained on (see grist-predict);
+      // VW input makes a model trained on svmlight a VW model.
+      if (!format.empty() && mo.format != m.format) {
+        if (!format_reads_as(m.format, mo.format)) {
+          throw UsageError("--format " + format + ": the model given with -i was trained on " +
+                           format_name(m.format) + " input, and reads only that" +
+                           (m.format == Format::svmlight ? " (or vw)" : ""));
+        }
+        m.format = mo.format;
+      }
     } else {
+      if (mo.floats() > kMaxModelFloats) {
+        throw UsageError("-b " + std::to_string(mo.bits) +
+                         (mo.classes ? " with --oaa " + std::to_string(mo.classes) : "") +
+                         " makes a model of " + format_bytes(mo.floats() * 4) +
+                         " (2^b weights per class, with the optimizer's state); the most is " +
+                         format_bytes(kMaxModelFloats * 4) + ": lower -b or --oaa");
+      }
       model = std::make_unique<Model>(mo, true);
     }
     if (batch == "all") {
@@ -236,6 +286,9 @@ int main(int argc, char** argv) {
     }
     TrainReport rep = train(*model, to, log);
     if (!rank0) return 0;  // distributed training: rank 0 writes and reports
+    // A diverged model is refused before anything is written, naming the
+    // feature (by its name when --readable-model records names).
+    model->check_finite(names.get());
     if (model_out) model->save(*model_out);
     if (readable_out) model->write_readable(*readable_out, names.get());
     if (model_out) model_out->commit();
@@ -271,7 +324,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", buf);
       std::fprintf(stderr, "grist-train-sgd: stopped: %s\n", rep.stop_reason.c_str());
     }
-    tool.summary(rep.examples, 0);
+    tool.summary(rep.examples, rep.bytes,
+                 std::to_string(rep.trained_examples) + " example updates in " +
+                     std::to_string(rep.passes.size()) + " pass" +
+                     (rep.passes.size() == 1 ? "" : "es"));
     return 0;
   });
 #ifdef GRIST_HAVE_MPI  // distributed training: a failed rank ends the whole job

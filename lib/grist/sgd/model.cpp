@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -49,7 +50,7 @@ ParseOptions ModelOptions::parse_options() const {
 Model::Model(const ModelOptions& o, bool with_state)
     : o_(o), k_(o.k()), stride_(with_state ? o.stride() : 1), slots_(o.slots()) {
   if (o_.bits < 1 || o_.bits > 30) throw Error("-b must be between 1 and 30");
-  if (slots_ * stride_ > (uint64_t(1) << 34)) throw Error("model too large: lower -b or --oaa");
+  if (slots_ * stride_ > kMaxModelFloats) throw Error("model too large: lower -b or --oaa");
   state_.reset(new std::atomic<float>[slots_ * stride_]());
 }
 
@@ -75,6 +76,10 @@ std::string compress(const void* p, size_t n) {
 }
 
 }  // namespace
+
+bool format_reads_as(Format model, Format input) {
+  return input == model || (model == Format::svmlight && input == Format::vw);
+}
 
 std::string options_header(const ModelOptions& o) {
   std::string h;
@@ -165,13 +170,72 @@ std::string Model::to_bytes() const {
   return s;
 }
 
+namespace {
+
+// A name from the input, printable in a one-line message.
+std::string printable(std::string_view s) {
+  std::string r;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f || c == '\\' || c == '\'') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      r += buf;
+    } else {
+      r += static_cast<char>(c);
+    }
+  }
+  return r;
+}
+
+// "feature 'NAME' (index I, class K)", "the bias (class K)".
+std::string describe_slot(uint64_t slot, int k, int bits, int class_base,
+                          const FeatureNames* names) {
+  uint64_t f = slot / k;
+  std::string s;
+  if (f == (uint64_t(1) << bits)) {
+    s = "the bias";
+    if (k > 1) s += " (class " + std::to_string(slot % k + class_base) + ")";
+    return s;
+  }
+  std::string_view name = names ? names->name(static_cast<uint32_t>(f)) : std::string_view();
+  s = "feature ";
+  if (!name.empty()) s += "'" + printable(name) + "' ";
+  s += "(index " + std::to_string(f);
+  if (k > 1) s += ", class " + std::to_string(slot % k + class_base);
+  return s + ")";
+}
+
+std::string describe_value(float v) {
+  return std::isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf");
+}
+
+}  // namespace
+
+void Model::check_finite(const FeatureNames* names) const {
+  if (names && names->size() != (uint64_t(1) << o_.bits)) names = nullptr;
+  for (uint64_t i = 0; i < slots_; ++i) {
+    for (int j = 0; j < stride_; ++j) {
+      float v = state_[i * stride_ + j].load(std::memory_order_relaxed);
+      if (std::isfinite(v)) continue;
+      throw Error(std::string(j == 0 ? "the weight of " : "the optimizer state of ") +
+                  describe_slot(i, k_, o_.bits, o_.class_base, names) + " is " +
+                  describe_value(v) +
+                  ": training diverged, and no model is written (a smaller --learning-rate, "
+                  "--loss logistic, or inputs of a smaller range may help)");
+    }
+  }
+}
+
 void Model::save(const std::string& path) const {
   auto out = Sink::open(path, SinkOptions{});
   save(*out);
   out->commit();
 }
 
-void Model::save(Sink& out) const { out.write(to_bytes()); }
+void Model::save(Sink& out) const {
+  check_finite();
+  out.write(to_bytes());
+}
 
 namespace {
 
@@ -293,6 +357,11 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
     o.quadratic.push_back(q.substr(i, c - i));
     i = c + 1;
   }
+  try {
+    check_quadratic(o.quadratic);
+  } catch (const UsageError&) {
+    throw Error(name, "bad model header value for quadratic");
+  }
   auto opt = parse_optimizer_name(get("optimizer"));
   if (!opt) throw Error(name, "model has an unknown optimizer");
   o.optimizer = *opt;
@@ -316,6 +385,13 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
 
   auto m = std::make_unique<Model>(o, with_state);
   int stride = m->stride_;
+  auto finite = [&](float v, uint64_t slot) {
+    if (!std::isfinite(v)) {
+      throw Error(name, "corrupt model file (the weight of " +
+                            describe_slot(slot, m->k_, o.bits, o.class_base, nullptr) + " is " +
+                            describe_value(v) + ")");
+    }
+  };
   if (enc != 0) {
     const size_t isz = enc == 1 ? 4 : 8;
     if (w.size() % (isz + 4)) throw Error(name, "corrupt model file (weights)");
@@ -325,6 +401,7 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
       std::memcpy(&i, w.data() + p, isz);
       std::memcpy(&v, w.data() + p + isz, 4);
       if (i >= slots) throw Error(name, "corrupt model file (weights)");
+      finite(v, i);
       m->state_[i * stride].store(v, std::memory_order_relaxed);
     }
   } else {
@@ -332,6 +409,7 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
     for (uint64_t i = 0; i < slots; ++i) {
       float v;
       std::memcpy(&v, w.data() + i * 4, 4);
+      finite(v, i);
       m->state_[i * stride].store(v, std::memory_order_relaxed);
     }
   }
@@ -344,6 +422,11 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
         for (int j = 1; j < stride; ++j, p += 4) {
           float v;
           std::memcpy(&v, st.data() + p, 4);
+          if (!std::isfinite(v)) {
+            throw Error(name, "corrupt model file (the optimizer state of " +
+                                  describe_slot(i, m->k_, o.bits, o.class_base, nullptr) +
+                                  " is " + describe_value(v) + ")");
+          }
           m->state_[i * stride + j].store(v, std::memory_order_relaxed);
         }
       }
@@ -365,6 +448,7 @@ void Model::write_readable(Sink& out, const FeatureNames* names) const {
   if (names && names->size() != (uint64_t(1) << o_.bits)) {
     throw Error("feature names: table size differs from the model's -b");
   }
+  check_finite(names);
   h += k_ > 1 ? "columns=index\tclass\tweight" : "columns=index\tweight";
   h += names ? "\tname\n" : "\n";
   for (size_t i = 0; i < h.size();) {

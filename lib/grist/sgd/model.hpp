@@ -43,6 +43,8 @@ const char* optimizer_name(Optimizer o);
 std::optional<Optimizer> parse_optimizer_name(std::string_view s);
 
 constexpr uint32_t kModelVersion = 1;
+// The most floats (weights and optimiser state) a model may hold: 64 GiB.
+constexpr uint64_t kMaxModelFloats = uint64_t(1) << 34;
 constexpr const char* kHashName = "xxh3-64/numeric-names/v1";
 
 struct ModelOptions {
@@ -71,12 +73,15 @@ struct ModelOptions {
   int k() const { return classes > 0 ? classes : 1; }
   int stride() const { return optimizer == Optimizer::sgd ? 2 : 3; }
   uint64_t slots() const { return ((uint64_t(1) << bits) + 1) * k(); }
+  // Floats of a model with its optimiser state; at most kMaxModelFloats.
+  uint64_t floats() const { return slots() * stride(); }
   ParseOptions parse_options() const;
 };
 
 class Model {
  public:
   // A zero model. `with_state` false keeps only the weights (prediction).
+  // Throws grist::Error for -b outside 1..30 or more than kMaxModelFloats.
   explicit Model(const ModelOptions& o, bool with_state = true);
 
   const ModelOptions& options() const { return o_; }
@@ -98,12 +103,20 @@ class Model {
     return s;
   }
 
-  // Writes the model file atomically (Sink). Throws grist::Error.
+  // Throws grist::Error naming the first weight or optimiser state value
+  // that is not finite (NaN or infinite: training diverged): the feature's
+  // name from `names` when it has one, its index always, its class with
+  // --oaa, or "the bias".
+  void check_finite(const FeatureNames* names = nullptr) const;
+
+  // Writes the model file atomically (Sink). Throws grist::Error, also for a
+  // model that is not finite (check_finite): such a model is never written.
   void save(const std::string& path) const;
   // Writes the model file's bytes to `out` (not committed).
   void save(Sink& out) const;
-  // Loads a model file; refuses a foreign, truncated, corrupt or newer one
-  // with grist::Error naming the file.
+  // Loads a model file; refuses a foreign, truncated, corrupt or newer one,
+  // or one holding a value that is not finite, with grist::Error naming the
+  // file.
   static std::unique_ptr<Model> load(const std::string& path, bool with_state = true);
   // Parses model bytes (tests).
   static std::unique_ptr<Model> from_bytes(const std::string& bytes, const std::string& name,
@@ -115,6 +128,7 @@ class Model {
   // index "bias". With `names` (of the model's -b), every line also ends in
   // "\tNAME": the first feature name recorded for the index ("bias" for the
   // bias, empty when none was recorded), and a "# columns=" line says so.
+  // Refuses a model that is not finite, as save() does.
   void write_readable(Sink& out, const FeatureNames* names = nullptr) const;
 
  private:
@@ -123,6 +137,15 @@ class Model {
   uint64_t slots_;
   std::unique_ptr<std::atomic<float>[]> state_;
 };
+
+// Whether a model trained on `model` input reads `input`: the same format,
+// or VW input for an svmlight model: svmlight's "INDEX:VALUE" is VW's
+// "| INDEX:VALUE" (a numeric name in the unnamed namespace hashes to its
+// value), so every svmlight example has a VW form that scores the same.
+// Not the other way round (a VW model's namespaces have no svmlight form),
+// and not text: its tokens go through grist's tokenizer and its n-grams
+// have no VW form, so a VW line would not score as the text it stands for.
+bool format_reads_as(Format model, Format input);
 
 // The header text of the options ("key=value\n" lines).
 std::string options_header(const ModelOptions& o);

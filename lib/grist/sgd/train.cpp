@@ -26,50 +26,75 @@ namespace {
 inline float ld(const std::atomic<float>& a) { return a.load(std::memory_order_relaxed); }
 inline void st(std::atomic<float>& a, float v) { a.store(v, std::memory_order_relaxed); }
 
-inline float shrink(float w, float by) {
+inline double shrink(double w, double by) {
   if (w > by) return w - by;
   if (w < -by) return w + by;
   return 0;
 }
 
+// A float state value: finite even when the double it comes from is not
+// (a sum of squared gradients past FLT_MAX), so that a saved model never
+// holds inf in its optimiser state.
+inline float clamp_float(double v) {
+  constexpr double kMax = std::numeric_limits<float>::max();
+  return static_cast<float>(v > kMax ? kMax : (v < -kMax ? -kMax : v));
+}
+
 struct Rates {
-  float lr = 0, mult = 1, l1 = 0, l2 = 0, beta = 1;
+  double lr = 0, mult = 1, l1 = 0, l2 = 0, beta = 1;
 };
 
-// One coordinate's update with gradient gx (= dL/dw).
+// The smallest max |x| the normaliser keeps: a smaller |x| counts as this
+// much (VW's X_MIN, sqrt(FLT_MIN)), so that 1/N^2 stays a float and a
+// weight learnt at that scale, about rate/N, stays finite.
+constexpr float kMinScale = 1.0842022e-19f;
+
+// One coordinate's update with gradient gx (= dL/dw of the loss, without
+// the regulariser), in double; the state is stored back as floats.
+//
+// With the normaliser (sgd and adagrad), N is the largest |x| seen for the
+// coordinate and the step is taken in normalised units: u = w*N is the
+// weight of x/N, whose gradient is gn = gx/N; sgd steps u by rate*gn,
+// adagrad by rate*gn/sqrt(G+1) with G the sum of gn^2. In w that is a step
+// of rate*gn/N (per gn) and an effective rate of rate/N^2 on gx. L2 is
+// applied implicitly, w <- (w - step)/(1 + rate*l2) with the same rate, so
+// that no --l2 however large makes a weight overshoot zero and diverge; L1
+// shrinks towards zero by rate*l1.
 template <Optimizer O, bool Norm>
 inline void step(std::atomic<float>* s, float gx, const Rates& r) {
-  float w = ld(s[0]);
+  double w = ld(s[0]);
   if constexpr (O == Optimizer::ftrl) {
-    float z = ld(s[1]), n = ld(s[2]);
-    float sigma = (std::sqrt(n + gx * gx) - std::sqrt(n)) / r.lr;
-    z += gx - sigma * w;
-    n += gx * gx;
-    st(s[1], z);
-    st(s[2], n);
-    w = std::fabs(z) <= r.l1 ? 0.f
-                             : -(z - std::copysign(r.l1, z)) / ((r.beta + std::sqrt(n)) / r.lr + r.l2);
+    double g = gx;  // ftrl's L2 lives in the denominator below
+    double z = ld(s[1]), n = ld(s[2]);
+    double sigma = (std::sqrt(n + g * g) - std::sqrt(n)) / r.lr;
+    z += g - sigma * w;
+    n += g * g;
+    st(s[1], clamp_float(z));
+    st(s[2], clamp_float(n));
+    double den = (r.beta + std::sqrt(n)) / r.lr + r.l2;
+    // den is 0 only with --ftrl-beta 0, --l2 0 and gradients that square
+    // to 0 in float: nothing learnt yet.
+    w = std::fabs(z) <= r.l1 || !(den > 0) ? 0.0 : -(z - std::copysign(r.l1, z)) / den;
   } else {
-    float g = gx + r.l2 * w;
-    float rate;
+    double N = 1;
+    if constexpr (Norm) {
+      N = ld(s[O == Optimizer::adagrad ? 2 : 1]);
+      if (!(N > 0)) N = 1;  // a coordinate never scaled (-i of a model trained without)
+    }
+    double rate = r.lr * r.mult;  // on u
     if constexpr (O == Optimizer::adagrad) {
-      float N = Norm ? ld(s[2]) : 1.f;
-      if (N == 0) N = 1;
-      float gn = g / N;
-      float G = ld(s[1]) + gn * gn;
-      st(s[1], G);
+      double gl = (gx + r.l2 * w) / N;  // gn with the regulariser
+      double G = ld(s[1]) + gl * gl;
+      st(s[1], clamp_float(G));
       // The sum starts at 1 (in normalised units), not 0: a rare feature's
       // first small gradient then moves it a little, not a full step.
-      rate = r.lr * r.mult / (N * N * std::sqrt(G + 1.f));
-    } else {
-      float N = Norm ? ld(s[1]) : 1.f;  // sgd keeps [w, max |x|]
-      if (N == 0) N = 1;
-      rate = r.lr * r.mult / (N * N);
+      rate /= std::sqrt(G + 1);
     }
-    w -= rate * g;
-    if (r.l1 > 0) w = shrink(w, rate * r.l1);
+    double on_w = rate / N / N;  // the rate on w (divided in two steps: N*N may underflow)
+    w = (w - on_w * gx) / (1 + on_w * r.l2);
+    if (r.l1 > 0) w = shrink(w, on_w * r.l1);
   }
-  st(s[0], w);
+  st(s[0], static_cast<float>(w));
 }
 
 struct LocalState {
@@ -144,44 +169,78 @@ class Learner {
  private:
   Rates rates(const LocalState& ls, uint64_t t) const {
     Rates r;
-    r.lr = static_cast<float>(o_.learning_rate);
+    r.lr = o_.learning_rate;
     if (o_.optimizer == Optimizer::sgd && o_.power_t != 0) {
-      r.lr = static_cast<float>(o_.learning_rate * std::pow(o_.initial_t + t + 1, -o_.power_t));
+      r.lr = o_.learning_rate * std::pow(o_.initial_t + t + 1, -o_.power_t);
     }
-    r.mult = norm_ && ls.norm_sum > 0 ? static_cast<float>(ls.weight_sum / ls.norm_sum) : 1.f;
-    r.l1 = static_cast<float>(o_.l1);
-    r.l2 = static_cast<float>(o_.l2);
-    r.beta = static_cast<float>(o_.ftrl_beta);
+    r.mult = norm_ && ls.norm_sum > 0 ? ls.weight_sum / ls.norm_sum : 1.0;
+    r.l1 = o_.l1;
+    r.l2 = o_.l2;
+    r.beta = o_.ftrl_beta;
     return r;
   }
 
-  // Scores of every class; with Norm also raises max|x| and returns
-  // sum (x/N)^2 of the example.
+  // A coordinate's max |x| grows from `old` to `ax`. Its weight was learnt
+  // at the old scale; it becomes the weight it would be had the new scale
+  // been known from the start (VW's normalised update), else the first
+  // small value of a feature leaves a weight of about 1/old that later,
+  // larger values multiply. sgd's step on w is proportional to x/N^2, so
+  // each past step, hence w, scales by (old/ax)^2. adagrad's is x/(N
+  // sqrt(G)) with G in units of 1/N^2: w scales by old/ax and G by
+  // (old/ax)^2 (VW keeps G unnormalised and gets the same). ftrl has no
+  // normaliser.
+  void rescale(std::atomic<float>* s, float old, float ax) const {
+    double r = double(old) / ax;
+    if (o_.optimizer == Optimizer::adagrad) {
+      st(s[0], static_cast<float>(ld(s[0]) * r));
+      st(s[1], static_cast<float>(ld(s[1]) * r * r));
+    } else {
+      st(s[0], static_cast<float>(ld(s[0]) * r * r));
+    }
+  }
+
+  // Raises the max |x| of the coordinate at s to ax, rescaling as above.
+  // Under Hogwild two threads may raise it at once: the compare-exchange
+  // lets each rescale by exactly the step it made, so the factors compose.
+  void raise_scale(std::atomic<float>* s, float ax) const {
+    float old = ld(s[noff_]);
+    while (ax > old) {
+      if (s[noff_].compare_exchange_weak(old, ax, std::memory_order_relaxed)) {
+        if (old > 0) rescale(s, old, ax);
+        return;
+      }
+    }
+  }
+
+  // Scores of every class; with Norm (and update_norm) first raises each
+  // feature's max |x|, so that the example is scored by the weights
+  // rescaled to its scale, and returns sum (x/N)^2 of the example.
   template <bool Norm>
   double scores(const uint32_t* idx, const float* val, size_t nf, bool update_norm,
                 LocalState& ls) {
     const int K = m_.k(), S = m_.stride();
-    const std::atomic<float>* s = m_.state();
+    std::atomic<float>* s = m_.state();
     const uint64_t bias0 = uint64_t(m_.bias_index()) * K;
     double norm = o_.bias ? 1 : 0;
+    if (Norm && update_norm) {
+      for (size_t j = 0; j < nf; ++j) {
+        float ax = std::max(std::fabs(val[j]), kMinScale);
+        float N = 0;
+        for (int k = 0; k < K; ++k) {
+          std::atomic<float>* c = s + (uint64_t(idx[j]) * K + k) * S;
+          if (ax > ld(c[noff_])) raise_scale(c, ax);
+          N = ld(c[noff_]);
+        }
+        // A value below kMinScale counts as kMinScale here too (as in VW),
+        // else its tiny q would inflate the rate multiplier t / sum q^2.
+        float q = ax / N;
+        norm += q * q;
+      }
+    }
     for (int k = 0; k < K; ++k) {
       double p = o_.bias ? ld(s[(bias0 + k) * S]) : 0.f;
       for (size_t j = 0; j < nf; ++j) p += double(ld(s[(uint64_t(idx[j]) * K + k) * S])) * val[j];
       ls.scores[k] = p;
-    }
-    if (Norm && update_norm) {
-      std::atomic<float>* w = m_.state();
-      for (size_t j = 0; j < nf; ++j) {
-        float ax = std::fabs(val[j]);
-        float N = 0;
-        for (int k = 0; k < K; ++k) {
-          auto& a = w[(uint64_t(idx[j]) * K + k) * S + noff_];
-          N = ld(a);
-          if (ax > N) st(a, N = ax);
-        }
-        float q = val[j] / N;
-        norm += q * q;
-      }
     }
     return norm;
   }
@@ -509,6 +568,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
     }
     mo.format = *f;
   }
+  check_quadratic(mo.quadratic);
   if (!mo.quadratic.empty() && mo.format != Format::vw) {
     throw Error("-q needs namespaces: it applies to Vowpal Wabbit input only");
   }
@@ -590,6 +650,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
                            [&](Item& it) { finish_item(it, true); });
   }
   if (opts.batch_size != 1) learner.flush(tls.local().ls);
+  rep.bytes = reader.bytes_read();
   if (opts.mixer) opts.mixer->end_pass(model, pass, &rep);  // distributed (issue 5)
   rep.train_seconds_pass1 = std::chrono::duration<double>(clock::now() - t_start).count();
   if (rep.examples == 0) {

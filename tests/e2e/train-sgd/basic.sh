@@ -48,7 +48,7 @@ check_eq "0/1 predictions" p1.txt p01.txt
 
 # Threads train as well; -i continues training.
 grist-train-sgd -q -j2 train.svm -f mj2.gsgd -b 12 --passes 3
-run_cmd out err grist-predict -i mj2.gsgd test.svm --metrics -o /dev/null
+run_cmd out err grist-predict -i mj2.gsgd test.svm --metrics -o pj2.txt
 check_grep "-j2 accuracy" 'accuracy 0\.9[5-9]' err
 run_cmd out err grist-train-sgd -j1 -i m1.gsgd train.svm -f m3.gsgd
 check_status "-i" 0 "$rc"
