@@ -56,8 +56,9 @@ int main(int argc, char** argv) {
       "does not parse in the model's format is an error naming its line, which says what "
       "format the input looks like; with --on-error skip, input of which no line parses is "
       "an error too.\n\n"
-      "A model file that is truncated, corrupt, of another format version, or not a model is "
-      "refused with a message saying which.";
+      "A model file that is truncated, corrupt, of another format version, not a model, or "
+      "holding a weight that is not finite (NaN, infinite) is refused with a message saying "
+      "which.";
   man.examples =
       "$ grist-predict -i model.gsgd test.svm.zst --metrics -o preds.txt\n"
       "Predictions to preds.txt, metrics on stderr.";

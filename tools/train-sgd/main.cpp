@@ -197,6 +197,10 @@ int main(int argc, char** argv) {
       throw UsageError("--quadratic crosses VW namespaces: it needs --format vw, not --format " +
                        format);
     }
+    if (given(o_ngrams) && mo.ngrams > 1 && !format.empty() && mo.format != Format::text) {
+      throw UsageError("--ngrams makes word n-grams of text input: it needs --format text, not "
+                       "--format " + format);
+    }
     if (given(o_holdout) && to.holdout_every == 1) {
       throw UsageError("--holdout-every 1 holds out every line, leaving nothing to train on "
                        "(give 2 or more)");

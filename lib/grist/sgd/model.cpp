@@ -77,6 +77,19 @@ std::string compress(const void* p, size_t n) {
 
 }  // namespace
 
+void rescale_slot(Optimizer o, std::atomic<float>* slot, float old, float now) {
+  const double r = double(old) / now;
+  auto scale = [](std::atomic<float>& a, double by) {
+    a.store(static_cast<float>(a.load(std::memory_order_relaxed) * by), std::memory_order_relaxed);
+  };
+  if (o == Optimizer::adagrad) {
+    scale(slot[0], r);
+    scale(slot[1], r * r);
+  } else if (o == Optimizer::sgd) {
+    scale(slot[0], r * r);
+  }
+}
+
 bool format_reads_as(Format model, Format input) {
   return input == model || (model == Format::svmlight && input == Format::vw);
 }
@@ -264,7 +277,9 @@ struct Reader {
   // (what the header allows), the compressed size and the zstd frame
   // header before anything is allocated, so that a damaged file cannot ask
   // for gigabytes.
-  std::string section(uint64_t limit) {
+  // `decode` false checks the sizes and skips the bytes (the checksum still
+  // covers them): prediction needs no optimiser state.
+  std::string section(uint64_t limit, bool decode = true) {
     uint64_t raw = get<uint64_t>(), comp = get<uint64_t>();
     if (comp > b.size()) throw Error(name, "truncated model file");
     std::string_view c = bytes(comp);
@@ -273,6 +288,7 @@ struct Reader {
         (raw != 0 && ZSTD_getFrameContentSize(c.data(), c.size()) != raw)) {
       throw Error(name, "corrupt model file (section size)");
     }
+    if (!decode) return {};
     std::string out(raw, '\0');
     if (raw == 0) return out;
     size_t r = ZSTD_decompress(out.data(), raw, c.data(), c.size());
@@ -379,7 +395,7 @@ std::unique_ptr<Model> Model::from_bytes(const std::string& b, const std::string
   }
   if (enc > 2) throw Error(name, "corrupt model file (unknown weight encoding)");
   std::string w = r.section(slots * 12);
-  std::string st = r.section(slots * 4 * 8);
+  std::string st = r.section(slots * 4 * 8, with_state);
   if (b.size() - r.p != 8) throw Error(name, "corrupt model file (trailing bytes)");
   if (XXH3_64bits(b.data(), b.size() - 8) != sum) throw Error(name, "corrupt model file (checksum)");
 

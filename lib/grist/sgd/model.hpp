@@ -138,6 +138,19 @@ class Model {
   std::unique_ptr<std::atomic<float>[]> state_;
 };
 
+// The normaliser (sgd and adagrad unless --no-normalize) keeps, per slot,
+// the largest |x| seen, N, and steps in units of x/N. When N grows from
+// `old` (> 0) to `now`, the weight learnt at the old scale becomes the
+// weight it would be had `now` been the scale from the start (VW's
+// normalised update); without it the first small value of a feature leaves
+// a weight of about 1/old that later, larger values multiply. sgd's step
+// on w is proportional to x/N^2, so each past step, hence w, scales by
+// (old/now)^2. adagrad's is x/(N sqrt(G)) with G, the sum of squared
+// gradients, in units of 1/N^2: w scales by old/now and G by (old/now)^2
+// (VW keeps G unnormalised, which comes to the same). ftrl has no
+// normaliser. The caller stores `now` as the slot's N.
+void rescale_slot(Optimizer o, std::atomic<float>* slot, float old, float now);
+
 // Whether a model trained on `model` input reads `input`: the same format,
 // or VW input for an svmlight model: svmlight's "INDEX:VALUE" is VW's
 // "| INDEX:VALUE" (a numeric name in the unnamed namespace hashes to its

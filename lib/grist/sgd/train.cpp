@@ -180,33 +180,15 @@ class Learner {
     return r;
   }
 
-  // A coordinate's max |x| grows from `old` to `ax`. Its weight was learnt
-  // at the old scale; it becomes the weight it would be had the new scale
-  // been known from the start (VW's normalised update), else the first
-  // small value of a feature leaves a weight of about 1/old that later,
-  // larger values multiply. sgd's step on w is proportional to x/N^2, so
-  // each past step, hence w, scales by (old/ax)^2. adagrad's is x/(N
-  // sqrt(G)) with G in units of 1/N^2: w scales by old/ax and G by
-  // (old/ax)^2 (VW keeps G unnormalised and gets the same). ftrl has no
-  // normaliser.
-  void rescale(std::atomic<float>* s, float old, float ax) const {
-    double r = double(old) / ax;
-    if (o_.optimizer == Optimizer::adagrad) {
-      st(s[0], static_cast<float>(ld(s[0]) * r));
-      st(s[1], static_cast<float>(ld(s[1]) * r * r));
-    } else {
-      st(s[0], static_cast<float>(ld(s[0]) * r * r));
-    }
-  }
-
-  // Raises the max |x| of the coordinate at s to ax, rescaling as above.
-  // Under Hogwild two threads may raise it at once: the compare-exchange
-  // lets each rescale by exactly the step it made, so the factors compose.
+  // Raises the max |x| of the coordinate at s to ax, rescaling its weight
+  // (rescale_slot in model.hpp). Under Hogwild two threads may raise it at
+  // once: the compare-exchange lets each rescale by exactly the step it
+  // made, so that the factors compose.
   void raise_scale(std::atomic<float>* s, float ax) const {
     float old = ld(s[noff_]);
     while (ax > old) {
       if (s[noff_].compare_exchange_weak(old, ax, std::memory_order_relaxed)) {
-        if (old > 0) rescale(s, old, ax);
+        if (old > 0) rescale_slot(o_.optimizer, s, old, ax);
         return;
       }
     }
@@ -571,6 +553,10 @@ TrainReport train(Model& model, const TrainOptions& opts,
   check_quadratic(mo.quadratic);
   if (!mo.quadratic.empty() && mo.format != Format::vw) {
     throw Error("-q needs namespaces: it applies to Vowpal Wabbit input only");
+  }
+  if (mo.ngrams > 1 && mo.format != Format::text) {
+    throw Error(std::string("--ngrams applies to text input (LABEL<TAB>TEXT) only, not ") +
+                format_name(mo.format));
   }
   ParseOptions po = mo.parse_options();
   if (opts.names && opts.names->size() != (uint64_t(1) << mo.bits)) {
