@@ -26,75 +26,72 @@ namespace {
 inline float ld(const std::atomic<float>& a) { return a.load(std::memory_order_relaxed); }
 inline void st(std::atomic<float>& a, float v) { a.store(v, std::memory_order_relaxed); }
 
-inline double shrink(double w, double by) {
+inline float shrink(float w, float by) {
   if (w > by) return w - by;
   if (w < -by) return w + by;
   return 0;
 }
 
-// A float state value: finite even when the double it comes from is not
-// (a sum of squared gradients past FLT_MAX), so that a saved model never
-// holds inf in its optimiser state.
-inline float clamp_float(double v) {
-  constexpr double kMax = std::numeric_limits<float>::max();
-  return static_cast<float>(v > kMax ? kMax : (v < -kMax ? -kMax : v));
-}
+// An optimiser sum, kept finite: past FLT_MAX it stays there, so that a
+// saved model never holds inf in its state (NaN passes: it is an error).
+inline float capped(float v) { return v > std::numeric_limits<float>::max() ? std::numeric_limits<float>::max() : v; }
 
 struct Rates {
-  double lr = 0, mult = 1, l1 = 0, l2 = 0, beta = 1;
+  float lr = 0, mult = 1, l1 = 0, l2 = 0, beta = 1;
 };
 
 // The smallest max |x| the normaliser keeps: a smaller |x| counts as this
-// much (VW's X_MIN, sqrt(FLT_MIN)), so that 1/N^2 stays a float and a
+// much (VW's X_MIN, sqrt(FLT_MIN)), so that 1/N^2 fits a float and a
 // weight learnt at that scale, about rate/N, stays finite.
 constexpr float kMinScale = 1.0842022e-19f;
 
 // One coordinate's update with gradient gx (= dL/dw of the loss, without
-// the regulariser), in double; the state is stored back as floats.
+// the regulariser).
 //
 // With the normaliser (sgd and adagrad), N is the largest |x| seen for the
 // coordinate and the step is taken in normalised units: u = w*N is the
 // weight of x/N, whose gradient is gn = gx/N; sgd steps u by rate*gn,
-// adagrad by rate*gn/sqrt(G+1) with G the sum of gn^2. In w that is a step
-// of rate*gn/N (per gn) and an effective rate of rate/N^2 on gx. L2 is
-// applied implicitly, w <- (w - step)/(1 + rate*l2) with the same rate, so
-// that no --l2 however large makes a weight overshoot zero and diverge; L1
-// shrinks towards zero by rate*l1.
+// adagrad by rate*gn/sqrt(G+1) with G the sum of gn^2 (the regulariser's
+// gradient included). In w that is rate*gn/N, computed in that order:
+// |gn| <= |dL/dp| since |x| <= N, so no product overflows before the step
+// itself (N*N would underflow for N below 1e-19). L2 is applied
+// implicitly, w <- (w - step)/(1 + rate*l2/N^2), so that no --l2 however
+// large makes a weight overshoot zero and diverge (an infinite rate makes
+// it 0); L1 shrinks towards zero by rate*l1/N^2.
 template <Optimizer O, bool Norm>
 inline void step(std::atomic<float>* s, float gx, const Rates& r) {
-  double w = ld(s[0]);
+  float w = ld(s[0]);
   if constexpr (O == Optimizer::ftrl) {
-    double g = gx;  // ftrl's L2 lives in the denominator below
-    double z = ld(s[1]), n = ld(s[2]);
-    double sigma = (std::sqrt(n + g * g) - std::sqrt(n)) / r.lr;
-    z += g - sigma * w;
-    n += g * g;
-    st(s[1], clamp_float(z));
-    st(s[2], clamp_float(n));
-    double den = (r.beta + std::sqrt(n)) / r.lr + r.l2;
+    float z = ld(s[1]), n = ld(s[2]);
+    float sigma = (std::sqrt(n + gx * gx) - std::sqrt(n)) / r.lr;
+    z += gx - sigma * w;
+    n = capped(n + gx * gx);
+    st(s[1], z);
+    st(s[2], n);
+    float den = (r.beta + std::sqrt(n)) / r.lr + r.l2;
     // den is 0 only with --ftrl-beta 0, --l2 0 and gradients that square
     // to 0 in float: nothing learnt yet.
-    w = std::fabs(z) <= r.l1 || !(den > 0) ? 0.0 : -(z - std::copysign(r.l1, z)) / den;
+    w = std::fabs(z) <= r.l1 || !(den > 0) ? 0.f : -(z - std::copysign(r.l1, z)) / den;
   } else {
-    double N = 1;
+    float inv_n = 1;  // N >= kMinScale: 1/N <= 9.3e18
     if constexpr (Norm) {
-      N = ld(s[O == Optimizer::adagrad ? 2 : 1]);
-      if (!(N > 0)) N = 1;  // a coordinate never scaled (-i of a model trained without)
+      const float N = ld(s[O == Optimizer::adagrad ? 2 : 1]);
+      if (N > 0) inv_n = 1 / N;  // else never scaled (-i of a model trained without)
     }
-    double rate = r.lr * r.mult;  // on u
+    float rate = r.lr * r.mult;  // on u
     if constexpr (O == Optimizer::adagrad) {
-      double gl = (gx + r.l2 * w) / N;  // gn with the regulariser
-      double G = ld(s[1]) + gl * gl;
-      st(s[1], clamp_float(G));
+      float gl = (gx + r.l2 * w) * inv_n;
+      float G = capped(ld(s[1]) + gl * gl);
+      st(s[1], G);
       // The sum starts at 1 (in normalised units), not 0: a rare feature's
       // first small gradient then moves it a little, not a full step.
-      rate /= std::sqrt(G + 1);
+      rate /= std::sqrt(G + 1.f);
     }
-    double on_w = rate / N / N;  // the rate on w (divided in two steps: N*N may underflow)
-    w = (w - on_w * gx) / (1 + on_w * r.l2);
-    if (r.l1 > 0) w = shrink(w, on_w * r.l1);
+    w -= rate * (gx * inv_n) * inv_n;
+    if (r.l2 > 0) w /= 1 + rate * inv_n * inv_n * r.l2;
+    if (r.l1 > 0) w = shrink(w, rate * inv_n * inv_n * r.l1);
   }
-  st(s[0], static_cast<float>(w));
+  st(s[0], w);
 }
 
 struct LocalState {
@@ -169,14 +166,14 @@ class Learner {
  private:
   Rates rates(const LocalState& ls, uint64_t t) const {
     Rates r;
-    r.lr = o_.learning_rate;
+    r.lr = static_cast<float>(o_.learning_rate);
     if (o_.optimizer == Optimizer::sgd && o_.power_t != 0) {
-      r.lr = o_.learning_rate * std::pow(o_.initial_t + t + 1, -o_.power_t);
+      r.lr = static_cast<float>(o_.learning_rate * std::pow(o_.initial_t + t + 1, -o_.power_t));
     }
-    r.mult = norm_ && ls.norm_sum > 0 ? ls.weight_sum / ls.norm_sum : 1.0;
-    r.l1 = o_.l1;
-    r.l2 = o_.l2;
-    r.beta = o_.ftrl_beta;
+    r.mult = norm_ && ls.norm_sum > 0 ? static_cast<float>(ls.weight_sum / ls.norm_sum) : 1.f;
+    r.l1 = static_cast<float>(o_.l1);
+    r.l2 = static_cast<float>(o_.l2);
+    r.beta = static_cast<float>(o_.ftrl_beta);
     return r;
   }
 

@@ -18,7 +18,7 @@ for small in 0.001 1e-20; do
   # Every optimiser that normalises, and ftrl; every loss.
   for opt in adagrad sgd ftrl; do
     for loss in logistic squared hinge quantile; do
-      run_cmd out err grist-train-sgd -q -j1 --no-bias --optimizer "$opt" --loss "$loss" n.svm -f m
+      run_cmd out err grist-train-sgd -q -j1 -b 10 --no-bias --optimizer "$opt" --loss "$loss" n.svm -f m
       check_status "$small $opt $loss" 0 "$rc"
       p=$(printf '1 2:1\n' | grist-predict -i m)
       awk -v p="$p" 'BEGIN { exit !(p > 0.5 && p < 10) }' && pass ||
@@ -30,7 +30,7 @@ done
 # The same through the cached passes, mini-batches and two threads.
 (printf -- '-1 2:1e-20 3:1\n'; for i in $(seq 300); do echo '1 2:1'; echo '-1 3:1'; done) > two.svm
 for opts in "--passes 3" "--passes 3 --shuffle" "--batch-size 4 --passes 3" "-j2 --passes 2"; do
-  run_cmd out err grist-train-sgd -q $opts two.svm -f m
+  run_cmd out err grist-train-sgd -q -b 10 $opts two.svm -f m
   check_status "$opts" 0 "$rc"
   printf '1 2:1\n-1 3:1\n' | grist-predict -i m > p.txt
   awk 'NR == 1 && $1 <= 0.5 { exit 1 } NR == 2 && $1 >= 0.5 { exit 1 }' p.txt && pass ||
