@@ -123,7 +123,10 @@ ModelOptions options(Optimizer opt, Loss loss, bool normalized) {
     case Optimizer::adagrad: mo.learning_rate = 2; break;
     case Optimizer::ftrl: mo.learning_rate = 0.5; break;
     case Optimizer::sgd:
-      mo.learning_rate = !normalized ? 1 : (loss == Loss::squared ? 2 : (loss == Loss::quantile ? 4 : 8));
+      mo.learning_rate = !normalized            ? 1
+                         : loss == Loss::squared  ? 2
+                         : loss == Loss::quantile ? 4
+                                                  : 8;
       break;
   }
   return mo;
@@ -268,7 +271,8 @@ TEST_CASE("a model that is not finite is never written, nor loaded", "[test_sgd_
   CHECK_NOTHROW(m.check_finite());
   std::string good = m.to_bytes();
   m.state()[(5 * 2 + 1) * m.stride()].store(std::numeric_limits<float>::quiet_NaN());
-  CHECK_THROWS_WITH(m.check_finite(), Catch::Contains("the weight of feature (index 5, class 2) is NaN"));
+  CHECK_THROWS_WITH(m.check_finite(),
+                    Catch::Contains("the weight of feature (index 5, class 2) is NaN"));
   FeatureNames names(3);
   names.add(5, "spam");
   CHECK_THROWS_WITH(m.check_finite(&names), Catch::Contains("feature 'spam' (index 5, class 2)"));
@@ -281,13 +285,15 @@ TEST_CASE("a model that is not finite is never written, nor loaded", "[test_sgd_
   CHECK_THROWS_WITH(m.check_finite(), Catch::Contains("the weight of the bias (class 1) is +inf"));
   m.state()[(8 * 2) * m.stride()].store(0);
   m.state()[3 * m.stride() + 1].store(-std::numeric_limits<float>::infinity());
-  CHECK_THROWS_WITH(m.check_finite(), Catch::Contains("the optimizer state of feature (index 1, class 2) is -inf"));
+  CHECK_THROWS_WITH(m.check_finite(),
+                    Catch::Contains("the optimizer state of feature (index 1, class 2) is -inf"));
   // A file holding a NaN weight (as an older grist could write) is refused
   // on load: to_bytes() serialises without the check.
   Model n(mo);
   n.state()[3 * n.stride()].store(std::numeric_limits<float>::quiet_NaN());
   CHECK_THROWS_WITH(Model::from_bytes(n.to_bytes(), "old.gsgd"),
-                    Catch::Contains("old.gsgd: corrupt model file (the weight of feature (index 1, class 2) is NaN)"));
+                    Catch::Contains("old.gsgd: corrupt model file (the weight of feature "
+                                    "(index 1, class 2) is NaN)"));
   CHECK(Model::from_bytes(good, "m")->to_bytes() == good);
   std::filesystem::remove_all(dir);
 }

@@ -67,14 +67,6 @@ void put(std::string& s, T v) {
   s.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
-std::string compress(const void* p, size_t n) {
-  std::string out(ZSTD_compressBound(n), '\0');
-  size_t r = ZSTD_compress(out.data(), out.size(), p, n, 3);
-  if (ZSTD_isError(r)) throw Error(std::string("zstd: ") + ZSTD_getErrorName(r));
-  out.resize(r);
-  return out;
-}
-
 }  // namespace
 
 void rescale_slot(Optimizer o, std::atomic<float>* slot, float old, float now) {
@@ -124,6 +116,50 @@ std::string options_header(const ModelOptions& o) {
   return h;
 }
 
+namespace {
+
+// Appends a section (u64 raw size, u64 compressed size, one zstd frame
+// that records its content size) to `out`, compressing `raw` bytes that
+// `fill(dst, offset, n)` produces in pieces: saving a model needs no copy
+// of its state besides the file's bytes.
+template <class Fill>
+void append_section(std::string& out, uint64_t raw, Fill&& fill) {
+  put<uint64_t>(out, raw);
+  const size_t size_at = out.size();
+  put<uint64_t>(out, 0);
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  if (!cctx) throw std::bad_alloc();
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setPledgedSrcSize(cctx.get(), raw);
+  constexpr size_t kPiece = size_t(1) << 20;
+  std::string piece;
+  const size_t start = out.size();
+  uint64_t done = 0;
+  for (;;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kPiece, raw - done));
+    piece.resize(n);
+    if (n) fill(piece.data(), done, n);
+    done += n;
+    const ZSTD_EndDirective mode = done == raw ? ZSTD_e_end : ZSTD_e_continue;
+    ZSTD_inBuffer in{piece.data(), n, 0};
+    for (;;) {
+      const size_t room = ZSTD_CStreamOutSize();
+      const size_t at = out.size();
+      out.resize(at + room);
+      ZSTD_outBuffer o{out.data() + at, room, 0};
+      const size_t left = ZSTD_compressStream2(cctx.get(), &o, &in, mode);
+      if (ZSTD_isError(left)) throw Error(std::string("zstd: ") + ZSTD_getErrorName(left));
+      out.resize(at + o.pos);
+      if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size) break;
+    }
+    if (mode == ZSTD_e_end) break;
+  }
+  const uint64_t comp = out.size() - start;
+  std::memcpy(out.data() + size_at, &comp, 8);
+}
+
+}  // namespace
+
 std::string Model::to_bytes() const {
   std::string s = "GRISTSGD";
   put<uint32_t>(s, kModelVersion);
@@ -133,48 +169,53 @@ std::string Model::to_bytes() const {
   put<uint64_t>(s, slots_);
   uint64_t nnz = 0;
   for (uint64_t i = 0; i < slots_; ++i) nnz += weight(i) != 0;
-  std::string raw;
   // --oaa K multiplies the slots: past 2^32 a sparse slot needs 8 bytes.
   const bool wide = slots_ > UINT32_MAX;
   const uint64_t entry = wide ? 12 : 8;
   if (nnz * entry < slots_ * 4) {
     s += char(wide ? 2 : 1);
-    raw.reserve(nnz * entry);
-    for (uint64_t i = 0; i < slots_; ++i) {
-      float w = weight(i);
-      if (w == 0) continue;
-      if (wide) {
-        put<uint64_t>(raw, i);
-      } else {
-        put<uint32_t>(raw, static_cast<uint32_t>(i));
+    // Pieces are not whole entries: each entry goes through `carry`.
+    uint64_t next = 0;  // the next slot to look at
+    std::string carry;  // entry bytes produced but not yet handed out
+    size_t carry_at = 0;
+    append_section(s, nnz * entry, [&](char* dst, uint64_t, size_t n) {
+      size_t got = 0;
+      while (got < n) {
+        if (carry_at == carry.size()) {
+          carry.clear();
+          carry_at = 0;
+          while (next < slots_ && weight(next) == 0) ++next;
+          if (wide) {
+            put<uint64_t>(carry, next);
+          } else {
+            put<uint32_t>(carry, static_cast<uint32_t>(next));
+          }
+          put<float>(carry, weight(next));
+          ++next;
+        }
+        size_t k = std::min(n - got, carry.size() - carry_at);
+        std::memcpy(dst + got, carry.data() + carry_at, k);
+        got += k, carry_at += k;
       }
-      put<float>(raw, w);
-    }
+    });
   } else {
     s += char(0);
-    raw.resize(slots_ * 4);
-    for (uint64_t i = 0; i < slots_; ++i) {
-      float w = weight(i);
-      std::memcpy(raw.data() + i * 4, &w, 4);
-    }
-  }
-  std::string c = compress(raw.data(), raw.size());
-  put<uint64_t>(s, raw.size());
-  put<uint64_t>(s, c.size());
-  s += c;
-  if (stride_ > 1) {
-    raw.assign(slots_ * (stride_ - 1) * 4, '\0');
-    size_t p = 0;
-    for (uint64_t i = 0; i < slots_; ++i) {
-      for (int j = 1; j < stride_; ++j, p += 4) {
-        float v = state_[i * stride_ + j].load(std::memory_order_relaxed);
-        std::memcpy(raw.data() + p, &v, 4);
+    append_section(s, slots_ * 4, [&](char* dst, uint64_t off, size_t n) {
+      for (size_t i = 0; i < n; i += 4) {
+        float w = weight((off + i) / 4);
+        std::memcpy(dst + i, &w, 4);
       }
-    }
-    c = compress(raw.data(), raw.size());
-    put<uint64_t>(s, raw.size());
-    put<uint64_t>(s, c.size());
-    s += c;
+    });
+  }
+  if (stride_ > 1) {
+    const int per = stride_ - 1;
+    append_section(s, slots_ * per * 4, [&](char* dst, uint64_t off, size_t n) {
+      for (size_t b = 0; b < n; b += 4) {
+        uint64_t v = (off + b) / 4;  // value index: slot v / per, entry 1 + v % per
+        float x = state_[(v / per) * stride_ + 1 + v % per].load(std::memory_order_relaxed);
+        std::memcpy(dst + b, &x, 4);
+      }
+    });
   } else {
     put<uint64_t>(s, 0);
     put<uint64_t>(s, 0);

@@ -318,7 +318,9 @@ struct Parser::Impl {
     {
       std::vector<uint32_t>& next = scratch;
       next.assign(group_begin.begin(), group_begin.end() - 1);
-      for (uint32_t i = 0; i < feats.size(); ++i) by_ns[next[static_cast<unsigned char>(feats[i].ns)]++] = i;
+      for (uint32_t i = 0; i < feats.size(); ++i) {
+        by_ns[next[static_cast<unsigned char>(feats[i].ns)]++] = i;
+      }
     }
     auto present = [&](unsigned char c) { return group_begin[c + 1] > group_begin[c]; };
     if (wildcard) {

@@ -126,7 +126,9 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
   auto with_hint = [&](const std::string& message) {
     if (!looks || *looks == po.format) return message;
     std::string hint = std::string(" (the input looks like ") + format_name(*looks);
-    if (opts.format) return message + hint + ", and --format " + format_name(po.format) + " was given)";
+    if (opts.format) {
+      return message + hint + ", and --format " + format_name(po.format) + " was given)";
+    }
     return message + hint + "; the model was trained on " + format_name(mo.format) +
            " input and reads only that" + (mo.format == Format::svmlight ? " or vw)" : ")");
   };

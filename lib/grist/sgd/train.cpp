@@ -34,7 +34,10 @@ inline float shrink(float w, float by) {
 
 // An optimiser sum, kept finite: past FLT_MAX it stays there, so that a
 // saved model never holds inf in its state (NaN passes: it is an error).
-inline float capped(float v) { return v > std::numeric_limits<float>::max() ? std::numeric_limits<float>::max() : v; }
+inline float capped(float v) {
+  constexpr float kMax = std::numeric_limits<float>::max();
+  return v > kMax ? kMax : v;
+}
 
 struct Rates {
   float lr = 0, mult = 1, l1 = 0, l2 = 0, beta = 1;
