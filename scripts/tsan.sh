@@ -65,7 +65,7 @@ unit() {  # NAME SPEC: SPEC is a Catch2 test spec (tags, names, commas = or)
   fi
 }
 if [ $full = 1 ]; then
-  files=${GRIST_TSAN_UNITS:-tokenize_tool|sgd|merge_tool|io|regressions|count|shuffle|sort|external_sort}
+  files=${GRIST_TSAN_UNITS:-tokenize_tool|sgd|sgd_scale|merge_tool|io|regressions|count|shuffle|sort|external_sort}
   set --
   for f in ${files//|/ }; do
     unit "$f" "[test_$f]" & set -- "$@" $!
@@ -74,7 +74,7 @@ if [ $full = 1 ]; then
   for p in "$@"; do wait "$p" || status=1; done
 else
   unit a '[test_merge_tool],[test_io],[test_regressions],parallel bucket compression*' & a=$!
-  unit b '[test_sgd],[test_tokenize_tool],partitioned counting writes every key once*,runs mix streamed records and precompressed frames' & b=$!
+  unit b '[test_sgd],[test_sgd_scale],[test_tokenize_tool],partitioned counting writes every key once*,runs mix streamed records and precompressed frames' & b=$!
   wait $a || status=1
   wait $b || status=1
 fi

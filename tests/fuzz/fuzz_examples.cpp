@@ -45,6 +45,8 @@ void check(const grist::sgd::Examples& ex, const grist::sgd::ParseOptions& po) {
   if (po.keep_tags && po.format == grist::sgd::Format::vw) {
     FUZZ_CHECK(ex.tag_end.size() == n);
     if (n) FUZZ_CHECK(ex.tag_end.back() == ex.tags.size());
+  } else {
+    FUZZ_CHECK(ex.tag_end.empty() && ex.tags.empty());
   }
 }
 
@@ -64,7 +66,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   po.require_label = !(k2 & 0x80);
   po.keep_tags = (k & 0x80);
-  if (k & 0x40) po.quadratic = {"ab", "aa"};
+  if (k & 0x40) {
+    // Fixed pairs, or ':' expanding to the namespaces of each example.
+    if (po.bits & 1) {
+      po.quadratic = {"ab", "aa"};
+    } else {
+      po.quadratic = {"::", "ba", "a:"};
+    }
+  }
   std::string bytes(reinterpret_cast<const char*>(data) + 2, size - 2);
 
   for (int skip = 0; skip < 2; ++skip) {

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   cli::CommonSet set;
   set.memory = false;
   set.temp_dir = false;
+  set.memory_hint =
+      "the model takes 4 bytes per weight, 2^b weights per --oaa class, as trained; one long "
+      "line needs 2 to 5 times its length";
   cli::Tool tool("grist-predict",
                  "Predict with a grist-train-sgd model", set);
   auto& app = tool.app();
@@ -27,7 +30,7 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("FILE", inputs, "Example files (default: stdin)")
       ->type_name("FILE");
-  app.add_option("--format", format, "svmlight, vw or text (default: sniffed)")
+  app.add_option("--format", format, "The input's format (default: the model's)")
       ->type_name("FMT")
       ->check(CLI::IsMember({"svmlight", "vw", "text"}));
   app.add_flag("--metrics", po.metrics,
@@ -38,16 +41,26 @@ int main(int argc, char** argv) {
   auto& man = tool.man();
   man.synopsis = "-i MODEL [OPTION]... [FILE]...";
   man.description =
-      "grist-predict reads examples in any format grist-train-sgd reads and writes one line "
-      "per example, in input order: the prediction first (the probability that the label is "
-      "+1 for a logistic model, the class for --oaa, the score otherwise), then the example's "
-      "tag for VW input that has one. Labels are optional (VW) and are used only by "
+      "grist-predict reads examples and writes one line per input line, in input order: the "
+      "prediction first (the probability that the label is +1 for a logistic model, the class "
+      "for --oaa, the score otherwise), then the example's tag for VW input that has one. A "
+      "line without an example (blank, an svmlight comment, or a malformed line skipped by "
+      "--on-error skip) gives an empty line, so that line N of the output is always about line "
+      "N of the input (paste(1) lines them up). Labels are optional (VW) and are used only by "
       "--metrics, whose one line goes to stderr (so that it never mixes with the "
       "predictions): logloss, accuracy and AUC for logistic models, accuracy and AUC for "
       "hinge, accuracy for --oaa, RMSE and MAE (and quantile loss) for squared and quantile "
       "models.\n\n"
-      "A model file that is truncated, corrupt, of another format version, or not a model is "
-      "refused with a message saying which.\n\n"
+      "The input is read in the format the model was trained on (svmlight, vw or text), "
+      "whatever it looks like: the same example in another format hashes to other weights. "
+      "--format may name that format, or vw for a model trained on svmlight (svmlight's "
+      "INDEX:VALUE is VW's '| INDEX:VALUE'); any other --format is a usage error. Input that "
+      "does not parse in the model's format is an error naming its line, which says what "
+      "format the input looks like; with --on-error skip, input of which no line parses is "
+      "an error too.\n\n"
+      "A model file that is truncated, corrupt, of another format version, not a model, or "
+      "holding a weight that is not finite (NaN, infinite) is refused with a message saying "
+      "which.\n\n"
       "Compression: inputs and the model are recognised by their first bytes, not their "
       "names: plain, gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or "
       "corrupt stream, or bytes after the last one, is an error naming the file. Any zstd "
@@ -93,7 +106,9 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       std::fprintf(stderr, "grist-predict: %s\n", m.text().c_str());
     }
-    tool.summary(m.examples, 0);
+    tool.summary(m.lines, m.bytes,
+                 std::to_string(m.examples) + " examples" +
+                     (m.skipped ? ", " + std::to_string(m.skipped) + " skipped" : ""));
     return 0;
   });
 }

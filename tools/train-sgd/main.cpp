@@ -7,6 +7,7 @@
 #include "grist/error.hpp"
 #include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
+#include "grist/record/memsize.hpp"
 #include "grist/record/record.hpp"
 #include "grist/sgd/model.hpp"
 #include "grist/sgd/train.hpp"
@@ -24,6 +25,9 @@ int main(int argc, char** argv) {
   set.output = false;
   set.memory = false;
   set.compression = false;
+  set.memory_hint =
+      "the model takes 12 bytes per weight (8 with --optimizer sgd), 2^b weights per --oaa "
+      "class: lower -b or --oaa; one long line needs 2 to 5 times its length";
   cli::Tool tool("grist-train-sgd",
                  "Train a sparse linear model by SGD",
                  set);
@@ -41,7 +45,7 @@ int main(int argc, char** argv) {
   app.add_option("-i,--initial-model", initial_model, "Continue training the model in FILE")->type_name("FILE");
   app.add_option("--readable-model", readable, "Also write the weights as text, with feature names")
       ->type_name("FILE");
-  app.add_option("--format", format, "svmlight, vw or text (default: sniffed)")
+  app.add_option("--format", format, "svmlight, vw or text (default: sniffed, or -i's)")
       ->type_name("FMT")->check(CLI::IsMember({"svmlight", "vw", "text"}));
   auto* o_loss = app.add_option("--loss", loss, "Loss: logistic (default), squared, hinge, quantile")
       ->type_name("LOSS")->check(CLI::IsMember({"logistic", "squared", "hinge", "quantile"}));
@@ -60,7 +64,8 @@ int main(int argc, char** argv) {
   auto* o_nobias = app.add_flag("--no-bias", no_bias, "Learn no bias term");
   // One pair per --quadratic (repeat it for more), so that a file name
   // after it is not taken for a second pair.
-  auto* o_quad = app.add_option("--quadratic", mo.quadratic, "Cross VW namespaces (first letters), e.g. ab")
+  auto* o_quad = app.add_option("--quadratic", mo.quadratic,
+                                "Cross VW namespaces (first letters): ab, a: or ::")
       ->type_name("AB")->allow_extra_args(false);
   auto* o_ngrams = cli::add_number(app, "--ngrams", mo.ngrams, "Text: word n-grams up to N (default 1)",
                                    {.min = 1, .max = 8})
@@ -92,7 +97,7 @@ int main(int argc, char** argv) {
       ->type_name("N");
   app.add_flag("--shuffle", to.shuffle, "Shuffle cached examples between passes");
   cli::add_number(app, "--seed", to.seed, "Seed of --shuffle (default 1)")->type_name("N");
-  cli::add_number(app, "--holdout-every", to.holdout_every,
+  auto* o_holdout = cli::add_number(app, "--holdout-every", to.holdout_every,
                   "Hold out lines N, 2N, ... of each input")
       ->type_name("N");
   cli::add_number(app, "--early-stop", to.early_stop,
@@ -129,13 +134,33 @@ int main(int argc, char** argv) {
       "hashes as its words joined by one space; a quadratic feature as (a * 0x100000001b3) "
       "XOR b. The bias is a separate weight.\n\n"
       "Updates are per-coordinate AdaGrad normalised by each feature's largest |value| (like "
-      "VW's default) unless --optimizer sgd or ftrl. Progressive validation loss (each example "
+      "VW's default) unless --optimizer sgd or ftrl. When a feature's |value| grows past its "
+      "largest so far, its weight is first rescaled to the new range, by old/new with AdaGrad "
+      "and (old/new)^2 with sgd (VW's normalised update), so that a feature whose first values "
+      "are small does not keep a huge weight; |values| below 1.08e-19 count as that much. ftrl "
+      "and --no-normalize take the values as they come. A model in which training made a "
+      "weight infinite or NaN (diverged: too high a --learning-rate, squared loss on large "
+      "values) is never written: exit 1 naming the feature (its name with --readable-model, "
+      "else its index). Progressive validation loss (each example "
       "scored before it is learnt) is printed at examples 1, 2, 4, 8, ...; with --holdout-every "
       "N, examples on lines N, 2N, ... of each input are never trained on and their loss is "
       "shown after each pass (computed during the pass); --early-stop ends training when it "
       "stops improving, and the summary says so. Several passes read a zstd cache of parsed "
-      "examples in -T. With -j1 the model is reproducible to the byte; more threads update "
-      "one shared weight vector without locks (Hogwild). Mini-batches train on one thread.\n\n"
+      "examples in -T.\n\n"
+      "Reproducibility: with -j1, and with any --batch-size other than 1 (mini-batches train "
+      "on one thread), the same inputs and options give the same model file, byte for byte, "
+      "over any number of passes. With -j2 or more, threads update one shared weight vector "
+      "without locks (Hogwild): the model depends on thread timing and differs from run to "
+      "run, though it is as good. --readable-model's names are reproducible under the same "
+      "conditions.\n\n"
+      "--quadratic ab (VW's -q) adds the product of every feature of the namespaces starting "
+      "with a and every feature of those starting with b (with aa, each pair of distinct "
+      "features once); ':' stands for every namespace of the example, the unnamed one "
+      "included: a: crosses a with each, :: every pair of namespaces, each with itself too, as "
+      "in VW. Each unordered pair is crossed once, however often it is given.\n\n"
+      "With -i, the input is read in the format the model was trained on; --format may name "
+      "it, or vw for a model trained on svmlight (which then becomes a VW model); any other "
+      "is a usage error.\n\n"
       "--readable-model writes one line per nonzero weight: INDEX, WEIGHT (with --oaa INDEX, "
       "CLASS, WEIGHT) and the NAME of the feature, tab-separated, after '# key=value' lines of "
       "options. The name is the first one seen in this run at that index: the svmlight index, "
@@ -158,7 +183,9 @@ int main(int argc, char** argv) {
       "inputs (input i goes to rank i mod K when the number of inputs is a multiple of K, "
       "else line n of every input to rank (n-1) mod K) and the ranks mix their models with "
       "MPI_Allreduce after every pass (and every N examples with --allreduce-every): "
-      "iterative parameter mixing, as in Vowpal Wabbit's cluster mode. AdaGrad weights are "
+      "iterative parameter mixing, as in Vowpal Wabbit's cluster mode. Each feature's range "
+      "is the largest of the ranks', every rank's weight first rescaled to it. AdaGrad "
+      "weights are "
       "averaged weighted by each rank's new squared gradients, sgd weights plainly, ftrl "
       "sums its z and n increments. Losses and counts are summed over the ranks; rank 0 "
       "prints them and writes the model. Without -j each rank uses its share of the CPUs. "
@@ -194,6 +221,19 @@ int main(int argc, char** argv) {
     if (mo.classes > 0 && !given(o_loss)) mo.loss = Loss::logistic;
     if (given(o_tau) && mo.loss != Loss::quantile) throw UsageError("--quantile-tau needs --loss quantile");
     if (given(o_base) && mo.classes == 0) throw UsageError("--class-base needs --oaa");
+    check_quadratic(mo.quadratic);
+    if (!mo.quadratic.empty() && !format.empty() && mo.format != Format::vw) {
+      throw UsageError("--quadratic crosses VW namespaces: it needs --format vw, not --format " +
+                       format);
+    }
+    if (given(o_ngrams) && mo.ngrams > 1 && !format.empty() && mo.format != Format::text) {
+      throw UsageError("--ngrams makes word n-grams of text input: it needs --format text, not "
+                       "--format " + format);
+    }
+    if (given(o_holdout) && to.holdout_every == 1) {
+      throw UsageError("--holdout-every 1 holds out every line, leaving nothing to train on "
+                       "(give 2 or more)");
+    }
     {
       RunFiles files;
       files.add_inputs("FILE", inputs);
@@ -218,8 +258,24 @@ int main(int argc, char** argv) {
       if (lr > 0) m.learning_rate = lr;
       m.power_t = mo.power_t, m.initial_t = mo.initial_t, m.l1 = mo.l1, m.l2 = mo.l2;
       m.ftrl_beta = mo.ftrl_beta;
-      if (!format.empty()) m.format = mo.format;
+      // The model reads the format it was trained on (see grist-predict);
+      // VW input makes a model trained on svmlight a VW model.
+      if (!format.empty() && mo.format != m.format) {
+        if (!format_reads_as(m.format, mo.format)) {
+          throw UsageError("--format " + format + ": the model given with -i was trained on " +
+                           format_name(m.format) + " input, and reads only that" +
+                           (m.format == Format::svmlight ? " (or vw)" : ""));
+        }
+        m.format = mo.format;
+      }
     } else {
+      if (mo.floats() > kMaxModelFloats) {
+        throw UsageError("-b " + std::to_string(mo.bits) +
+                         (mo.classes ? " with --oaa " + std::to_string(mo.classes) : "") +
+                         " makes a model of " + format_bytes(mo.floats() * 4) +
+                         " (2^b weights per class, with the optimizer's state); the most is " +
+                         format_bytes(kMaxModelFloats * 4) + ": lower -b or --oaa");
+      }
       model = std::make_unique<Model>(mo, true);
     }
     if (batch == "all") {
@@ -273,6 +329,9 @@ int main(int argc, char** argv) {
     }
     TrainReport rep = train(*model, to, log);
     if (!rank0) return 0;  // distributed training: rank 0 writes and reports
+    // A diverged model is refused before anything is written, naming the
+    // feature (by its name when --readable-model records names).
+    model->check_finite(names.get());
     if (model_out) model->save(*model_out);
     if (readable_out) model->write_readable(*readable_out, names.get());
     if (model_out) model_out->commit();
@@ -308,7 +367,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", buf);
       std::fprintf(stderr, "grist-train-sgd: stopped: %s\n", rep.stop_reason.c_str());
     }
-    tool.summary(rep.examples, 0);
+    tool.summary(rep.examples, rep.bytes,
+                 std::to_string(rep.trained_examples) + " example updates in " +
+                     std::to_string(rep.passes.size()) + " pass" +
+                     (rep.passes.size() == 1 ? "" : "es"));
     return 0;
   });
 #ifdef GRIST_HAVE_MPI  // distributed training: a failed rank ends the whole job

@@ -686,7 +686,7 @@ int Tool::run(int argc, char** argv, const std::function<int()>& body) {
     error(e.what());
     return 1;
   } catch (const std::bad_alloc&) {
-    error("out of memory (lower -S/--memory; one long line needs 2 to 5 times its length)");
+    error("out of memory (" + set_.memory_hint + ")");
     return 1;
   } catch (const std::exception& e) {
     error(std::string("internal error: ") + e.what());

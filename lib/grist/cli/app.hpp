@@ -149,6 +149,9 @@ struct CommonSet {
   bool temp_dir = true;
   bool compression = true;  // --zstd, --level
   uint64_t default_memory = uint64_t(1) << 30;  // when -S is not given
+  // What to do about running out of memory, in "out of memory (HINT)": it
+  // names the options that size this tool's memory.
+  std::string memory_hint = "lower -S/--memory; one long line needs 2 to 5 times its length";
 };
 
 // Extra text for the man page.

@@ -99,6 +99,28 @@ void AllreduceMixer::mix(Model& model) {
   auto cur = [&](uint64_t slot, int c) { return ld(s[slot * S + c]); };
   auto old = [&](uint64_t slot, int c) -> float& { return prev_[slot * S + c]; };
 
+  // The normalisation state (largest |x|) first: it is the maximum over the
+  // processes, and each process's weight and gradient sum, learnt at its
+  // own scale, are rescaled to that one before they are mixed (as a
+  // process rescales them itself when it meets a larger value). The last
+  // round's gradient sum is rescaled from the last round's scale alike.
+  if (o.normalized && o.optimizer != Optimizer::ftrl) {
+    const int off = o.optimizer == Optimizer::sgd ? 1 : 2;
+    buf_.resize(m);
+    for (size_t k = 0; k < m; ++k) buf_[k] = cur(slots_[k], off);
+    comm_.max(buf_.data(), m);
+    for (size_t k = 0; k < m; ++k) {
+      const uint64_t i = slots_[k];
+      const float now = buf_[k], mine = cur(i, off), last = old(i, off);
+      if (mine > 0 && now > mine) rescale_slot(o.optimizer, s + i * S, mine, now);
+      if (o.optimizer == Optimizer::adagrad && last > 0 && now > last) {
+        const double r = double(last) / now;
+        old(i, 1) = static_cast<float>(old(i, 1) * r * r);
+      }
+      st(s[i * S + off], now);
+    }
+  }
+
   switch (o.optimizer) {
     case Optimizer::adagrad: {
       buf_.resize(3 * m);
@@ -144,13 +166,6 @@ void AllreduceMixer::mix(Model& model) {
       }
       break;
     }
-  }
-  if (o.normalized && o.optimizer != Optimizer::ftrl) {
-    const int off = o.optimizer == Optimizer::sgd ? 1 : 2;
-    buf_.resize(m);
-    for (size_t k = 0; k < m; ++k) buf_[k] = cur(slots_[k], off);
-    comm_.max(buf_.data(), m);
-    for (size_t k = 0; k < m; ++k) st(s[slots_[k] * S + off], buf_[k]);
   }
   for (uint64_t i : slots_) {
     for (int c = 0; c < S; ++c) old(i, c) = cur(i, c);

@@ -21,7 +21,9 @@
 //   - sgd: the plain average of the weights.
 //   - ftrl: z and n are the last round's plus every process's increase (the
 //     sum a single process would have seen), and w is recomputed from them.
-//   - the normalisation state (largest |x| of each feature) is the maximum.
+//   - the normalisation state (largest |x| of each feature) is the maximum,
+//     taken first: each process's weight (and adagrad's gradient sum) is
+//     rescaled to it before the mixing (rescale_slot in model.hpp).
 // The learning-rate schedule's example counter stays per process.
 #pragma once
 

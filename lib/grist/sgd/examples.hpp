@@ -40,7 +40,10 @@ struct ParseOptions {
   Format format = Format::svmlight;
   int bits = 20;
   int ngrams = 1;                        // text: word n-grams 1..ngrams
-  std::vector<std::string> quadratic;    // VW: namespace pairs by first letter, "ab"
+  // VW: namespace pairs by first letter ("ab"; ' ' is the unnamed
+  // namespace), ':' standing for every namespace of the example ("a:",
+  // "::"), as VW's -q takes them: see check_quadratic().
+  std::vector<std::string> quadratic;
   LabelKind labels = LabelKind::binary;
   int classes = 0;
   int class_base = 1;
@@ -94,6 +97,16 @@ class Parser {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Throws grist::UsageError naming --quadratic unless every pair is two
+// namespace letters (any byte but a control character, '|', ':' or ','),
+// or ':' for every namespace present in an example. Crosses, per example,
+// are then: each pair given, in order, then each pair a ':' expands to
+// (every namespace of the example, in byte order: "::" is every pair of
+// namespaces, a namespace with itself included, as in VW), each
+// unordered pair once (VW drops "ba" after "ab" too). A namespace crossed
+// with itself pairs each of its features with the later ones.
+void check_quadratic(const std::vector<std::string>& pairs);
 
 // The format of the first non-blank line of `head` when it is unambiguous:
 // a '|' and no tab is VW, a tab and no '|' is text, "LABEL INDEX:VALUE..."

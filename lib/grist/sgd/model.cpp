@@ -51,7 +51,7 @@ ParseOptions ModelOptions::parse_options() const {
 Model::Model(const ModelOptions& o, bool with_state)
     : o_(o), k_(o.k()), stride_(with_state ? o.stride() : 1), slots_(o.slots()) {
   if (o_.bits < 1 || o_.bits > 30) throw Error("-b must be between 1 and 30");
-  if (slots_ * stride_ > (uint64_t(1) << 34)) throw Error("model too large: lower -b or --oaa");
+  if (slots_ * stride_ > kMaxModelFloats) throw Error("model too large: lower -b or --oaa");
   state_.reset(new std::atomic<float>[slots_ * stride_]());
 }
 
@@ -64,6 +64,23 @@ std::string fmt_double(double v) {
 }
 
 }  // namespace
+
+void rescale_slot(Optimizer o, std::atomic<float>* slot, float old, float now) {
+  const double r = double(old) / now;
+  auto scale = [](std::atomic<float>& a, double by) {
+    a.store(static_cast<float>(a.load(std::memory_order_relaxed) * by), std::memory_order_relaxed);
+  };
+  if (o == Optimizer::adagrad) {
+    scale(slot[0], r);
+    scale(slot[1], r * r);
+  } else if (o == Optimizer::sgd) {
+    scale(slot[0], r * r);
+  }
+}
+
+bool format_reads_as(Format model, Format input) {
+  return input == model || (model == Format::svmlight && input == Format::vw);
+}
 
 std::string options_header(const ModelOptions& o) {
   std::string h;
@@ -173,7 +190,49 @@ void write_section(HashedOut& out, ZSTD_CCtx* c, uint64_t raw,
 
 }  // namespace
 
+namespace {
+
+// "feature 'NAME' (index I, class K)", "the bias (class K)".
+std::string describe_slot(uint64_t slot, int k, int bits, int class_base,
+                          const FeatureNames* names) {
+  uint64_t f = slot / k;
+  std::string s;
+  if (f == (uint64_t(1) << bits)) {
+    s = "the bias";
+    if (k > 1) s += " (class " + std::to_string(slot % k + class_base) + ")";
+    return s;
+  }
+  std::string_view name = names ? names->name(static_cast<uint32_t>(f)) : std::string_view();
+  s = "feature ";
+  if (!name.empty()) s += quote_input(name) + " ";
+  s += "(index " + std::to_string(f);
+  if (k > 1) s += ", class " + std::to_string(slot % k + class_base);
+  return s + ")";
+}
+
+std::string describe_value(float v) {
+  return std::isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf");
+}
+
+}  // namespace
+
+void Model::check_finite(const FeatureNames* names) const {
+  if (names && names->size() != (uint64_t(1) << o_.bits)) names = nullptr;
+  for (uint64_t i = 0; i < slots_; ++i) {
+    for (int j = 0; j < stride_; ++j) {
+      float v = state_[i * stride_ + j].load(std::memory_order_relaxed);
+      if (std::isfinite(v)) continue;
+      throw Error(std::string(j == 0 ? "the weight of " : "the optimizer state of ") +
+                  describe_slot(i, k_, o_.bits, o_.class_base, names) + " is " +
+                  describe_value(v) +
+                  ": training diverged, and no model is written (a smaller --learning-rate, "
+                  "--loss logistic, or inputs of a smaller range may help)");
+    }
+  }
+}
+
 void Model::save(Sink& sink) const {
+  check_finite();
   Xxh3State h;
   HashedOut out{sink, h.s};
   out.write("GRISTSGD", 8);
@@ -458,6 +517,11 @@ ModelOptions options_from_header(std::string_view header, const std::string& nam
     o.quadratic.push_back(q.substr(i, c - i));
     i = c + 1;
   }
+  try {
+    check_quadratic(o.quadratic);
+  } catch (const UsageError&) {
+    throw Error(name, "bad model header value for quadratic");
+  }
   auto opt = parse_optimizer_name(get("optimizer"));
   if (!opt) throw Error(name, "model has an unknown optimizer");
   o.optimizer = *opt;
@@ -506,6 +570,13 @@ ModelOptions Model::read_file(Source& src, const std::string& name, Model* m) {
   if (enc > 2) throw Error(name, "corrupt model file (unknown weight encoding)");
 
   const int stride = m ? m->stride_ : 1;
+  auto finite = [&](float v, uint64_t slot) {
+    if (!std::isfinite(v)) {
+      throw Error(name, "corrupt model file (the weight of " +
+                            describe_slot(slot, m->k_, o.bits, o.class_base, nullptr) + " is " +
+                            describe_value(v) + ")");
+    }
+  };
   auto [raw, comp] = r.section_sizes(slots * 12);
   if (enc != 0) {
     const size_t isz = enc == 1 ? 4 : 8;
@@ -517,6 +588,7 @@ ModelOptions Model::read_file(Source& src, const std::string& name, Model* m) {
       if (m) {
         float v;
         std::memcpy(&v, p + isz, 4);
+        finite(v, i);
         m->state_[i * stride].store(v, std::memory_order_relaxed);
       }
     });
@@ -527,6 +599,7 @@ ModelOptions Model::read_file(Source& src, const std::string& name, Model* m) {
     Records weights(4, [&](const char* p) {
       float v;
       std::memcpy(&v, p, 4);
+      finite(v, i);
       m->state_[i++ * stride].store(v, std::memory_order_relaxed);
     });
     r.section(raw, comp, m ? std::function<void(const char*, size_t)>(std::ref(weights)) : nullptr,
@@ -541,6 +614,11 @@ ModelOptions Model::read_file(Source& src, const std::string& name, Model* m) {
       std::memcpy(&v, p, 4);
       // slot i / (stride - 1), float 1 + i % (stride - 1)
       uint64_t slot = i / (stride - 1), j = 1 + i % (stride - 1);
+      if (!std::isfinite(v)) {
+        throw Error(name, "corrupt model file (the optimizer state of " +
+                              describe_slot(slot, m->k_, o.bits, o.class_base, nullptr) + " is " +
+                              describe_value(v) + ")");
+      }
       m->state_[slot * stride + j].store(v, std::memory_order_relaxed);
       ++i;
     });
@@ -581,6 +659,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, bool with_state) {
 }
 
 void Model::write_readable(Sink& out, const FeatureNames* names) const {
+  check_finite(names);
   std::string h = options_header(o_);
   if (names && names->size() != (uint64_t(1) << o_.bits)) {
     throw Error("feature names: table size differs from the model's -b");

@@ -43,6 +43,8 @@ const char* optimizer_name(Optimizer o);
 std::optional<Optimizer> parse_optimizer_name(std::string_view s);
 
 constexpr uint32_t kModelVersion = 1;
+// The most floats (weights and optimiser state) a model may hold: 64 GiB.
+constexpr uint64_t kMaxModelFloats = uint64_t(1) << 34;
 constexpr const char* kHashName = "xxh3-64/numeric-names/v1";
 
 struct ModelOptions {
@@ -71,12 +73,15 @@ struct ModelOptions {
   int k() const { return classes > 0 ? classes : 1; }
   int stride() const { return optimizer == Optimizer::sgd ? 2 : 3; }
   uint64_t slots() const { return ((uint64_t(1) << bits) + 1) * k(); }
+  // Floats of a model with its optimiser state; at most kMaxModelFloats.
+  uint64_t floats() const { return slots() * stride(); }
   ParseOptions parse_options() const;
 };
 
 class Model {
  public:
   // A zero model. `with_state` false keeps only the weights (prediction).
+  // Throws grist::Error for -b outside 1..30 or more than kMaxModelFloats.
   explicit Model(const ModelOptions& o, bool with_state = true);
 
   const ModelOptions& options() const { return o_; }
@@ -98,13 +103,21 @@ class Model {
     return s;
   }
 
-  // Writes the model file atomically (Sink). Throws grist::Error. Streams:
-  // costs no copy of the model.
+  // Throws grist::Error naming the first weight or optimiser state value
+  // that is not finite (NaN or infinite: training diverged): the feature's
+  // name from `names` when it has one, its index always, its class with
+  // --oaa, or "the bias".
+  void check_finite(const FeatureNames* names = nullptr) const;
+
+  // Writes the model file atomically (Sink). Throws grist::Error, also for a
+  // model that is not finite (check_finite): such a model is never written.
+  // Streams: costs no copy of the model.
   void save(const std::string& path) const;
   // Writes the model file's bytes to `out` (not committed).
   void save(Sink& out) const;
-  // Loads a model file; refuses a foreign, truncated, corrupt or newer one
-  // with grist::Error naming the file. Reads a file twice (checks it whole,
+  // Loads a model file; refuses a foreign, truncated, corrupt or newer one,
+  // or one holding a value that is not finite, with grist::Error naming the
+  // file. Reads a file twice (checks it whole,
   // checksum included, before allocating the model, then fills the model)
   // and costs no copy of it; stdin ("-") is read into memory once.
   static std::unique_ptr<Model> load(const std::string& path, bool with_state = true);
@@ -118,6 +131,7 @@ class Model {
   // index "bias". With `names` (of the model's -b), every line also ends in
   // "\tNAME": the first feature name recorded for the index ("bias" for the
   // bias, empty when none was recorded), and a "# columns=" line says so.
+  // Refuses a model that is not finite, as save() does.
   void write_readable(Sink& out, const FeatureNames* names = nullptr) const;
 
  private:
@@ -131,5 +145,27 @@ class Model {
 
 // The header text of the options ("key=value\n" lines).
 std::string options_header(const ModelOptions& o);
+
+// The normaliser (sgd and adagrad unless --no-normalize) keeps, per slot,
+// the largest |x| seen, N, and steps in units of x/N. When N grows from
+// `old` (> 0) to `now`, the weight learnt at the old scale becomes the
+// weight it would be had `now` been the scale from the start (VW's
+// normalised update); without it the first small value of a feature leaves
+// a weight of about 1/old that later, larger values multiply. sgd's step
+// on w is proportional to x/N^2, so each past step, hence w, scales by
+// (old/now)^2. adagrad's is x/(N sqrt(G)) with G, the sum of squared
+// gradients, in units of 1/N^2: w scales by old/now and G by (old/now)^2
+// (VW keeps G unnormalised, which comes to the same). ftrl has no
+// normaliser. The caller stores `now` as the slot's N.
+void rescale_slot(Optimizer o, std::atomic<float>* slot, float old, float now);
+
+// Whether a model trained on `model` input reads `input`: the same format,
+// or VW input for an svmlight model: svmlight's "INDEX:VALUE" is VW's
+// "| INDEX:VALUE" (a numeric name in the unnamed namespace hashes to its
+// value), so every svmlight example has a VW form that scores the same.
+// Not the other way round (a VW model's namespaces have no svmlight form),
+// and not text: its tokens go through grist's tokenizer and its n-grams
+// have no VW form, so a VW line would not score as the text it stands for.
+bool format_reads_as(Format model, Format input);
 
 }  // namespace grist::sgd

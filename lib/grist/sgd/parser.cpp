@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -78,16 +80,25 @@ struct Parser::Impl {
   std::vector<Feat> feats;       // VW with -q: the example's features
   std::vector<std::string_view> tokens;
   std::string gram;
+  std::vector<uint32_t> scratch;
   FeatureNames* names;
   std::string name_buf;
 #ifdef GRIST_SGD_HAVE_TOKENIZER
   std::unique_ptr<grist::Tokenizer> tok;
 #endif
 
+  // -q: the pairs with a ':' expand per example; the others are fixed.
+  bool wildcard = false;
+  std::vector<std::pair<char, char>> pairs;  // of this example
+  std::vector<uint32_t> by_ns;               // feats positions grouped by namespace letter
+  std::vector<uint32_t> group_begin;         // by_ns range of letter c: [group_begin[c], group_begin[c + 1])
+
   explicit Impl(const ParseOptions& opts)
       : o(opts), mask((uint64_t(1) << opts.bits) - 1), names(opts.names) {
-    for (const auto& q : o.quadratic) {
-      if (q.size() != 2) bad("-q takes two namespace letters, got " + quote(q));
+    check_quadratic(o.quadratic);
+    for (const auto& q : o.quadratic) wildcard |= q[0] == ':' || q[1] == ':';
+    if (!wildcard) {
+      for (const auto& q : o.quadratic) add_pair(q[0], q[1]);
     }
 #ifdef GRIST_SGD_HAVE_TOKENIZER
     if (o.format == Format::text) tok = std::make_unique<grist::Tokenizer>(grist::TokenizerOptions{});
@@ -155,10 +166,9 @@ struct Parser::Impl {
     out.begin.resize(n_before + 1);
     out.index.resize(f_before);
     out.value.resize(f_before);
-    if (o.keep_tags) {
-      out.tag_end.resize(n_before);
-      out.tags.resize(t_before);
-    }
+    // Tags exist for VW input only (tag_end stays empty for the others).
+    if (out.tag_end.size() > n_before) out.tag_end.resize(n_before);
+    if (out.tags.size() > t_before) out.tags.resize(t_before);
   }
 
   bool svmlight(const char* p, const char* e, Examples& out, uint64_t line_no) {
@@ -270,29 +280,86 @@ struct Parser::Impl {
         if (name.empty()) bad("empty feature name in " + quote({f, size_t(p - f)}));
         uint64_t h = feature_hash(name, seed);
         val *= scale;
+        if (!std::isfinite(val)) {
+          bad("feature value times namespace weight is out of range in " +
+              quote({f, size_t(p - f)}));
+        }
         add_named(out, h, val, [&] { return vw_name(ns, name); });
         if (quad) feats.push_back({nsc, h, val, ns, name});
       }
     }
-    if (quad) {
+    if (quad) cross(out);
+    end(out);
+    return true;
+  }
+
+  // Adds the pair unless it, or the reverse, is there.
+  void add_pair(char a, char b) {
+    for (const auto& [x, y] : pairs) {
+      if ((x == a && y == b) || (x == b && y == a)) return;
+    }
+    pairs.emplace_back(a, b);
+  }
+
+  // The quadratic features of the example in feats.
+  void cross(Examples& out) {
+    // Group the features by namespace letter, each group in input order, so
+    // that a pair costs the product of its groups, not feats^2.
+    group_begin.assign(257, 0);
+    for (const auto& f : feats) ++group_begin[static_cast<unsigned char>(f.ns) + 1];
+    for (int c = 0; c < 256; ++c) group_begin[c + 1] += group_begin[c];
+    by_ns.resize(feats.size());
+    {
+      std::vector<uint32_t>& next = scratch;
+      next.assign(group_begin.begin(), group_begin.end() - 1);
+      for (uint32_t i = 0; i < feats.size(); ++i) {
+        by_ns[next[static_cast<unsigned char>(feats[i].ns)]++] = i;
+      }
+    }
+    auto present = [&](unsigned char c) { return group_begin[c + 1] > group_begin[c]; };
+    if (wildcard) {
+      pairs.clear();
       for (const auto& q : o.quadratic) {
-        for (size_t a = 0; a < feats.size(); ++a) {
-          if (feats[a].ns != q[0]) continue;
-          for (size_t b = q[0] == q[1] ? a + 1 : 0; b < feats.size(); ++b) {
-            if (feats[b].ns != q[1]) continue;
-            add_named(out, quadratic_hash(feats[a].h, feats[b].h), feats[a].v * feats[b].v, [&] {
-              std::string q(vw_name(feats[a].nsname, feats[a].name));
-              q += '*';
-              q.append(vw_name(feats[b].nsname, feats[b].name));
-              name_buf = std::move(q);
-              return std::string_view(name_buf);
-            });
+        const char a = q[0], b = q[1];
+        if (a != ':' && b != ':') {
+          add_pair(a, b);
+        } else if (a == ':' && b == ':') {
+          for (int x = 0; x < 256; ++x) {
+            if (!present(x)) continue;
+            for (int y = x; y < 256; ++y) {
+              if (present(y)) add_pair(static_cast<char>(x), static_cast<char>(y));
+            }
+          }
+        } else {
+          const unsigned char n = static_cast<unsigned char>(a == ':' ? b : a);
+          if (!present(n)) continue;
+          for (int x = 0; x < 256; ++x) {
+            if (present(x)) add_pair(static_cast<char>(std::min<int>(n, x)), static_cast<char>(std::max<int>(n, x)));
           }
         }
       }
     }
-    end(out);
-    return true;
+    for (const auto& [qa, qb] : pairs) {
+      const unsigned char ca = static_cast<unsigned char>(qa), cb = static_cast<unsigned char>(qb);
+      for (uint32_t ia = group_begin[ca]; ia < group_begin[ca + 1]; ++ia) {
+        const Feat& fa = feats[by_ns[ia]];
+        for (uint32_t ib = ca == cb ? ia + 1 : group_begin[cb]; ib < group_begin[cb + 1]; ++ib) {
+          const Feat& fb = feats[by_ns[ib]];
+          float v = fa.v * fb.v;
+          if (!std::isfinite(v)) {
+            bad("quadratic feature " + quote(vw_name(fa.nsname, fa.name)) + "*" +
+                quote(vw_name(fb.nsname, fb.name)) + ": value out of range");
+          }
+          add_named(out, quadratic_hash(fa.h, fb.h), v, [&] {
+            std::string q(vw_name(fa.nsname, fa.name));
+            q += '*';
+            q.append(vw_name(fb.nsname, fb.name));
+            name_buf = std::move(q);
+            return std::string_view(name_buf);
+          });
+        }
+      }
+    }
   }
 
   bool text(const char* p, const char* e, Examples& out, uint64_t line_no) {
@@ -376,6 +443,35 @@ void Parser::parse_block(const Block& b, Examples& out, ErrorLog* skip) {
     }
     ++line_no;
   });
+}
+
+void check_quadratic(const std::vector<std::string>& pairs) {
+  for (const auto& q : pairs) {
+    std::string shown;
+    for (unsigned char c : q.substr(0, 40)) {
+      if (c < 0x20 || c == 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        shown += buf;
+      } else {
+        shown += static_cast<char>(c);
+      }
+    }
+    if (q.size() > 40) shown += "...";
+    if (q.size() != 2) {
+      throw UsageError("--quadratic '" + shown +
+                       "': expected two namespace letters, e.g. ab (':' for every namespace: "
+                       "a: or ::)");
+    }
+    for (unsigned char c : q) {
+      if (c < 0x20 || c == 0x7f || c == '|' || c == ',') {
+        throw UsageError("--quadratic '" + shown + "': " +
+                         (c == '|' || c == ',' ? std::string("'") + char(c) + "'"
+                                               : std::string("a control character")) +
+                         " cannot start a namespace");
+      }
+    }
+  }
 }
 
 std::optional<Format> sniff_format(std::string_view head) {

@@ -22,7 +22,7 @@ struct Item {
   Examples ex;
   ErrorLog errors;
   std::string text;
-  std::vector<float> pred, score;
+  std::vector<float> pred, score;  // per example
 };
 }  // namespace
 
@@ -108,32 +108,65 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
   ParseOptions po = mo.parse_options();
   po.require_label = false;
   po.keep_tags = true;
+  if (opts.format && *opts.format != mo.format) {
+    if (!format_reads_as(mo.format, *opts.format)) {
+      throw UsageError(std::string("--format ") + format_name(*opts.format) +
+                       ": the model was trained on " + format_name(mo.format) +
+                       " input, and reads only that" +
+                       (mo.format == Format::svmlight ? " (or vw)" : ""));
+    }
+    po.format = *opts.format;
+  }
   BlockReader reader(opts.inputs, opts.block_size);
   auto first = std::make_unique<Item>();
   bool have_first = reader.next(first->block);
-  if (opts.format) {
-    po.format = *opts.format;
-  } else if (have_first) {
-    if (auto f = sniff_format(first->block.view().substr(0, 1 << 16))) po.format = *f;
-  }
+  // What the input looks like: only to explain a failure to parse it.
+  std::optional<Format> looks;
+  if (have_first) looks = sniff_format(first->block.view().substr(0, 1 << 16));
+  auto with_hint = [&](const std::string& message) {
+    if (!looks || *looks == po.format) return message;
+    std::string hint = std::string(" (the input looks like ") + format_name(*looks);
+    if (opts.format) {
+      return message + hint + ", and --format " + format_name(po.format) + " was given)";
+    }
+    return message + hint + "; the model was trained on " + format_name(mo.format) +
+           " input and reads only that" + (mo.format == Format::svmlight ? " or vw)" : ")");
+  };
   tbb::enumerable_thread_specific<std::unique_ptr<Parser>> parsers;
-  std::vector<std::pair<float, float>> scored;  // (label, score) of labelled examples
   std::vector<float> labels, preds, scores, weights;
   Metrics m;
   m.logloss = m.accuracy = m.auc = m.rmse = m.mae = m.quantile_loss = kNaN;
 
+  // One output line per input line, whatever the line holds: the prediction
+  // of its example, or nothing for a blank line, a comment or (--on-error
+  // skip) a malformed example, so that line n of the output is about line n
+  // of the input.
   auto work = [&](Item& it) {
     auto& parser = parsers.local();
     if (!parser) parser = std::make_unique<Parser>(po);
     it.ex.clear();
     it.errors = ErrorLog{};
-    parser->parse_block(it.block, it.ex, opts.skip_errors ? &it.errors : nullptr);
     it.text.clear();
-    it.pred.resize(it.ex.size());
-    it.score.resize(it.ex.size());
+    it.pred.clear();
+    it.score.clear();
     char buf[64];
     const int K = model.k();
-    for (size_t i = 0; i < it.ex.size(); ++i) {
+    uint64_t line_no = it.block.first_line;
+    for_each_line(it.block, [&](std::string_view line) {
+      const size_t i = it.ex.size();
+      try {
+        parser->parse_line(line, it.ex, line_no);
+      } catch (const std::invalid_argument& e) {
+        if (!opts.skip_errors) throw Error(*it.block.source, line_no, with_hint(e.what()));
+        if (it.errors.skipped++ == 0) {
+          it.errors.first = *it.block.source + ":" + std::to_string(line_no) + ": " + e.what();
+        }
+      }
+      ++line_no;
+      if (it.ex.size() == i) {  // no example on this line
+        it.text += '\n';
+        return;
+      }
       const uint32_t b = it.ex.begin[i];
       const size_t nf = it.ex.begin[i + 1] - b;
       const uint32_t* idx = it.ex.index.data() + b;
@@ -146,18 +179,18 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
           double s = model.score(idx, val, nf, k);
           if (s > bs) bs = s, best = k;
         }
-        it.pred[i] = static_cast<float>(best);
-        it.score[i] = static_cast<float>(bs);
+        it.pred.push_back(static_cast<float>(best));
+        it.score.push_back(static_cast<float>(bs));
         e = std::to_chars(buf, buf + sizeof buf, best + mo.class_base).ptr;
       } else {
         double s = model.score(idx, val, nf, 0);
         float p = static_cast<float>(mo.loss == Loss::logistic ? sigmoid(s) : s);
-        it.pred[i] = p;
-        it.score[i] = static_cast<float>(s);
+        it.pred.push_back(p);
+        it.score.push_back(static_cast<float>(s));
         e = std::to_chars(buf, buf + sizeof buf, p).ptr;
       }
       it.text.append(buf, e);
-      if (!it.ex.tag_end.empty()) {
+      if (it.ex.tag_end.size() > i) {  // VW
         uint32_t t0 = i ? it.ex.tag_end[i - 1] : 0, t1 = it.ex.tag_end[i];
         if (t1 > t0) {
           it.text += ' ';
@@ -165,11 +198,12 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
         }
       }
       it.text += '\n';
-    }
+    });
   };
   auto finish = [&](Item& it) {
     out.write(it.text);
     m.examples += it.ex.size();
+    m.lines += it.block.lines;
     if (it.errors.skipped) {
       if (m.skipped == 0) m.first_skipped = it.errors.first;
       m.skipped += it.errors.skipped;
@@ -196,9 +230,16 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
     };
     ordered_pipeline<Item>(opts.threads, produce, work, finish);
   }
+  m.bytes = reader.bytes_read();
+  if (m.examples == 0 && m.skipped > 0) {
+    throw Error(with_hint("no valid example in the input (" + std::to_string(m.skipped) +
+                          " malformed lines skipped; first: " + m.first_skipped + ")"));
+  }
   if (opts.metrics) {
     Metrics c = compute_metrics(mo, labels, preds, scores, weights);
     c.examples = m.examples;
+    c.lines = m.lines;
+    c.bytes = m.bytes;
     c.skipped = m.skipped;
     c.first_skipped = m.first_skipped;
     m = c;

@@ -5,9 +5,15 @@
 //   auto out = grist::Sink::open("-", {});
 //   grist::sgd::Metrics m = grist::sgd::predict(*model, po, *out);
 //
-// One line per example, in input order whatever the thread count: the
-// prediction first (P(label = +1) for logistic loss, the class for --oaa,
-// the score otherwise), then the VW tag if the example has one.
+// One output line per input line, in input order whatever the thread
+// count: the prediction first (P(label = +1) for logistic loss, the class
+// for --oaa, the score otherwise), then the VW tag if the example has one;
+// an empty line for an input line without an example (blank, a comment, or
+// malformed under skip_errors), so that output line n is about input line n.
+//
+// The input is read in the format the model was trained on (ModelOptions::
+// format), never sniffed: the same text in another format hashes to other
+// weights.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +29,9 @@ namespace grist::sgd {
 
 struct PredictOptions {
   std::vector<std::string> inputs;  // empty: stdin
-  std::optional<Format> format;     // else sniffed, else the model's
+  // The input's format: unset, the model's. Otherwise it must be one the
+  // model reads (format_reads_as), or predict() throws grist::UsageError.
+  std::optional<Format> format;
   bool metrics = false;
   bool skip_errors = false;
   int threads = 1;
@@ -32,6 +40,8 @@ struct PredictOptions {
 
 struct Metrics {
   uint64_t examples = 0;
+  uint64_t lines = 0;  // input lines, i.e. output lines
+  uint64_t bytes = 0;  // input bytes (decompressed)
   uint64_t labelled = 0;
   uint64_t skipped = 0;
   std::string first_skipped;
@@ -42,7 +52,9 @@ struct Metrics {
 };
 
 // Writes predictions to `out` (not committed) and, when asked, computes the
-// metrics over labelled examples. Throws grist::Error on bad input.
+// metrics over labelled examples. Throws grist::Error on bad input (with a
+// hint when the input looks like another format than the model's), and
+// when skip_errors skipped every line that was not blank.
 Metrics predict(const Model& model, const PredictOptions& opts, Sink& out);
 
 // Metrics of predictions against labels (exposed for tests). `pred` is

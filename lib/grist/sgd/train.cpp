@@ -33,11 +33,35 @@ inline float shrink(float w, float by) {
   return 0;
 }
 
+// An optimiser sum, kept finite: past FLT_MAX it stays there, so that a
+// saved model never holds inf in its state (NaN passes: it is an error).
+inline float capped(float v) {
+  constexpr float kMax = std::numeric_limits<float>::max();
+  return v > kMax ? kMax : v;
+}
+
 struct Rates {
   float lr = 0, mult = 1, l1 = 0, l2 = 0, beta = 1;
 };
 
-// One coordinate's update with gradient gx (= dL/dw).
+// The smallest max |x| the normaliser keeps: a smaller |x| counts as this
+// much (VW's X_MIN, sqrt(FLT_MIN)), so that 1/N^2 fits a float and a
+// weight learnt at that scale, about rate/N, stays finite.
+constexpr float kMinScale = 1.0842022e-19f;
+
+// One coordinate's update with gradient gx (= dL/dw of the loss, without
+// the regulariser).
+//
+// With the normaliser (sgd and adagrad), N is the largest |x| seen for the
+// coordinate and the step is taken in normalised units: u = w*N is the
+// weight of x/N, whose gradient is gn = gx/N; sgd steps u by rate*gn,
+// adagrad by rate*gn/sqrt(G+1) with G the sum of gn^2 (the regulariser's
+// gradient included). In w that is rate*gn/N, computed in that order:
+// |gn| <= |dL/dp| since |x| <= N, so no product overflows before the step
+// itself (N*N would underflow for N below 1e-19). L2 is applied
+// implicitly, w <- (w - step)/(1 + rate*l2/N^2), so that no --l2 however
+// large makes a weight overshoot zero and diverge (an infinite rate makes
+// it 0); L1 shrinks towards zero by rate*l1/N^2.
 template <Optimizer O, bool Norm>
 inline void step(std::atomic<float>* s, float gx, const Rates& r) {
   float w = ld(s[0]);
@@ -45,30 +69,31 @@ inline void step(std::atomic<float>* s, float gx, const Rates& r) {
     float z = ld(s[1]), n = ld(s[2]);
     float sigma = (std::sqrt(n + gx * gx) - std::sqrt(n)) / r.lr;
     z += gx - sigma * w;
-    n += gx * gx;
+    n = capped(n + gx * gx);
     st(s[1], z);
     st(s[2], n);
-    w = std::fabs(z) <= r.l1 ? 0.f
-                             : -(z - std::copysign(r.l1, z)) / ((r.beta + std::sqrt(n)) / r.lr + r.l2);
+    float den = (r.beta + std::sqrt(n)) / r.lr + r.l2;
+    // den is 0 only with --ftrl-beta 0, --l2 0 and gradients that square
+    // to 0 in float: nothing learnt yet.
+    w = std::fabs(z) <= r.l1 || !(den > 0) ? 0.f : -(z - std::copysign(r.l1, z)) / den;
   } else {
-    float g = gx + r.l2 * w;
-    float rate;
+    float inv_n = 1;  // N >= kMinScale: 1/N <= 9.3e18
+    if constexpr (Norm) {
+      const float N = ld(s[O == Optimizer::adagrad ? 2 : 1]);
+      if (N > 0) inv_n = 1 / N;  // else never scaled (-i of a model trained without)
+    }
+    float rate = r.lr * r.mult;  // on u
     if constexpr (O == Optimizer::adagrad) {
-      float N = Norm ? ld(s[2]) : 1.f;
-      if (N == 0) N = 1;
-      float gn = g / N;
-      float G = ld(s[1]) + gn * gn;
+      float gl = (gx + r.l2 * w) * inv_n;
+      float G = capped(ld(s[1]) + gl * gl);
       st(s[1], G);
       // The sum starts at 1 (in normalised units), not 0: a rare feature's
       // first small gradient then moves it a little, not a full step.
-      rate = r.lr * r.mult / (N * N * std::sqrt(G + 1.f));
-    } else {
-      float N = Norm ? ld(s[1]) : 1.f;  // sgd keeps [w, max |x|]
-      if (N == 0) N = 1;
-      rate = r.lr * r.mult / (N * N);
+      rate /= std::sqrt(G + 1.f);
     }
-    w -= rate * g;
-    if (r.l1 > 0) w = shrink(w, rate * r.l1);
+    w -= rate * (gx * inv_n) * inv_n;
+    if (r.l2 > 0) w /= 1 + rate * inv_n * inv_n * r.l2;
+    if (r.l1 > 0) w = shrink(w, rate * inv_n * inv_n * r.l1);
   }
   st(s[0], w);
 }
@@ -156,33 +181,49 @@ class Learner {
     return r;
   }
 
-  // Scores of every class; with Norm also raises max|x| and returns
-  // sum (x/N)^2 of the example.
+  // Raises the max |x| of the coordinate at s to ax, rescaling its weight
+  // (rescale_slot in model.hpp). Under Hogwild two threads may raise it at
+  // once: the compare-exchange lets each rescale by exactly the step it
+  // made, so that the factors compose.
+  void raise_scale(std::atomic<float>* s, float ax) const {
+    float old = ld(s[noff_]);
+    while (ax > old) {
+      if (s[noff_].compare_exchange_weak(old, ax, std::memory_order_relaxed)) {
+        if (old > 0) rescale_slot(o_.optimizer, s, old, ax);
+        return;
+      }
+    }
+  }
+
+  // Scores of every class; with Norm (and update_norm) first raises each
+  // feature's max |x|, so that the example is scored by the weights
+  // rescaled to its scale, and returns sum (x/N)^2 of the example.
   template <bool Norm>
   double scores(const uint32_t* idx, const float* val, size_t nf, bool update_norm,
                 LocalState& ls) {
     const int K = m_.k(), S = m_.stride();
-    const std::atomic<float>* s = m_.state();
+    std::atomic<float>* s = m_.state();
     const uint64_t bias0 = uint64_t(m_.bias_index()) * K;
     double norm = o_.bias ? 1 : 0;
+    if (Norm && update_norm) {
+      for (size_t j = 0; j < nf; ++j) {
+        float ax = std::max(std::fabs(val[j]), kMinScale);
+        float N = 0;
+        for (int k = 0; k < K; ++k) {
+          std::atomic<float>* c = s + (uint64_t(idx[j]) * K + k) * S;
+          if (ax > ld(c[noff_])) raise_scale(c, ax);
+          N = ld(c[noff_]);
+        }
+        // A value below kMinScale counts as kMinScale here too (as in VW),
+        // else its tiny q would inflate the rate multiplier t / sum q^2.
+        float q = ax / N;
+        norm += q * q;
+      }
+    }
     for (int k = 0; k < K; ++k) {
       double p = o_.bias ? ld(s[(bias0 + k) * S]) : 0.f;
       for (size_t j = 0; j < nf; ++j) p += double(ld(s[(uint64_t(idx[j]) * K + k) * S])) * val[j];
       ls.scores[k] = p;
-    }
-    if (Norm && update_norm) {
-      std::atomic<float>* w = m_.state();
-      for (size_t j = 0; j < nf; ++j) {
-        float ax = std::fabs(val[j]);
-        float N = 0;
-        for (int k = 0; k < K; ++k) {
-          auto& a = w[(uint64_t(idx[j]) * K + k) * S + noff_];
-          N = ld(a);
-          if (ax > N) st(a, N = ax);
-        }
-        float q = val[j] / N;
-        norm += q * q;
-      }
     }
     return norm;
   }
@@ -510,8 +551,13 @@ TrainReport train(Model& model, const TrainOptions& opts,
     }
     mo.format = *f;
   }
+  check_quadratic(mo.quadratic);
   if (!mo.quadratic.empty() && mo.format != Format::vw) {
     throw Error("-q needs namespaces: it applies to Vowpal Wabbit input only");
+  }
+  if (mo.ngrams > 1 && mo.format != Format::text) {
+    throw Error(std::string("--ngrams applies to text input (LABEL<TAB>TEXT) only, not ") +
+                format_name(mo.format));
   }
   ParseOptions po = mo.parse_options();
   if (opts.names && opts.names->size() != (uint64_t(1) << mo.bits)) {
@@ -592,6 +638,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
                            [&](Item& it) { finish_item(it, true); });
   }
   if (opts.batch_size != 1) learner.flush(tls.local().ls);
+  rep.bytes = reader.bytes_read();
   if (opts.mixer) opts.mixer->end_pass(model, pass, &rep);  // distributed (issue 5)
   rep.train_seconds_pass1 = std::chrono::duration<double>(clock::now() - t_start).count();
   if (rep.examples == 0) {

@@ -91,6 +91,7 @@ struct TrainReport {
   uint64_t examples = 0;          // examples read in pass 1 (held out included)
   uint64_t holdout_examples = 0;  // of them held out
   uint64_t features = 0;          // feature occurrences in pass 1
+  uint64_t bytes = 0;             // input bytes (decompressed) read in pass 1
   uint64_t skipped = 0;           // malformed lines skipped
   std::string first_skipped;
   std::vector<PassReport> passes;

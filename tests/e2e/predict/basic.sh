@@ -9,14 +9,14 @@ grist-train-sgd -q -j1 train.svm -b 12 -f m.gsgd
 grist-predict -j1 -i m.gsgd test.svm -o p1.txt
 grist-predict -j2 -i m.gsgd test.svm > p2.txt
 check_eq "threads keep the order and values" p1.txt p2.txt
-svm_to_vw < test.svm | grist-predict -j2 -i m.gsgd > p3.txt
+svm_to_vw < test.svm | grist-predict -j2 -i m.gsgd --format vw > p3.txt
 check_eq "VW input predicts the same" p1.txt p3.txt
 zstd -q < test.svm > test.svm.zst
 grist-predict -i m.gsgd test.svm.zst -o p4.txt.zst
 check_eq "compressed in and out" p1.txt <(zstd -dc p4.txt.zst)
 
 # Unlabelled VW examples predict; metrics only count labelled ones.
-printf '| 1:1 2:1\n1 | 3:1\n' | grist-predict -i m.gsgd --metrics > p5.txt 2> err
+printf '| 1:1 2:1\n1 | 3:1\n' | grist-predict -i m.gsgd --format vw --metrics > p5.txt 2> err
 check_grep "unlabelled" '2 examples \(1 labelled\)' err
 check_eq "two predictions" <(echo 2) <(wc -l < p5.txt)
 
