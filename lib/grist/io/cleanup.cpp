@@ -7,13 +7,14 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <ctime>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -90,17 +91,24 @@ void cleanup_thread_main(sigset_t set) {
   sweep_and_die(sig);
 }
 
+// A word fit for a file name: [A-Za-z0-9_-] kept, anything else '_', at
+// most 32 characters, `fallback` when empty.
+std::string safe_word(std::string_view s, const char* fallback) {
+  std::string out;
+  for (char c : s.substr(0, 32)) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    out += ok ? c : '_';
+  }
+  return out.empty() ? fallback : out;
+}
+
+// The first label of the host name.
 std::string short_host() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) buf[0] = 0;
-  std::string h;
-  for (const char* p = buf; *p && *p != '.' && h.size() < 32; ++p) {
-    char c = *p;
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
-    h += ok ? c : '_';
-  }
-  return h.empty() ? "host" : h;
+  std::string_view h(buf);
+  return safe_word(h.substr(0, h.find('.')), "host");
 }
 
 }  // namespace
@@ -127,13 +135,7 @@ void throw_errno(const std::string& file, const std::string& what) {
 void install_signal_cleanup(const std::string& program) {
   static std::once_flag once;
   std::call_once(once, [&] {
-    g_program.clear();
-    for (char c : program) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '-' || c == '_';
-      if (g_program.size() < 32) g_program += ok ? c : '_';
-    }
-    if (g_program.empty()) g_program = "grist";
+    g_program = safe_word(program, "grist");
     sigemptyset(&g_caught);
     for (int s : terminating_signals()) {
       if (!inherited_ignored(s)) sigaddset(&g_caught, s);
@@ -147,18 +149,6 @@ void install_signal_cleanup(const std::string& program) {
     if (!sigisemptyset(&g_caught)) std::thread(cleanup_thread_main, g_caught).detach();
     g_cleanup_installed.store(true, std::memory_order_release);
   });
-}
-
-std::string caught_signal_names() {
-  std::string out;
-  if (!g_cleanup_installed.load(std::memory_order_acquire)) return out;
-  for (int s = 1; s < NSIG; ++s) {
-    if (sigismember(&g_caught, s) != 1) continue;
-    if (!out.empty()) out += ' ';
-    const char* d = sigabbrev_np(s);
-    out += d ? d : std::to_string(s);
-  }
-  return out;
 }
 
 void end_on_broken_pipe() {

@@ -32,10 +32,6 @@ namespace grist {
 // "grist-count") goes into the names of temporaries.
 void install_signal_cleanup(const std::string& program = "grist");
 
-// The signals the cleanup thread answers (those not inherited as ignored),
-// for tests; empty before install_signal_cleanup().
-std::string caught_signal_names();
-
 // Called by a writer whose write failed with EPIPE. When signal cleanup is
 // installed and SIGPIPE was not inherited as ignored, removes every
 // registered path and ends the process by SIGPIPE, as the kernel would have
