@@ -233,6 +233,10 @@ void Model::check_finite(const FeatureNames* names) const {
 
 void Model::save(Sink& sink) const {
   check_finite();
+  write_bytes(sink);
+}
+
+void Model::write_bytes(Sink& sink) const {
   Xxh3State h;
   HashedOut out{sink, h.s};
   out.write("GRISTSGD", 8);
@@ -315,7 +319,7 @@ void Model::save(const std::string& path) const {
 std::string Model::to_bytes() const {
   std::string s;
   auto out = Sink::to_string(&s, Compression::none, 0);
-  save(*out);
+  write_bytes(*out);
   out->commit();
   return s;
 }

@@ -124,6 +124,8 @@ class Model {
   // Parses model bytes (tests).
   static std::unique_ptr<Model> from_bytes(const std::string& bytes, const std::string& name,
                                            bool with_state = true);
+  // The file's bytes, without the finiteness check (tests write the
+  // corrupt files an older grist could have written).
   std::string to_bytes() const;
 
   // The text dump: "# key=value" header lines, then "INDEX\tWEIGHT" (with
@@ -135,6 +137,7 @@ class Model {
   void write_readable(Sink& out, const FeatureNames* names = nullptr) const;
 
  private:
+  void write_bytes(Sink& out) const;
   static ModelOptions read_file(Source& src, const std::string& name, Model* m);
 
   ModelOptions o_;

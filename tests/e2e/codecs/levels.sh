@@ -35,7 +35,7 @@ for p in grist-tokenize grist-count grist-shuffle-sort grist-merge grist-predict
   check_grep "$p --help shows every codec's range" "--level N +Level \($ranges\)" help.txt
   for bad in -1 23 abc; do
     run_prog $p --level $bad -o out/x.zst
-    check_usage "$p --level $bad" "--level: $bad is not a (level of any codec|whole number)"
+    check_usage "$p --level $bad" "invalid argument '$bad' for '--level': $bad is not a (level of any codec|whole number)"
   done
   run_prog $p --level 23 -o out/x.zst
   check_grep "$p --level 23 lists the ranges" "$ranges" e.txt

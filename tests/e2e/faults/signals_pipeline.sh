@@ -20,7 +20,7 @@ for sig in TERM INT; do
     point=${c%%|*}
     read -ra out <<<"${c#*|}"
     what="SIG$sig to the pipeline, grist-count ${out[*]} at $point"
-    setsid bash -c 'cat words.txt | GRIST_TEST_STOP_AT=$0 grist-count -q "$@"' \
+    $SIGDFL setsid bash -c 'cat words.txt | GRIST_TEST_STOP_AT=$0 grist-count -q "$@"' \
       "$point" "${out[@]}" >/dev/null 2>&1 &
     pg=$!
     cpid=
