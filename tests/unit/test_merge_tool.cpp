@@ -158,7 +158,7 @@ TEST_CASE("partition directories merge partition by partition", "[test_merge_too
   std::map<std::string, uint64_t> got;
   const MergeInputsOptions plain;
   for (uint32_t p = 0; p < n; ++p) {
-    std::string text = merge({out.parts[p]}, plain);  // also checks the order
+    std::string text = merge({out.parts[p].path}, plain);  // also checks the order
     size_t pos = 0;
     while (pos < text.size()) {
       size_t nl = text.find('\n', pos);

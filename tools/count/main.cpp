@@ -41,7 +41,9 @@ void set_man(grist::cli::ManText& m) {
       "--on-error skip.\n\n"
       "With -p N and -o DIR the output is a partition directory: part-00000.zst ... "
       "(key's part: XXH3-64 of the key, seed 0, mod N), each sorted by key, with "
-      "_manifest.json and _SUCCESS. DIR must not exist or be empty.";
+      "_manifest.json and _SUCCESS. DIR must not exist or be empty. The manifest records "
+      "each part's records, sizes and XXH3-64 checksum; grist-merge checks them when it "
+      "reads the directory.";
   m.examples =
       "$ grist-tokenize corpus.txt.zst | grist-count -o counts.tsv.zst\n"
       "Word counts of a corpus, compressed.\n"

@@ -18,6 +18,7 @@ struct Options {
   std::string reduce;
   bool numeric = false;
   bool single = false;
+  int64_t partition = -1;
 };
 
 void set_man(grist::cli::ManText& m) {
@@ -41,19 +42,32 @@ void set_man(grist::cli::ManText& m) {
       "the partition directory -o DIR (which must not exist or be empty), partitions in "
       "parallel (-j at once), with a _manifest.json and _SUCCESS. With --single they are "
       "merged into one stream sorted by key instead (-o FILE or standard output). Files "
-      "and directories cannot be mixed.\n\n"
+      "and directories cannot be mixed. --partition P merges only partition P of the "
+      "directories (one reduce task of a job spread over machines): into a directory whose "
+      "other parts are empty, or with --single into one stream.\n\n"
+      "Every directory is checked against its _manifest.json, which records each part's "
+      "records, size on disk, decompressed size and XXH3-64 checksum of the decompressed "
+      "bytes: a missing _SUCCESS or manifest, a manifest without checksums (made by an older "
+      "grist), a missing part, a part the manifest does not list, or a part whose size "
+      "differs is refused before anything is written; records and checksum are checked as "
+      "each part is read, and a difference is an error naming the part. The output (-o) is "
+      "then not written; on standard output, what was written before the error stays. "
+      "Part files given as plain FILEs are read without these checks (their zstd frame "
+      "checksums still hold).\n\n"
       "At most 64 inputs (fewer with a small -S: each open input costs about 1 MiB) are "
       "merged at once; more are merged in several passes through zstd-compressed "
       "temporary files in -T DIR.\n\n"
       "Exit status: 0 on success, 1 on a runtime or data error (an unsorted input, a bad "
-      "value, an incomplete directory), 2 on a usage error.";
+      "value, an incomplete or damaged directory), 2 on a usage error.";
   m.examples =
       "$ grist-merge --reduce sum counts-*.tsv.zst -o total.tsv\n"
       "Add up the counts of several sorted count files.\n"
       "$ grist-merge --reduce sum shards/* -o totals/\n"
       "The reduce step: partition i of every shard into partition i of totals/.\n"
       "$ grist-merge --single shards/* | head\n"
-      "All partitions of all shards as one stream sorted by key.";
+      "All partitions of all shards as one stream sorted by key.\n"
+      "$ grist-merge --reduce sum --partition 3 shards/* -o reduce-3\n"
+      "Reduce task 3 of a job run on several machines: partition 3 of every shard.";
   m.see_also = "grist-shuffle-sort(1), grist-count(1), sort(1)";
 }
 
@@ -72,6 +86,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sum", "count", "min", "max", "first", "last"}));
   app.add_flag("--numeric", o.numeric, "--reduce min/max compare values as numbers");
   app.add_flag("--single", o.single, "Merge partition directories into one stream");
+  app.add_option("--partition", o.partition,
+                 "Merge only partition P of the directories")
+      ->type_name("P")
+      ->check(CLI::Range(int64_t(0), int64_t(99999)));
   set_man(tool.man());
 
   return tool.run(argc, argv, [&] {
@@ -97,6 +115,9 @@ int main(int argc, char** argv) {
                               a_dir + ")");
     }
     const size_t dirs = a_dir.empty() ? 0 : o.inputs.size();
+    if (o.partition >= 0 && !dirs) {
+      throw grist::UsageError("--partition goes with partition directories");
+    }
     grist::MergeInputsOptions mo;
     if (!o.reduce.empty()) mo.reduce = {grist::parse_reduction(o.reduce), o.numeric};
     mo.temp_dir = c.temp_dir;
@@ -106,6 +127,7 @@ int main(int argc, char** argv) {
     mo.sink.level = c.level;
     mo.sink.threads = 1;
     mo.tool = tool.name();
+    mo.only_partition = o.partition;
     grist::MergeInputsStats st;
 
     if (dirs && !o.single) {
@@ -115,10 +137,12 @@ int main(int argc, char** argv) {
       }
       grist::merge_partition_directories(o.inputs, c.output, mo, st);
     } else {
-      std::vector<std::string> files =
-          dirs ? grist::partition_directory_parts(o.inputs) : o.inputs;
       auto out = grist::Sink::open(c.output, mo.sink);
-      grist::merge_sorted_files(files, mo, *out, st);
+      if (dirs) {
+        grist::merge_partition_directories(o.inputs, mo, *out, st);
+      } else {
+        grist::merge_sorted_files(o.inputs, mo, *out, st);
+      }
       out->commit();
     }
     tool.summary(st.records_in, st.bytes_in,

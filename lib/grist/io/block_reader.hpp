@@ -123,6 +123,9 @@ class BlockReader {
   uint64_t bytes_read_ = 0;
 };
 
+// The number of '\n' in [p, p + n).
+uint64_t count_newlines(const char* p, size_t n);
+
 // Calls f(std::string_view line) for every line of the block, without '\n'.
 template <class F>
 void for_each_line(const Block& b, F&& f) {

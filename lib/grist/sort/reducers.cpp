@@ -277,7 +277,10 @@ std::unique_ptr<RecordStream> merge_streams_reduced(std::vector<StreamOpener> op
   return merged;
 }
 
-uint64_t write_line_records(RecordStream& in, Sink& out) {
+namespace {
+
+template <class Out>
+uint64_t write_lines(RecordStream& in, Out& out) {
   uint64_t n = 0;
   Record r;
   while (in.next(r)) {
@@ -294,19 +297,26 @@ uint64_t write_line_records(RecordStream& in, Sink& out) {
   return n;
 }
 
+}  // namespace
+
+uint64_t write_line_records(RecordStream& in, Sink& out) { return write_lines(in, out); }
+uint64_t write_line_records(RecordStream& in, PartSink& out) { return write_lines(in, out); }
+
 namespace {
 
 struct Counters {
   std::atomic<uint64_t> records{0}, bytes{0};
 };
 
-std::vector<StreamOpener> openers_for(const std::vector<std::string>& paths,
+using SourceOpener = std::function<std::unique_ptr<Source>()>;
+
+std::vector<StreamOpener> openers_for(std::vector<SourceOpener> sources,
                                       const MergeInputsOptions& o, Counters& c) {
   std::vector<StreamOpener> in;
   bool check = o.reduce.op == Reduction::sum;
-  for (const auto& p : paths) {
-    in.push_back([p, check, &c]() -> std::unique_ptr<RecordStream> {
-      auto r = std::make_unique<SortedLineReader>(Source::open(p), check);
+  for (auto& open : sources) {
+    in.push_back([open = std::move(open), check, &c]() -> std::unique_ptr<RecordStream> {
+      auto r = std::make_unique<SortedLineReader>(open(), check);
       r->total_records = &c.records;
       r->total_bytes = &c.bytes;
       return r;
@@ -315,13 +325,30 @@ std::vector<StreamOpener> openers_for(const std::vector<std::string>& paths,
   return in;
 }
 
+std::vector<SourceOpener> file_sources(const std::vector<std::string>& paths) {
+  std::vector<SourceOpener> v;
+  for (const auto& p : paths) v.push_back([p] { return Source::open(p); });
+  return v;
+}
+
+// Partition p of every directory, verified as it is read.
+std::vector<SourceOpener> part_sources(const std::vector<PartitionDirectory>& ds, uint32_t p) {
+  std::vector<SourceOpener> v;
+  for (const auto& d : ds) {
+    const PartInfo& part = d.parts[p];
+    v.push_back([&part] { return open_part(part); });
+  }
+  return v;
+}
+
 }  // namespace
 
 void merge_sorted_files(const std::vector<std::string>& paths, const MergeInputsOptions& o,
                         Sink& out, MergeInputsStats& stats) {
   std::vector<std::string> ps = paths.empty() ? std::vector<std::string>{"-"} : paths;
   Counters c;
-  auto s = merge_streams_reduced(openers_for(ps, o, c), o, &stats.intermediate_runs);
+  auto s = merge_streams_reduced(openers_for(file_sources(ps), o, c), o,
+                                 &stats.intermediate_runs);
   stats.records_out += write_line_records(*s, out);
   s.reset();
   stats.records_in += c.records;
@@ -330,7 +357,9 @@ void merge_sorted_files(const std::vector<std::string>& paths, const MergeInputs
 
 namespace {
 
-std::vector<PartitionDirectory> open_directories(const std::vector<std::string>& dirs) {
+std::vector<PartitionDirectory> open_directories(const std::vector<std::string>& dirs,
+                                                 const MergeInputsOptions& o) {
+  if (dirs.empty()) throw UsageError("no partition directories to merge");
   std::vector<PartitionDirectory> ds;
   for (const auto& d : dirs) {
     ds.push_back(open_partition_directory(d));
@@ -340,24 +369,45 @@ std::vector<PartitionDirectory> open_directories(const std::vector<std::string>&
                          ": only directories with the same partition count merge");
     }
   }
+  if (o.only_partition >= static_cast<int64_t>(ds.front().partitions)) {
+    throw UsageError("--partition " + std::to_string(o.only_partition) + " is beyond the " +
+                     std::to_string(ds.front().partitions) + " partitions (0 to " +
+                     std::to_string(ds.front().partitions - 1) + ") of " + ds.front().dir);
+  }
   return ds;
+}
+
+bool wanted(const MergeInputsOptions& o, uint32_t p) {
+  return o.only_partition < 0 || o.only_partition == p;
 }
 
 }  // namespace
 
-std::vector<std::string> partition_directory_parts(const std::vector<std::string>& dirs) {
-  std::vector<std::string> parts;
-  for (auto& d : open_directories(dirs)) {
-    for (auto& p : d.parts) parts.push_back(p);
+void merge_partition_directories(const std::vector<std::string>& dirs,
+                                 const MergeInputsOptions& o, Sink& out,
+                                 MergeInputsStats& stats) {
+  std::vector<PartitionDirectory> ds = open_directories(dirs, o);
+  std::vector<SourceOpener> sources;
+  for (const auto& d : ds) {
+    for (uint32_t p = 0; p < d.partitions; ++p) {
+      if (!wanted(o, p)) continue;
+      const PartInfo& part = d.parts[p];
+      sources.push_back([&part] { return open_part(part); });
+    }
   }
-  return parts;
+  Counters c;
+  auto s = merge_streams_reduced(openers_for(std::move(sources), o, c), o,
+                                 &stats.intermediate_runs);
+  stats.records_out += write_line_records(*s, out);
+  s.reset();
+  stats.records_in += c.records;
+  stats.bytes_in += c.bytes;
 }
 
 void merge_partition_directories(const std::vector<std::string>& dirs,
                                  const std::string& out_dir_arg, const MergeInputsOptions& o,
                                  MergeInputsStats& stats) {
-  if (dirs.empty()) throw UsageError("no partition directories to merge");
-  std::vector<PartitionDirectory> ds = open_directories(dirs);
+  std::vector<PartitionDirectory> ds = open_directories(dirs, o);
   const uint32_t n = ds.front().partitions;
   std::string out_dir = out_dir_arg;
   while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
@@ -371,10 +421,12 @@ void merge_partition_directories(const std::vector<std::string>& dirs,
   po.fan_in = std::max<size_t>(2, fan_in / std::max(1, o.threads));
 
   tbb::parallel_for(uint32_t(0), n, [&](uint32_t p) {
-    std::vector<std::string> parts;
-    for (auto& d : ds) parts.push_back(d.parts[p]);
-    auto s = merge_streams_reduced(openers_for(parts, po, c), po, &inter[p]);
-    writer.write_part(p, [&](Sink& sink) { return write_line_records(*s, sink); });
+    if (!wanted(o, p)) {
+      writer.write_part(p, [](PartSink&) { return uint64_t(0); });
+      return;
+    }
+    auto s = merge_streams_reduced(openers_for(part_sources(ds, p), po, c), po, &inter[p]);
+    writer.write_part(p, [&](PartSink& sink) { return write_line_records(*s, sink); });
   });
   writer.commit();
   stats.records_out += writer.records();

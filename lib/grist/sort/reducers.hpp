@@ -27,6 +27,7 @@
 
 #include "grist/io/block_reader.hpp"
 #include "grist/io/sink.hpp"
+#include "grist/sort/partition_dir.hpp"
 #include "grist/sort/record_stream.hpp"
 
 namespace grist {
@@ -104,6 +105,9 @@ struct MergeInputsOptions {
   int threads = 1;  // partitions merged at once (directories)
   SinkOptions sink;  // for the parts of an output partition directory
   std::string tool = "grist-merge";  // for the manifest
+  // Partition directories: merge only this partition of each (a reduce
+  // task); -1: all of them.
+  int64_t only_partition = -1;
 };
 
 struct MergeInputsStats {
@@ -131,19 +135,27 @@ void merge_sorted_files(const std::vector<std::string>& paths, const MergeInputs
                         Sink& out, MergeInputsStats& stats);
 
 // Merges partition i of every directory into partition i of a new partition
-// directory `out_dir`, partitions in parallel (o.threads at once). Refuses
-// directories without _SUCCESS and directories whose partition counts
-// differ. The output directory is complete (manifest, _SUCCESS, renamed
-// into place) or absent.
+// directory `out_dir`, partitions in parallel (o.threads at once); with
+// o.only_partition = P only partition P (the other parts of `out_dir` are
+// empty). Every input is opened with open_partition_directory() and its
+// parts read with open_part(): besides what those refuse (an incomplete or
+// damaged directory, a part that differs from its manifest), refuses
+// directories whose partition counts differ and a P beyond them. The
+// output directory is complete (manifest, _SUCCESS, renamed into place) or
+// absent.
 void merge_partition_directories(const std::vector<std::string>& dirs,
                                  const std::string& out_dir, const MergeInputsOptions& o,
                                  MergeInputsStats& stats);
 
-// All part files of the directories, in directory then partition order
-// (for --single: one stream ordered by key). Same refusals as above.
-std::vector<std::string> partition_directory_parts(const std::vector<std::string>& dirs);
+// Merges every part of the directories (only partition o.only_partition if
+// set) into one stream sorted by key, written to `out` (not committed).
+// Same checks and refusals as above.
+void merge_partition_directories(const std::vector<std::string>& dirs,
+                                 const MergeInputsOptions& o, Sink& out,
+                                 MergeInputsStats& stats);
 
 // Writes line records as lines (key + rest + "\n"); returns their number.
 uint64_t write_line_records(RecordStream& in, Sink& out);
+uint64_t write_line_records(RecordStream& in, PartSink& out);
 
 }  // namespace grist
