@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <tbb/global_control.h>
@@ -15,6 +16,7 @@
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/sink.hpp"
+#include "grist/record/memsize.hpp"
 #include "grist/record/partition.hpp"
 #include "grist/sort/external_sort.hpp"
 #include "grist/sort/reducers.hpp"
@@ -353,4 +355,34 @@ TEST_CASE("spills of lines far longer than the mean: slices cut by count finish 
   }
   check_every_budget(lines, {uint64_t(64) << 20, uint64_t(2) << 20, uint64_t(256) << 10},
                      nullptr);
+}
+
+TEST_CASE("defaults fit an address-space limit, as GNU sort's do", "[test_external_sort]") {
+  struct rlimit saved;
+  REQUIRE(getrlimit(RLIMIT_AS, &saved) == 0);
+  // Only the soft limit moves, and it is put back before anything is
+  // allocated: the limits are read, never felt.
+  auto with_limit = [&](uint64_t bytes, auto f) {
+    struct rlimit rl = saved;
+    rl.rlim_cur = saved.rlim_max == RLIM_INFINITY ? bytes : std::min<uint64_t>(bytes, saved.rlim_max);
+    bool set = setrlimit(RLIMIT_AS, &rl) == 0;
+    auto result = f();
+    setrlimit(RLIMIT_AS, &saved);
+    REQUIRE(set);
+    return result;
+  };
+  const uint64_t G = uint64_t(1) << 30, M = uint64_t(1) << 20;
+  if (saved.rlim_cur == RLIM_INFINITY) {
+    CHECK(address_space_limit() == 0);
+    CHECK(default_memory_within_limit(G) == G);
+    CHECK(default_threads_within_limit(16) == 16);
+  }
+  CHECK(with_limit(300000 * 1024ull, [] { return default_memory_within_limit(uint64_t(1) << 30); }) ==
+        150000 * 1024ull);
+  CHECK(with_limit(64 * G, [] { return default_memory_within_limit(uint64_t(1) << 30); }) == G);
+  CHECK(with_limit(M, [] { return default_memory_within_limit(uint64_t(1) << 30); }) == M);
+  // 300000 KiB: stacks of 4 MiB in a quarter of it, 18 threads at most.
+  CHECK(with_limit(300000 * 1024ull, [] { return default_threads_within_limit(16); }) == 16);
+  CHECK(with_limit(300000 * 1024ull, [] { return default_threads_within_limit(64); }) == 18);
+  CHECK(with_limit(8 * M, [] { return default_threads_within_limit(64); }) == 1);
 }

@@ -202,6 +202,7 @@ int Tool::finish_parse_error(const CLI::ParseError& e) {
 }
 
 int Tool::run(int argc, char** argv, const std::function<int()>& body) {
+  fit_address_space_limit();  // before any thread starts
   install_signal_cleanup();
   g_args.assign(argv + 1, argv + argc);
   try {
@@ -222,11 +223,13 @@ int Tool::run(int argc, char** argv, const std::function<int()>& body) {
   }
   std::unique_ptr<tbb::global_control> cap;
   try {
-    common_.threads = common_.threads > 0 ? common_.threads : available_cpus();
+    common_.threads =
+        common_.threads > 0 ? common_.threads : default_threads_within_limit(available_cpus());
     cap = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                 common_.threads);
-    common_.memory = common_.memory_text.empty() ? set_.default_memory
-                                                 : parse_memory_size(common_.memory_text);
+    common_.memory = common_.memory_text.empty()
+                         ? default_memory_within_limit(set_.default_memory)
+                         : parse_memory_size(common_.memory_text);
     common_.temp_dir = resolve_temp_dir(common_.temp_dir);
     common_.progress = progress_flag_ ? *progress_flag_ : (isatty(STDERR_FILENO) && !common_.quiet);
     int rc = body();

@@ -84,7 +84,7 @@ inline uint64_t load_prefix(const char* p, size_t n) {
 // One batch: line bytes grow up from the start of `buf`, index entries are
 // placed down from its end when the batch is sorted.
 struct Batch {
-  std::unique_ptr<char[]> buf;
+  ByteBuffer buf;   // grows by realloc (large: mremap, no copy) as lines come
   size_t cap = 0;   // bytes of buf
   size_t used = 0;  // line bytes
   size_t lines = 0;
@@ -94,7 +94,7 @@ struct Batch {
   std::vector<Piece> pieces;
 
   Entry* entries() const {
-    uintptr_t end = reinterpret_cast<uintptr_t>(buf.get()) + cap;
+    uintptr_t end = reinterpret_cast<uintptr_t>(buf.data()) + cap;
     end &= ~uintptr_t(alignof(Entry) - 1);
     return reinterpret_cast<Entry*>(end) - lines;
   }
@@ -170,7 +170,7 @@ class BatchStream : public RecordStream {
   BatchStream(const char* base, const Entry* e, size_t n, bool whole_line)
       : base_(base), e_(e), n_(n), whole_line_(whole_line) {}
   BatchStream(Batch&& b, bool whole_line)
-      : BatchStream(b.buf.get(), b.entries(), b.lines, whole_line) {
+      : BatchStream(b.buf.data(), b.entries(), b.lines, whole_line) {
     owned_ = std::move(b);
   }
 
@@ -390,14 +390,11 @@ class Sorter {
   void add_block(const Block& b) {
     st_.records += b.lines;
     st_.bytes += b.size;
-    if (!batch_.buf) allocate(std::max(batch_cap_, b.size + b.lines * sizeof(Entry) + 64));
     if (batch_.need(b.size, b.lines) > batch_.cap) {
-      if (batch_.lines) spill();
-      if (batch_.need(b.size, b.lines) > batch_.cap) {
-        allocate(b.size + b.lines * sizeof(Entry) + 64);  // one block larger than the budget
-      }
+      if (batch_.lines && batch_.need(b.size, b.lines) > batch_cap_) spill();
+      if (batch_.need(b.size, b.lines) > batch_.cap) grow(batch_.need(b.size, b.lines));
     }
-    std::memcpy(batch_.buf.get() + batch_.used, b.data(), b.size);
+    std::memcpy(batch_.buf.data() + batch_.used, b.data(), b.size);
     batch_.pieces.push_back({batch_.used, b.size, b.lines, batch_.lines});
     batch_.used += b.size;
     batch_.lines += b.lines;
@@ -442,8 +439,14 @@ class Sorter {
   }
 
  private:
-  void allocate(size_t cap) {
-    batch_.buf.reset(new char[cap]);  // untouched pages cost no memory
+  // Makes room for `need` bytes, keeping the lines: the buffer at least
+  // doubles, up to the batch's share of the budget (one block larger than
+  // that gets what it needs). Memory is taken as the input needs it, so a
+  // small input under a small address-space limit (ulimit -v) takes little.
+  void grow(size_t need) {
+    const uint64_t doubled = std::max<uint64_t>(2 * uint64_t(batch_.cap), 1 << 20);
+    const size_t cap = std::max<size_t>(need, std::min<uint64_t>(batch_cap_, doubled));
+    batch_.buf.resize(cap);
     batch_.cap = cap;
   }
 
@@ -463,7 +466,7 @@ class Sorter {
   void sort_batch() {
     ++st_.batches;
     Entry* e = batch_.entries();
-    const char* base = batch_.buf.get();
+    const char* base = batch_.buf.data();
     const bool whole = o_.whole_line;
     const RecordOrder order = order_;
     const size_t np = batch_.pieces.size();
@@ -579,7 +582,7 @@ class Sorter {
   template <class Put>
   void index_piece(size_t i, Put&& put) const {
     const Batch::Piece& pc = batch_.pieces[i];
-    const char* base = batch_.buf.get();
+    const char* base = batch_.buf.data();
     const char* p = base + pc.off;
     const char* end = p + pc.size;
     const bool whole = o_.whole_line;
@@ -628,7 +631,7 @@ class Sorter {
     sort_batch();
     const Entry* e = batch_.entries();
     const size_t n = batch_.lines;
-    const char* base = batch_.buf.get();
+    const char* base = batch_.buf.data();
     const char* used_end = base + batch_.used;
     RunWriter w(o_.temp_dir, kRunLevel);
     struct Slice {
