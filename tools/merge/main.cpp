@@ -33,9 +33,14 @@ void set_man(grist::cli::ManText& m) {
       "standard input.\n\n"
       "--reduce OP reduces the lines of each key to one (a MapReduce reducer): sum adds the "
       "values as unsigned 64-bit integers (a value that is not one is an error naming the "
-      "file and line; an overflow is an error); count writes key TAB the number of lines; "
-      "min and max keep the line with the smallest or largest value, bytewise or, with "
-      "--numeric, as numbers; first and last keep the first or last line in input order.\n\n"
+      "file and line; a sum that passes 2^64-1 is an error naming the key, the line where "
+      "it passes and the key's first line, found by reading the inputs again: from "
+      "standard input, only the key); count writes key TAB the number of lines; min and "
+      "max keep the line with the smallest or largest value, bytewise or, with --numeric, "
+      "as numbers: finite decimal numbers (sign, point and exponent allowed, compared as "
+      "doubles), any other value (nan, inf, infinity, 1e999, 1e-999, text) being an error "
+      "naming its file and line whatever the order of the lines; first and last keep the "
+      "first or last line in input order.\n\n"
       "The inputs may instead all be partition directories (made by grist-shuffle-sort -p, "
       "grist-count -p or grist-merge): they must be complete (_SUCCESS) and have the same "
       "number of partitions. Partition i of every directory is merged into partition i of "
@@ -118,6 +123,7 @@ int main(int argc, char** argv) {
     if (o.partition >= 0 && !dirs) {
       throw grist::UsageError("--partition goes with partition directories");
     }
+    if (o.single && !dirs) throw grist::UsageError("--single goes with partition directories");
     grist::MergeInputsOptions mo;
     if (!o.reduce.empty()) mo.reduce = {grist::parse_reduction(o.reduce), o.numeric};
     mo.temp_dir = c.temp_dir;

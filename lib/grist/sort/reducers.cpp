@@ -1,10 +1,14 @@
 #include "grist/sort/reducers.hpp"
 
+#include <sys/stat.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 
 #include "grist/error.hpp"
 #include "grist/record/record.hpp"
@@ -49,9 +53,7 @@ class SumReducer : public Combiner {
  public:
   void start(std::string_view key, std::string_view rest) override { sum_ = parse(key, rest); }
   void add(std::string_view key, std::string_view rest) override {
-    if (!add_u64(sum_, parse(key, rest))) {
-      throw Error("the sum of key " + quote_key(key) + " overflows 64 bits");
-    }
+    if (!add_u64(sum_, parse(key, rest))) throw SumOverflow(key);
   }
   std::string_view result() override {
     buf_[0] = '\t';
@@ -101,13 +103,6 @@ class FirstLastReducer : public Combiner {
   std::string keep_;
 };
 
-bool parse_number(std::string_view s, double& out) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 class MinMaxReducer : public Combiner {
  public:
   MinMaxReducer(bool max, bool numeric) : max_(max), numeric_(numeric) {}
@@ -132,9 +127,9 @@ class MinMaxReducer : public Combiner {
  private:
   static double number(std::string_view key, std::string_view rest) {
     double v;
-    if (!parse_number(rest_value(rest), v)) {
+    if (!parse_finite_number(rest_value(rest), v)) {
       throw Error("the value of key " + quote_key(key) +
-                  " is not a number: " + quote_value(rest_value(rest)));
+                  " is not a finite number: " + quote_value(rest_value(rest)));
     }
     return v;
   }
@@ -144,6 +139,39 @@ class MinMaxReducer : public Combiner {
 };
 
 }  // namespace
+
+bool parse_finite_number(std::string_view s, double& out) {
+  if (!s.empty() && s[0] == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s[0] == '-') return false;  // "+-1"
+  }
+  if (s.empty()) return false;
+  // from_chars refuses a number beyond a double's range (1e999, 1e-999)
+  // and reads "nan", "inf" and "infinity", which are not finite.
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(out);
+}
+
+const char* value_error(ValueCheck check, std::string_view value) {
+  double d;
+  switch (check) {
+    case ValueCheck::none:
+      return nullptr;
+    case ValueCheck::u64:
+      return parse_u64(value) ? nullptr : "value is not an unsigned 64-bit integer: ";
+    case ValueCheck::number:
+      return parse_finite_number(value, d) ? nullptr : "value is not a finite decimal number: ";
+  }
+  return nullptr;
+}
+
+ValueCheck value_check_for(const ReduceSpec& spec) {
+  if (spec.op == Reduction::sum) return ValueCheck::u64;
+  if (spec.numeric && (spec.op == Reduction::min || spec.op == Reduction::max)) {
+    return ValueCheck::number;
+  }
+  return ValueCheck::none;
+}
 
 std::unique_ptr<Combiner> make_reducer(const ReduceSpec& spec) {
   switch (spec.op) {
@@ -160,9 +188,9 @@ std::unique_ptr<Combiner> make_reducer(const ReduceSpec& spec) {
 
 // ---- SortedLineReader
 
-SortedLineReader::SortedLineReader(std::unique_ptr<Source> source, bool check_u64,
+SortedLineReader::SortedLineReader(std::unique_ptr<Source> source, ValueCheck check,
                                    size_t block_size)
-    : reader_(std::move(source), block_size), check_u64_(check_u64) {}
+    : reader_(std::move(source), block_size), check_(check) {}
 
 SortedLineReader::~SortedLineReader() {
   if (total_records) *total_records += records_;
@@ -213,12 +241,107 @@ bool SortedLineReader::next(Record& r) {
   }
   prev_view_ = r.key;
   have_prev_ = true;
-  if (check_u64_ && !parse_u64(rest_value(r.value))) {
-    throw Error(*block_.source, line_,
-                "value is not an unsigned 64-bit integer: " + quote_key(rest_value(r.value)));
+  if (check_ != ValueCheck::none) {
+    if (const char* what = value_error(check_, rest_value(r.value))) {
+      throw Error(*block_.source, line_, what + quote_key(rest_value(r.value)));
+    }
   }
   ++records_;
   return true;
+}
+
+// ---- naming the line of an overflow
+
+SumOverflowFinder::SumOverflowFinder(const SumOverflow& e, SumInput how)
+    : key_(e.key()),
+      what_(std::string(how == SumInput::counts ? "the count of key " : "the sum of key ") +
+            quote_key(e.key()) + " overflows 64 bits"),
+      how_(how) {}
+
+bool SumOverflowFinder::feed(const std::string& file, uint64_t line, const char* p, size_t n) {
+  if (found_) return true;
+  const char* end = p + n;
+  for (; p < end; ++line) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    if (!nl) nl = end;
+    const std::string_view text(p, nl - p);
+    p = nl + 1;
+    const KeyValue kv = split_key_value(text);
+    if (kv.key != key_) continue;
+    std::optional<uint64_t> v;
+    if (kv.has_tab) {
+      v = parse_u64(kv.value);
+    } else if (how_ == SumInput::counts) {
+      v = 1;
+    }
+    if (!v) continue;  // refused or skipped when it was read
+    if (first_.empty()) first_ = file + ":" + std::to_string(line);
+    if (!add_u64(sum_, *v)) {
+      found_ = true;
+      file_ = file;
+      line_ = line;
+      return true;
+    }
+  }
+  return false;
+}
+
+Error SumOverflowFinder::error() const {
+  if (!found_) return Error(what_);
+  return Error(file_, line_, what_ + " (its values from " + first_ +
+                                 " to here add up to more than 18446744073709551615)");
+}
+
+Error locate_sum_overflow(const std::vector<std::string>& paths_arg, const SumOverflow& e,
+                          SumInput how) {
+  const std::vector<std::string>& paths = paths_arg;
+  SumOverflowFinder finder(e, how);
+  const std::string unknown =
+      " (its line is not known: the input cannot be read a second time to find it)";
+  if (paths.empty()) return Error(finder.error().message() + unknown);  // an open Source
+  for (const auto& p : paths) {
+    struct stat st;
+    if (p == "-" || ::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return Error(display_name(p), finder.error().message() + unknown);
+    }
+  }
+  try {
+    BlockReader reader(paths, 1 << 20);
+    Block b;
+    while (reader.next(b)) {
+      if (finder.feed(*b.source, b.first_line, b.data(), b.size)) break;
+    }
+  } catch (const Error&) {
+    // Reading again failed: the error of the sum is the one to report.
+  }
+  return finder.error();
+}
+
+namespace {
+
+class LocatingStream : public RecordStream {
+ public:
+  LocatingStream(std::unique_ptr<RecordStream> in, std::vector<std::string> paths, SumInput how)
+      : in_(std::move(in)), paths_(std::move(paths)), how_(how) {}
+  bool next(Record& r) override {
+    try {
+      return in_->next(r);
+    } catch (const SumOverflow& e) {
+      throw locate_sum_overflow(paths_, e, how_);
+    }
+  }
+
+ private:
+  std::unique_ptr<RecordStream> in_;
+  std::vector<std::string> paths_;
+  SumInput how_;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordStream> locate_sum_overflows(std::unique_ptr<RecordStream> in,
+                                                   std::vector<std::string> paths, SumInput how) {
+  return std::make_unique<LocatingStream>(std::move(in), std::move(paths), how);
 }
 
 // ---- merging
@@ -313,7 +436,7 @@ using SourceOpener = std::function<std::unique_ptr<Source>()>;
 std::vector<StreamOpener> openers_for(std::vector<SourceOpener> sources,
                                       const MergeInputsOptions& o, Counters& c) {
   std::vector<StreamOpener> in;
-  bool check = o.reduce.op == Reduction::sum;
+  const ValueCheck check = value_check_for(o.reduce);
   for (auto& open : sources) {
     in.push_back([open = std::move(open), check, &c]() -> std::unique_ptr<RecordStream> {
       auto r = std::make_unique<SortedLineReader>(open(), check);
@@ -347,8 +470,9 @@ void merge_sorted_files(const std::vector<std::string>& paths, const MergeInputs
                         Sink& out, MergeInputsStats& stats) {
   std::vector<std::string> ps = paths.empty() ? std::vector<std::string>{"-"} : paths;
   Counters c;
-  auto s = merge_streams_reduced(openers_for(file_sources(ps), o, c), o,
-                                 &stats.intermediate_runs);
+  auto s = locate_sum_overflows(
+      merge_streams_reduced(openers_for(file_sources(ps), o, c), o, &stats.intermediate_runs),
+      ps, SumInput::values);
   stats.records_out += write_line_records(*s, out);
   s.reset();
   stats.records_in += c.records;
@@ -388,16 +512,19 @@ void merge_partition_directories(const std::vector<std::string>& dirs,
                                  MergeInputsStats& stats) {
   std::vector<PartitionDirectory> ds = open_directories(dirs, o);
   std::vector<SourceOpener> sources;
+  std::vector<std::string> paths;
   for (const auto& d : ds) {
     for (uint32_t p = 0; p < d.partitions; ++p) {
       if (!wanted(o, p)) continue;
       const PartInfo& part = d.parts[p];
       sources.push_back([&part] { return open_part(part); });
+      paths.push_back(part.path);
     }
   }
   Counters c;
-  auto s = merge_streams_reduced(openers_for(std::move(sources), o, c), o,
-                                 &stats.intermediate_runs);
+  auto s = locate_sum_overflows(
+      merge_streams_reduced(openers_for(std::move(sources), o, c), o, &stats.intermediate_runs),
+      std::move(paths), SumInput::values);
   stats.records_out += write_line_records(*s, out);
   s.reset();
   stats.records_in += c.records;
@@ -425,7 +552,11 @@ void merge_partition_directories(const std::vector<std::string>& dirs,
       writer.write_part(p, [](PartSink&) { return uint64_t(0); });
       return;
     }
-    auto s = merge_streams_reduced(openers_for(part_sources(ds, p), po, c), po, &inter[p]);
+    std::vector<std::string> paths;
+    for (const auto& d : ds) paths.push_back(d.parts[p].path);
+    auto s = locate_sum_overflows(
+        merge_streams_reduced(openers_for(part_sources(ds, p), po, c), po, &inter[p]),
+        std::move(paths), SumInput::values);
     writer.write_part(p, [&](PartSink& sink) { return write_line_records(*s, sink); });
   });
   writer.commit();
