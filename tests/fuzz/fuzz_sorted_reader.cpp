@@ -59,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool ok = sorted_lines(inputs[0], lines);
     const bool check_u64 = k & 1;
     try {
-      grist::SortedLineReader r(grist::Source::from_memory(inputs[0], "fuzz"), check_u64,
+      grist::SortedLineReader r(grist::Source::from_memory(inputs[0], "fuzz"),
+                                check_u64 ? grist::ValueCheck::u64 : grist::ValueCheck::none,
                                 1 + (k >> 1) % 64);
       grist::Record rec;
       size_t i = 0;

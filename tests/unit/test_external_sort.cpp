@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <tbb/global_control.h>
@@ -15,6 +16,7 @@
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/sink.hpp"
+#include "grist/record/memsize.hpp"
 #include "grist/record/partition.hpp"
 #include "grist/sort/external_sort.hpp"
 #include "grist/sort/reducers.hpp"
@@ -197,11 +199,56 @@ TEST_CASE("--combine reduces equal keys the same at every budget", "[test_extern
     CHECK(run_sort(lines, o) == expect(nmin_text));
   }
   SortOptions o;
-  o.combine = {Reduction::sum};
-  CHECK_THROWS_WITH(run_sort({"a\t1", "a\tx"}, o), Catch::Contains("not an unsigned"));
-  CHECK_THROWS_WITH(run_sort({"a\t18446744073709551615", "a\t1"}, o), Catch::Contains("overflow"));
   o.combine = {Reduction::count};
   CHECK_THROWS_AS(run_sort({"a\t1"}, o), UsageError);
+}
+
+TEST_CASE("--combine data errors name the file and line, at every budget", "[test_external_sort]") {
+  std::vector<std::string> filler;
+  for (int i = 0; i < 3000; ++i) filler.push_back("k" + std::to_string(i) + "\t1");
+  auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
+    head.insert(head.end(), filler.begin(), filler.end());
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
+  const std::string last = std::to_string(filler.size() + 2);
+  for (uint64_t mem : {uint64_t(4) << 10, uint64_t(64) << 20}) {
+    INFO("memory " << mem);
+    SortOptions o;
+    o.memory = mem;
+    o.fan_in = 2;
+    o.block_size = 1024;
+    o.combine = {Reduction::sum};
+    CHECK_THROWS_WITH(run_sort(with({"a\t1"}, {"a\tx"}), o),
+                      "in:" + last + ": value is not an unsigned 64-bit integer: 'x'");
+    CHECK_THROWS_WITH(run_sort(with({"a\t1"}, {"a"}), o),
+                      "in:" + last + ": value is not an unsigned 64-bit integer: ''");
+    for (const char* v : {"nan", "inf", "-infinity", "1e999", "1e-999", "x"}) {
+      for (Reduction op : {Reduction::min, Reduction::max}) {
+        o.combine = {op, true};
+        const std::string bad = "in:" + last + ": value is not a finite decimal number: '" + v + "'";
+        CHECK_THROWS_WITH(run_sort(with({"a\t1"}, {std::string("a\t") + v}), o), bad);
+        CHECK_THROWS_WITH(run_sort(with({std::string("a\t") + v}, {"a\t1"}), o),
+                          "in:1: value is not a finite decimal number: '" + std::string(v) + "'");
+      }
+    }
+    // An overflow: where the lines are still in memory (one batch), the
+    // record where the sum passes 2^64-1; across spills of an input that
+    // cannot be read again, the key.
+    o.combine = {Reduction::sum};
+    const std::string over = "the sum of key 'a' overflows 64 bits";
+    if (mem > (1 << 20)) {
+      CHECK_THROWS_WITH(run_sort(with({"a\t18446744073709551615"}, {"a\t1"}), o),
+                        "in:" + last + ": " + over + " (its values from in:1 to here add up to "
+                        "more than 18446744073709551615)");
+    } else {
+      CHECK_THROWS_WITH(run_sort(with({"a\t18446744073709551615"}, {"a\t1"}), o),
+                        Catch::StartsWith(over + " (its line is not known"));
+      // Within one spilled batch: its lines are in memory.
+      CHECK_THROWS_WITH(run_sort(with({"a\t18446744073709551615", "a\t1"}, {}), o),
+                        Catch::StartsWith("in:2: " + over + " (its values from in:1"));
+    }
+  }
 }
 
 TEST_CASE("check_sorted finds the first disorder", "[test_external_sort]") {
@@ -353,4 +400,34 @@ TEST_CASE("spills of lines far longer than the mean: slices cut by count finish 
   }
   check_every_budget(lines, {uint64_t(64) << 20, uint64_t(2) << 20, uint64_t(256) << 10},
                      nullptr);
+}
+
+TEST_CASE("defaults fit an address-space limit, as GNU sort's do", "[test_external_sort]") {
+  struct rlimit saved;
+  REQUIRE(getrlimit(RLIMIT_AS, &saved) == 0);
+  // Only the soft limit moves, and it is put back before anything is
+  // allocated: the limits are read, never felt.
+  auto with_limit = [&](uint64_t bytes, auto f) {
+    struct rlimit rl = saved;
+    rl.rlim_cur = saved.rlim_max == RLIM_INFINITY ? bytes : std::min<uint64_t>(bytes, saved.rlim_max);
+    bool set = setrlimit(RLIMIT_AS, &rl) == 0;
+    auto result = f();
+    setrlimit(RLIMIT_AS, &saved);
+    REQUIRE(set);
+    return result;
+  };
+  const uint64_t G = uint64_t(1) << 30, M = uint64_t(1) << 20;
+  if (saved.rlim_cur == RLIM_INFINITY) {
+    CHECK(address_space_limit() == 0);
+    CHECK(default_memory_within_limit(G) == G);
+    CHECK(default_threads_within_limit(16) == 16);
+  }
+  CHECK(with_limit(300000 * 1024ull, [] { return default_memory_within_limit(uint64_t(1) << 30); }) ==
+        150000 * 1024ull);
+  CHECK(with_limit(64 * G, [] { return default_memory_within_limit(uint64_t(1) << 30); }) == G);
+  CHECK(with_limit(M, [] { return default_memory_within_limit(uint64_t(1) << 30); }) == M);
+  // 300000 KiB: stacks of 4 MiB in a quarter of it, 18 threads at most.
+  CHECK(with_limit(300000 * 1024ull, [] { return default_threads_within_limit(16); }) == 16);
+  CHECK(with_limit(300000 * 1024ull, [] { return default_threads_within_limit(64); }) == 18);
+  CHECK(with_limit(8 * M, [] { return default_threads_within_limit(64); }) == 1);
 }

@@ -158,7 +158,7 @@ TEST_CASE("partition directories merge partition by partition", "[test_merge_too
   std::map<std::string, uint64_t> got;
   const MergeInputsOptions plain;
   for (uint32_t p = 0; p < n; ++p) {
-    std::string text = merge({out.parts[p]}, plain);  // also checks the order
+    std::string text = merge({out.parts[p].path}, plain);  // also checks the order
     size_t pos = 0;
     while (pos < text.size()) {
       size_t nl = text.find('\n', pos);
@@ -200,7 +200,7 @@ TEST_CASE("SortedLineReader checks the order across block boundaries", "[test_me
     sorted += std::string(k) + "\t" + std::to_string(i) + "\n";
   }
   for (size_t block : {size_t(8), size_t(33), size_t(100), size_t(128) << 10}) {
-    SortedLineReader ok(Source::from_memory(sorted, "ok"), true, block);
+    SortedLineReader ok(Source::from_memory(sorted, "ok"), ValueCheck::u64, block);
     Record r;
     size_t n = 0;
     while (ok.next(r)) ++n;
@@ -213,7 +213,7 @@ TEST_CASE("SortedLineReader checks the order across block boundaries", "[test_me
       size_t at = in.find(k);
       in.replace(at, 3, "kex");  // 'kex' < 'key': smaller than every key before
       INFO("block " << block << " bad line " << bad + 1);
-      SortedLineReader rd(Source::from_memory(in, "in"), true, block);
+      SortedLineReader rd(Source::from_memory(in, "in"), ValueCheck::u64, block);
       CHECK_THROWS_WITH(
           [&] {
             while (rd.next(r)) {
@@ -222,4 +222,58 @@ TEST_CASE("SortedLineReader checks the order across block boundaries", "[test_me
           Catch::Contains("in:" + std::to_string(bad + 1) + ": disorder: 'kex"));
     }
   }
+}
+
+TEST_CASE("--numeric reads finite decimal numbers only", "[test_merge_tool]") {
+  double d = 0;
+  for (const char* ok : {"0", "-0", "+1.5", "1e3", "-2.5E-3", ".5", "5.", "1e308", "1e-300"}) {
+    INFO(ok);
+    CHECK(parse_finite_number(ok, d));
+  }
+  CHECK(parse_finite_number("+1.5", d));
+  CHECK(d == 1.5);
+  for (const char* bad : {"", "+", "nan", "NaN", "-nan", "inf", "-inf", "infinity", "1e999",
+                          "-1e999", "1e-999", "0x10", " 1", "1 ", "1,5", "1e", "--1", "+-1"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_finite_number(bad, d));
+  }
+  CHECK(value_error(ValueCheck::number, "nan") != nullptr);
+  CHECK(value_error(ValueCheck::u64, "-1") != nullptr);
+  CHECK(value_error(ValueCheck::none, "x") == nullptr);
+  CHECK(value_check_for({Reduction::sum}) == ValueCheck::u64);
+  CHECK(value_check_for({Reduction::max, true}) == ValueCheck::number);
+  CHECK(value_check_for({Reduction::max, false}) == ValueCheck::none);
+  CHECK(value_check_for({Reduction::first, true}) == ValueCheck::none);
+}
+
+TEST_CASE("merge data errors name the file and line", "[test_merge_tool]") {
+  std::string dir = tmp_dir("errors");
+  write_file(dir + "/max", "a\t18446744073709551615\nb\t1\n");
+  write_file(dir + "/b", "b\t2\n");
+  write_file(dir + "/one", "a\t1\nc\t1\n");
+  write_file(dir + "/nan", "a\t1\nb\tnan\n");
+  const std::string over = "the sum of key 'a' overflows 64 bits (its values from " + dir +
+                           "/max:1 to here add up to more than 18446744073709551615)";
+  for (size_t fan_in : {size_t(2), size_t(64)}) {
+    MergeInputsOptions o;
+    o.temp_dir = dir;
+    o.fan_in = fan_in;
+    o.reduce = {Reduction::sum};
+    CHECK_THROWS_WITH(merge({dir + "/max", dir + "/b", dir + "/b", dir + "/one"}, o),
+                      dir + "/one:1: " + over);
+    o.reduce = {Reduction::max, true};
+    CHECK_THROWS_WITH(merge({dir + "/one", dir + "/nan"}, o),
+                      dir + "/nan:2: value is not a finite decimal number: 'nan'");
+  }
+  // The finder alone: the crossing record and the key's first, whatever
+  // comes between; a key alone counts 1 for grist-count.
+  SumOverflowFinder f(SumOverflow("k"), SumInput::counts);
+  std::string text = "k\t18446744073709551614\nj\t5\nk\nk\n";
+  CHECK(f.feed("f", 10, text.data(), text.size()));
+  CHECK(f.error().what() == std::string("f:13: the count of key 'k' overflows 64 bits (its values "
+                                        "from f:10 to here add up to more than "
+                                        "18446744073709551615)"));
+  CHECK(locate_sum_overflow({}, SumOverflow("k"), SumInput::values).what() ==
+        std::string("the sum of key 'k' overflows 64 bits (its line is not known: the input "
+                    "cannot be read a second time to find it)"));
 }

@@ -16,6 +16,9 @@
 #include "grist/sort/merge.hpp"
 #include "grist/sort/partition_dir.hpp"
 #include "grist/sort/run.hpp"
+#include "grist/io/sink.hpp"
+
+#include <xxhash.h>
 
 using namespace grist;
 namespace fs = std::filesystem;
@@ -230,7 +233,7 @@ TEST_CASE("PartitionWriter writes a directory that open_partition_directory read
   CHECK(d.tool == "test");
   size_t total = 0;
   for (uint32_t p = 0; p < n; ++p) {
-    RunReader r(Source::open(d.parts[p]));
+    RunReader r(open_part(d.parts[p]));
     Recs got = drain(r);
     CHECK(std::is_sorted(got.begin(), got.end(), less_key));
     for (auto& kv : got) CHECK(partition_of(kv.first, n) == p);
@@ -252,6 +255,106 @@ TEST_CASE("PartitionWriter writes a directory that open_partition_directory read
 
   fs::remove(dir + "/_SUCCESS");
   CHECK_THROWS_WITH(open_partition_directory(dir), Catch::Contains("_SUCCESS"));
+  fs::remove_all(base);
+}
+
+namespace {
+
+std::string read_all(Source& s) {
+  std::string out;
+  char buf[1000];  // small reads: the checks hold across them
+  while (size_t n = s.read(buf, sizeof buf)) out.append(buf, n);
+  return out;
+}
+
+// The manifest's figures of every part against the files, computed
+// independently: file size, lines and XXH3-64 of the decompressed bytes.
+void check_manifest_against_files(const std::string& dir) {
+  PartitionDirectory d = open_partition_directory(dir);
+  for (uint32_t p = 0; p < d.partitions; ++p) {
+    const PartInfo& part = d.parts[p];
+    CHECK(part.path == dir + "/" + partition_file_name(p));
+    std::string text = read_all(*Source::open(part.path));
+    CHECK(part.bytes == fs::file_size(part.path));
+    CHECK(part.uncompressed_bytes == text.size());
+    CHECK(part.records == static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')));
+    CHECK(part.checksum == XXH3_64bits(text.data(), text.size()));
+    CHECK(read_all(*open_part(part)) == text);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("both ways of writing parts record records, bytes and XXH3-64 per part",
+          "[test_sort]") {
+  std::string base = tmp_dir() + "/manifests";
+  fs::remove_all(base);
+  fs::create_directories(base);
+  const uint32_t n = 3;
+  {
+    PartitionWriter w(base + "/added", n, "test", SinkOptions{});
+    for (int i = 0; i < 3000; ++i) w.add(2, "k" + std::to_string(1000000 + i), "v");
+    w.commit();  // parts 0 and 1 empty, part 2 larger than PartSink's buffer
+  }
+  check_manifest_against_files(base + "/added");
+  {
+    PartitionWriter w(base + "/filled", n, "test", SinkOptions{});
+    std::string big(300 << 10, 'x');  // one write larger than the buffer
+    w.write_part(1, [&](PartSink& s) {
+      s.write("a\t");
+      s.write(big);
+      s.put('\n');
+      s.write("b\t1\n");
+      return uint64_t(2);
+    });
+    w.commit();
+  }
+  check_manifest_against_files(base + "/filled");
+  fs::remove_all(base);
+}
+
+TEST_CASE("open_part refuses a part that differs from its manifest, at its end",
+          "[test_sort]") {
+  std::string base = tmp_dir() + "/tamper";
+  fs::remove_all(base);
+  fs::create_directories(base);
+  const std::string dir = base + "/d";
+  {
+    PartitionWriter w(dir, 1, "test", SinkOptions{});
+    w.add(0, "a", "1");
+    w.add(0, "b", "2");
+    w.commit();
+  }
+  auto rewrite = [&](const std::string& text) {
+    auto s = Sink::open(dir + "/part-00000.zst", SinkOptions{});
+    s->write(text);
+    s->commit();
+  };
+  auto opened = [&] { return open_partition_directory(dir).parts[0]; };
+  PartInfo good = opened();
+  CHECK(read_all(*open_part(good)) == "a\t1\nb\t2\n");
+
+  // The same size on disk but other content: found at the end of the part.
+  rewrite("a\t1\nb\t3\n");
+  CHECK(fs::file_size(dir + "/part-00000.zst") == good.bytes);
+  auto src = open_part(opened());
+  char buf[4];
+  CHECK(src->read(buf, 4) == 4);  // no error before the end
+  CHECK_THROWS_WITH(read_all(*src), Catch::StartsWith(dir + "/part-00000.zst: checksum mismatch"));
+  // A record fewer, sizes made to match.
+  PartInfo edited = good;
+  rewrite("a\t1\n");
+  edited.bytes = fs::file_size(dir + "/part-00000.zst");
+  CHECK_THROWS_WITH(read_all(*open_part(edited)),
+                    Catch::StartsWith(dir + "/part-00000.zst: holds 1 records where the manifest says 2"));
+  edited.records = 1;
+  CHECK_THROWS_WITH(read_all(*open_part(edited)), Catch::Contains("decompresses to 4 bytes"));
+  // Changed after the directory was opened: open_part checks the size again.
+  CHECK_THROWS_WITH(open_part(good), Catch::StartsWith(dir + "/part-00000.zst: is "));
+  CHECK_THROWS_WITH(open_partition_directory(dir), Catch::Contains("where the manifest says"));
+  fs::remove(dir + "/part-00000.zst");
+  CHECK_THROWS_WITH(open_partition_directory(dir),
+                    Catch::StartsWith(dir + "/part-00000.zst: missing part file"));
   fs::remove_all(base);
 }
 

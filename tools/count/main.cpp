@@ -43,23 +43,16 @@ void set_man(grist::cli::ManText& m) {
       "fewer threads than -j). When the tables fill, they are sorted and spilled to zstd-compressed "
       "temporary files in -T DIR, which are merged at the end, at most 64 at a time. The "
       "output bytes do not depend on -j or -S. A count that would pass 2^64-1 is an "
-      "error, never a wrap; so is a value that is not an unsigned integer, unless "
-      "--on-error skip.\n\n"
+      "error, never a wrap, naming the key and the line where it passes (found, when the "
+      "key's counts meet only in the final merge, by reading the inputs again: from "
+      "standard input, only the key); so is a value that is not an unsigned integer, "
+      "naming its file and line, unless --on-error skip.\n\n"
       "With -p N and -o DIR the output is a partition directory: part-00000.zst ... "
       "(key's part: XXH3-64 of the key, seed 0, mod N), each sorted by key, with "
-      "_manifest.json and _SUCCESS. DIR must not exist or be empty. Parts and temporary "
-      "files are zstd whatever the name of DIR.\n\n"
-      "Compression: inputs are recognised by their first bytes, not their names: plain, "
-      "gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or corrupt "
-      "stream, or bytes after the last one, is an error naming the file. "
-      "A zstd frame's window (2^N bytes after zstd --long=N) or an xz dictionary may take "
-      "up to the -S budget (at least 128 MiB); a larger one is refused with the -S that "
-      "would read it. "
-      "An output named .zst, .gz, .bz2 or .xz is written with that codec (with --zstd: "
-      "zstd whatever its name) at --level N within the codec's range (zstd 1-22, gzip "
-      "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
-      "output's codec, or a level for an uncompressed output, is a usage error. The "
-      "compressed bytes do not depend on -j.";
+      "_manifest.json and _SUCCESS. DIR must not exist or be empty. The manifest records "
+      "each part's records, sizes and XXH3-64 checksum; grist-merge checks them when it "
+      "reads the directory. Parts and temporary files are zstd whatever the name of DIR.\n\n" +
+      grist::cli::compression_paragraph(grist::cli::kManInputs, grist::cli::Window::within_memory);
   m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   m.notes =
       "grist-count counts what its input holds when it ends: it cannot tell a producer "

@@ -21,6 +21,7 @@ struct Options {
   std::string reduce;
   bool numeric = false;
   bool single = false;
+  int64_t partition = -1;
 };
 
 void set_man(grist::cli::ManText& m) {
@@ -35,34 +36,41 @@ void set_man(grist::cli::ManText& m) {
       "'-' is standard input.\n\n"
       "--reduce OP reduces the lines of each key to one (a MapReduce reducer): sum adds the "
       "values as unsigned 64-bit integers (a value that is not one is an error naming the "
-      "file and line; an overflow is an error); count writes key TAB the number of lines; "
-      "min and max keep the line with the smallest or largest value, bytewise or, with "
-      "--numeric, as numbers; first and last keep the first or last line in input order.\n\n"
+      "file and line; a sum that passes 2^64-1 is an error naming the key, the line where "
+      "it passes and the key's first line, found by reading the inputs again: from "
+      "standard input, only the key); count writes key TAB the number of lines; min and "
+      "max keep the line with the smallest or largest value, bytewise or, with --numeric, "
+      "as numbers: finite decimal numbers (sign, point and exponent allowed, compared as "
+      "doubles), any other value (nan, inf, infinity, 1e999, 1e-999, text) being an error "
+      "naming its file and line whatever the order of the lines; first and last keep the "
+      "first or last line in input order.\n\n"
       "The inputs may instead all be partition directories (made by grist-shuffle-sort -p, "
       "grist-count -p or grist-merge): they must be complete (_SUCCESS) and have the same "
       "number of partitions. Partition i of every directory is merged into partition i of "
       "the partition directory -o DIR (which must not exist or be empty), partitions in "
       "parallel (-j at once), with a _manifest.json and _SUCCESS. With --single they are "
       "merged into one stream sorted by key instead (-o FILE or standard output). Files "
-      "and directories cannot be mixed.\n\n"
+      "and directories cannot be mixed. --partition P merges only partition P of the "
+      "directories (one reduce task of a job spread over machines): into a directory whose "
+      "other parts are empty, or with --single into one stream.\n\n"
+      "Every directory is checked against its _manifest.json, which records each part's "
+      "records, size on disk, decompressed size and XXH3-64 checksum of the decompressed "
+      "bytes: a missing _SUCCESS or manifest, a manifest without checksums (made by an older "
+      "grist), a missing part, a part the manifest does not list, or a part whose size "
+      "differs is refused before anything is written; records and checksum are checked as "
+      "each part is read, and a difference is an error naming the part. The output (-o) is "
+      "then not written; on standard output, what was written before the error stays. "
+      "Part files given as plain FILEs are read without these checks (their zstd frame "
+      "checksums still hold).\n\n"
       "At most 64 inputs (fewer with a small -S: an open input costs up to 4 MiB, its read "
       "buffer and the 2 MiB window of a zstd input) are merged at once; more are merged in "
       "several passes through zstd-compressed temporary files in -T DIR. Partitions merged "
       "at once cost about 16 MiB each (their inputs and output part): -j is capped at one "
-      "per 16 MiB of -S.\n\n"
-      "Compression: inputs are recognised by their first bytes, not their names: plain, "
-      "gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or corrupt "
-      "stream, or bytes after the last one, is an error naming the file. "
-      "A zstd frame's window (2^N bytes after zstd --long=N) or an xz dictionary may take "
-      "up to the -S budget (at least 128 MiB); a larger one is refused with the -S that "
-      "would read it. "
-      "An output named .zst, .gz, .bz2 or .xz is written with that codec (with --zstd: "
-      "zstd whatever its name) at --level N within the codec's range (zstd 1-22, gzip "
-      "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
-      "output's codec, or a level for an uncompressed output, is a usage error. The "
-      "compressed bytes do not depend on -j. Partition directories hold zstd parts.\n\n"
+      "per 16 MiB of -S.\n\n" +
+      grist::cli::compression_paragraph(grist::cli::kManInputs, grist::cli::Window::within_memory) +
+      " Partition directories hold zstd parts.\n\n"
       "Exit status: 0 on success, 1 on a runtime or data error (an unsorted input, a bad "
-      "value, an incomplete directory), 2 on a usage error.";
+      "value, an incomplete or damaged directory), 2 on a usage error.";
   m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   m.notes =
       "grist-merge reading standard input ('-') merges what it holds when it ends: it "
@@ -74,7 +82,9 @@ void set_man(grist::cli::ManText& m) {
       "$ grist-merge --reduce sum shards/* -o totals/\n"
       "The reduce step: partition i of every shard into partition i of totals/.\n"
       "$ grist-merge --single shards/* | head\n"
-      "All partitions of all shards as one stream sorted by key.";
+      "All partitions of all shards as one stream sorted by key.\n"
+      "$ grist-merge --reduce sum --partition 3 shards/* -o reduce-3\n"
+      "Reduce task 3 of a job run on several machines: partition 3 of every shard.";
   m.see_also = "grist-shuffle-sort(1), grist-count(1), sort(1)";
 }
 
@@ -93,6 +103,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sum", "count", "min", "max", "first", "last"}));
   app.add_flag("--numeric", o.numeric, "--reduce min/max compare values as numbers");
   app.add_flag("--single", o.single, "Merge partition directories into one stream");
+  app.add_option("--partition", o.partition,
+                 "Merge only partition P of the directories")
+      ->type_name("P")
+      ->check(CLI::Range(int64_t(0), int64_t(99999)));
   set_man(tool.man());
 
   return tool.run(argc, argv, [&] {
@@ -120,6 +134,10 @@ int main(int argc, char** argv) {
                               grist::escape_bytes(a_dir, SIZE_MAX) + ")");
     }
     const size_t dirs = a_dir.empty() ? 0 : o.inputs.size();
+    if (o.partition >= 0 && !dirs) {
+      throw grist::UsageError("--partition goes with partition directories");
+    }
+    if (o.single && !dirs) throw grist::UsageError("--single goes with partition directories");
     grist::RunFiles files;
     files.add_inputs("INPUT", o.inputs);
     files.input_dirs = true;
@@ -147,6 +165,7 @@ int main(int argc, char** argv) {
     mo.sink.level = c.level;
     mo.sink.threads = 1;
     mo.tool = tool.name();
+    mo.only_partition = o.partition;
     grist::MergeInputsStats st;
 
     // Progress: raw bytes read of the inputs' total size (0: unknown, stdin).
@@ -181,10 +200,12 @@ int main(int argc, char** argv) {
       }
       grist::merge_partition_directories(o.inputs, c.output, mo, st);
     } else {
-      std::vector<std::string> files =
-          dirs ? grist::partition_directory_parts(o.inputs) : o.inputs;
       auto out = grist::Sink::open(c.output, mo.sink);
-      grist::merge_sorted_files(files, mo, *out, st);
+      if (dirs) {
+        grist::merge_partition_directories(o.inputs, mo, *out, st);
+      } else {
+        grist::merge_sorted_files(o.inputs, mo, *out, st);
+      }
       progress.stop();
       out->commit();
     }

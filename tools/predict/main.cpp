@@ -60,16 +60,8 @@ int main(int argc, char** argv) {
       "an error too.\n\n"
       "A model file that is truncated, corrupt, of another format version, not a model, or "
       "holding a weight that is not finite (NaN, infinite) is refused with a message saying "
-      "which.\n\n"
-      "Compression: inputs and the model are recognised by their first bytes, not their "
-      "names: plain, gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or "
-      "corrupt stream, or bytes after the last one, is an error naming the file. Any zstd "
-      "window (zstd --long=N) or xz dictionary is read, taking that much memory. "
-      "An output named .zst, .gz, .bz2 or .xz is written with that codec (with --zstd: "
-      "zstd whatever its name) at --level N within the codec's range (zstd 1-22, gzip "
-      "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
-      "output's codec, or a level for an uncompressed output, is a usage error. The "
-      "compressed bytes do not depend on -j.";
+      "which.\n\n" +
+      cli::compression_paragraph(cli::kManInputsAndModel, cli::Window::any);
   man.description += std::string("\n\n") + cli::kManFilesAndSignals;
   man.notes =
       "grist-predict reading standard input scores what it holds when it ends: a producer "

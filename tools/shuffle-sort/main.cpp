@@ -48,33 +48,33 @@ void set_man(grist::cli::ManText& m) {
       "With -p N and -o DIR the output is a partition directory (-p 1 too: one part): "
       "part-00000.zst ... "
       "(a key's part is XXH3-64 of the key, seed 0, mod N), each sorted by key, with "
-      "_manifest.json and _SUCCESS written last; DIR must not exist or be empty. Part "
+      "_manifest.json (each part's records, sizes and XXH3-64 checksum, which grist-merge "
+      "checks) and _SUCCESS written last; DIR must not exist or be empty. Part "
       "files hold key TAB value records: a line without a TAB gains one there.\n\n"
       "--combine OP reduces the lines of each key to one line while sorting and merging "
-      "(a MapReduce combiner): sum adds the values as unsigned 64-bit integers (a value "
-      "that is not one, or an overflow, is an error); min and max keep the line with the "
-      "smallest or largest value, compared bytewise, or as numbers with --numeric "
-      "(decimal, sign and exponent allowed); first and last keep the first or last line "
-      "in input order. With --by line only first and last are allowed (they keep one copy "
-      "of each distinct line, like sort -u).\n\n"
+      "(a MapReduce combiner): sum adds the values as unsigned 64-bit integers; min and "
+      "max keep the line with the smallest or largest value, compared bytewise, or as "
+      "numbers with --numeric; first and last keep the first or last line in input order. "
+      "With --by line only first and last are allowed (they keep one copy of each distinct "
+      "line, like sort -u).\n\n"
+      "Values are checked as they are read: for sum a value that is not an unsigned 64-bit "
+      "integer (an empty one included), for --numeric one that is not a finite decimal "
+      "number (sign, point and exponent allowed, compared as a double; nan, inf, infinity "
+      "and numbers beyond a double's range such as 1e999 and 1e-999 are not) is an error "
+      "naming its file and line, whatever the order of the lines. A sum that passes "
+      "2^64-1 is an error naming the key, the line where it passes and the key's first "
+      "line; the inputs are read again to find them, which standard input cannot be once "
+      "its lines have been spilled to -T: then only the key is named.\n\n"
       "--check reads the input and exits 0 if it is sorted (equal keys in any order), "
-      "else 1 with FILE:LINE: disorder: LINE on standard error, as sort -c does.\n\n"
+      "else 1 with FILE:LINE: disorder: LINE on standard error, as sort -c does. It writes "
+      "nothing: -o, -p, --combine, --zstd and --level are usage errors with it.\n\n"
       "--random writes the lines in a uniformly random order determined by --seed (default "
       "0): line i (from 0) gets the rank SplitMix64(mix(seed) + (i+1) * 0x9E3779B97F4A7C15) "
       "and lines are written by increasing rank. Inputs larger than -S are scattered to "
       "zstd-compressed buckets in -T DIR by the top bits of the rank, then each bucket is "
-      "sorted by rank in memory, so the order is the same for every -S and -j.\n\n"
-      "Compression: inputs are recognised by their first bytes, not their names: plain, "
-      "gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or corrupt "
-      "stream, or bytes after the last one, is an error naming the file. "
-      "A zstd frame's window (2^N bytes after zstd --long=N) or an xz dictionary may take "
-      "up to the -S budget (at least 128 MiB); a larger one is refused with the -S that "
-      "would read it. "
-      "An output named .zst, .gz, .bz2 or .xz is written with that codec (with --zstd: "
-      "zstd whatever its name) at --level N within the codec's range (zstd 1-22, gzip "
-      "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
-      "output's codec, or a level for an uncompressed output, is a usage error. The "
-      "compressed bytes do not depend on -j. Partition directories hold zstd parts.\n\n"
+      "sorted by rank in memory, so the order is the same for every -S and -j.\n\n" +
+      grist::cli::compression_paragraph(grist::cli::kManInputs, grist::cli::Window::within_memory) +
+      " Partition directories hold zstd parts.\n\n"
       "Exit status: 0 on success (and a sorted input for --check), 1 on a runtime or data "
       "error (or a disorder found by --check), 2 on a usage error.";
   m.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
   auto* check = app.add_flag("--check", o.check, "Exit 0 if the input is sorted, else 1");
   app.add_flag("--random", o.random, "Shuffle the lines randomly (see --seed)")
                      ->excludes(check);
-  grist::cli::add_number(app, "--seed", o.seed, "Seed of --random (default 0)")->type_name("N");
+  auto* seed =
+      grist::cli::add_number(app, "--seed", o.seed, "Seed of --random (default 0)")->type_name("N");
   set_man(tool.man());
 
   return tool.run(argc, argv, [&] {
@@ -126,6 +127,21 @@ int main(int argc, char** argv) {
     if (c.memory < grist::kMinSortMemory) {
       throw grist::UsageError("-S " + c.memory_text + " is too small: grist-shuffle-sort "
                               "needs at least " + grist::format_bytes(grist::kMinSortMemory));
+    }
+    if (seed->count() && !o.random) throw grist::UsageError("--seed goes with --random");
+    if (o.check) {
+      // --check reads and writes nothing, as sort -c: options about the
+      // output would be silently ignored.
+      const char* meaningless = app.count("--output")        ? "-o/--output"
+                                : app.count("--partitions")  ? "-p/--partitions"
+                                : !o.combine.empty()         ? "--combine"
+                                : c.zstd                     ? "--zstd"
+                                : app.count("--level")       ? "--level"
+                                                             : nullptr;
+      if (meaningless) {
+        throw grist::UsageError(std::string("--check writes no output: ") + meaningless +
+                                " does not go with it");
+      }
     }
     bool to_dir = o.partitions > 0;  // -p 1 too: a one-part directory, as grist-count writes
     if (to_dir && (c.output.empty() || c.output == "-")) {

@@ -161,16 +161,8 @@ void describe(grist::cli::ManText& man) {
       "\n"
       "The output is the same whatever -j: blocks of input are tokenized in parallel and "
       "written in order.\n"
-      "\n"
-      "Compression: inputs are recognised by their first bytes, not their names: plain, "
-      "gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or corrupt "
-      "stream, or bytes after the last one, is an error naming the file. "
-      "Any zstd window (zstd --long=N) or xz dictionary is read, taking that much memory. "
-      "An output named .zst, .gz, .bz2 or .xz is written with that codec (with --zstd: "
-      "zstd whatever its name) at --level N within the codec's range (zstd 1-22, gzip "
-      "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
-      "output's codec, or a level for an uncompressed output, is a usage error. The "
-      "compressed bytes do not depend on -j.";
+      "\n" +
+      grist::cli::compression_paragraph(grist::cli::kManInputs, grist::cli::Window::any);
   man.description += std::string("\n\n") + grist::cli::kManFilesAndSignals;
   man.notes =
       "grist-tokenize is the producer of most pipelines: when it fails (a truncated or "

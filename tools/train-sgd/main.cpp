@@ -170,11 +170,10 @@ int main(int argc, char** argv) {
       "of names; names are cut at 255 bytes), and a lookup per feature while parsing; "
       "with -j1 they are reproducible.\n\n"
       "The model file starts with GRISTSGD, a format version and the options that shape "
-      "predictions; a file of another version, truncated or corrupt, is refused.\n\n"
-      "Compression: inputs and -i are recognised by their first bytes, not their names: "
-      "plain, gzip, zstd, bzip2 or xz, concatenated streams included; a truncated or "
-      "corrupt stream, or bytes after the last one, is an error naming the file. Any zstd "
-      "window (zstd --long=N) or xz dictionary is read, taking that much memory. "
+      "predictions; a file of another version, truncated or corrupt, is refused.\n\n" +
+      grist::cli::compression_paragraph(grist::cli::kManInputsAndInitial, grist::cli::Window::any,
+                                        false) +
+      " "
       "A model (-f) or --readable-model named .zst, .gz, .bz2 or .xz is written with that "
       "codec at its default level; grist-predict and -i read it back.";
 #ifdef GRIST_HAVE_MPI

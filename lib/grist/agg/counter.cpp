@@ -15,6 +15,7 @@
 #include "grist/error.hpp"
 #include "grist/record/record.hpp"
 #include "grist/sort/merge.hpp"
+#include "grist/sort/reducers.hpp"
 #include "grist/sort/run.hpp"
 
 namespace grist {
@@ -325,6 +326,9 @@ std::unique_ptr<RecordStream> count_records(BlockReader& reader, const CountOpti
   st.merge_passes = ms.passes;
   st.intermediate_runs = ms.intermediate_runs;
   st.peak_table_memory = agg.peak();
+  // A key's count may be split over tables and spills: an overflow found
+  // while merging them is named by reading the inputs again.
+  result->inner = locate_sum_overflows(std::move(result->inner), reader.paths(), SumInput::counts);
   return result;
 }
 

@@ -640,6 +640,7 @@ int Tool::finish_parse_error(const CLI::ParseError& e) {
 }
 
 int Tool::run(int argc, char** argv, const std::function<int()>& body) {
+  fit_address_space_limit();  // before any thread starts
   install_signal_cleanup(name_);
   g_args.assign(argv + 1, argv + argc);
   harden(*app_);
@@ -666,11 +667,13 @@ int Tool::run(int argc, char** argv, const std::function<int()>& body) {
   std::unique_ptr<tbb::global_control> cap;
   try {
     common_.threads =
-        common_.threads > 0 ? common_.threads : std::min(available_cpus(), kMaxThreads);
+        common_.threads > 0 ? common_.threads
+                            : default_threads_within_limit(std::min(available_cpus(), kMaxThreads));
     cap = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                 common_.threads);
-    common_.memory = common_.memory_text.empty() ? set_.default_memory
-                                                 : parse_memory_size(common_.memory_text);
+    common_.memory = common_.memory_text.empty()
+                         ? default_memory_within_limit(set_.default_memory)
+                         : parse_memory_size(common_.memory_text);
     // A zstd window or xz dictionary may take up to the budget (-S).
     set_decoder_memory_limit(set_.memory ? common_.memory : kMaxDecoderMemory);
     common_.temp_dir = resolve_temp_dir(common_.temp_dir);

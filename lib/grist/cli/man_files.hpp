@@ -4,7 +4,42 @@
 // pages say the same thing in the same words.
 #pragma once
 
+#include <string>
+
 namespace grist::cli {
+
+// What "Compression:" says is read by content: the inputs, and for the SGD
+// programs the model too.
+inline constexpr const char* kManInputs = "inputs";
+inline constexpr const char* kManInputsAndModel = "inputs and the model";
+inline constexpr const char* kManInputsAndInitial = "inputs and -i";
+
+// How large a zstd window or xz dictionary a program reads: within its -S
+// budget (the programs with -S) or any.
+enum class Window { within_memory, any };
+
+// The man pages' "Compression:" paragraph about the inputs (`what`), and
+// with `levels` about the output's codec and --level.
+inline std::string compression_paragraph(const char* what, Window window, bool levels = true) {
+  std::string s = std::string("Compression: ") + what +
+                  " are recognised by their first bytes, not their names: plain, gzip, zstd, "
+                  "bzip2 or xz, concatenated streams included; a truncated or corrupt stream, "
+                  "or bytes after the last one, is an error naming the file. ";
+  s += window == Window::within_memory
+           ? "A zstd frame's window (2^N bytes after zstd --long=N) or an xz dictionary may "
+             "take up to the -S budget (at least 128 MiB); a larger one is refused with the "
+             "-S that would read it."
+           : "Any zstd window (zstd --long=N) or xz dictionary is read, taking that much "
+             "memory.";
+  if (levels) {
+    s += " An output named .zst, .gz, .bz2 or .xz is written with that codec (with --zstd: "
+         "zstd whatever its name) at --level N within the codec's range (zstd 1-22, gzip "
+         "1-9, bzip2 1-9, xz 0-9; defaults 3, 6, 9, 6): a level outside the range of the "
+         "output's codec, or a level for an uncompressed output, is a usage error. The "
+         "compressed bytes do not depend on -j.";
+  }
+  return s;
+}
 
 inline constexpr const char* kManFilesAndSignals =
     "Outputs. A file output (-o; -f and --readable-model of grist-train-sgd) is written "

@@ -10,10 +10,8 @@
 
 namespace grist {
 
-namespace {
-
-// The number of '\n' in [p, p + n): 16 bytes per step, byte counters
-// summed every 255 steps (std::count does a byte at a time).
+// 16 bytes per step, byte counters summed every 255 steps (std::count does
+// a byte at a time).
 uint64_t count_newlines(const char* p, size_t n) {
   const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
   uint64_t total = 0;
@@ -31,8 +29,6 @@ uint64_t count_newlines(const char* p, size_t n) {
   }
   return total + static_cast<uint64_t>(std::count(p + i, p + n, '\n'));
 }
-
-}  // namespace
 
 BlockReader::BlockReader(std::vector<std::string> paths, size_t block_size)
     : paths_(std::move(paths)),

@@ -104,6 +104,8 @@ class BlockReader {
   uint64_t raw_bytes_read() const;
   uint64_t raw_size_total() const { return raw_size_total_; }
   uint64_t bytes_read() const { return bytes_read_; }  // decoded bytes delivered
+  // The inputs, in order ({"-"} for stdin; empty for one already open source).
+  const std::vector<std::string>& paths() const { return paths_; }
 
  private:
   bool open_next();
@@ -122,6 +124,9 @@ class BlockReader {
   uint64_t raw_size_total_ = 0;
   uint64_t bytes_read_ = 0;
 };
+
+// The number of '\n' in [p, p + n).
+uint64_t count_newlines(const char* p, size_t n);
 
 // Calls f(std::string_view line) for every line of the block, without '\n'.
 template <class F>

@@ -1,6 +1,10 @@
 #include "grist/record/memsize.hpp"
 
+#include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cctype>
 #include <cstdio>
@@ -15,6 +19,37 @@ uint64_t physical_memory() {
   long page = sysconf(_SC_PAGESIZE);
   if (pages <= 0 || page <= 0) return uint64_t(1) << 32;
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+}
+
+uint64_t address_space_limit() {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+  return static_cast<uint64_t>(rl.rlim_cur);
+}
+
+uint64_t default_memory_within_limit(uint64_t fallback) {
+  uint64_t limit = address_space_limit();
+  if (limit == 0) return fallback;
+  return std::clamp<uint64_t>(limit / 2, uint64_t(1) << 20, std::max<uint64_t>(fallback, 1 << 20));
+}
+
+int default_threads_within_limit(int cpus) {
+  uint64_t limit = address_space_limit();
+  if (limit == 0) return cpus;
+  return static_cast<int>(std::clamp<uint64_t>(limit / 4 / (uint64_t(4) << 20), 1,
+                                               static_cast<uint64_t>(std::max(cpus, 1))));
+}
+
+void fit_address_space_limit() {
+  uint64_t limit = address_space_limit();
+  if (limit == 0) return;
+  constexpr uint64_t kArenaReserve = uint64_t(64) << 20;
+  const uint64_t arenas = std::clamp<uint64_t>(limit / 4 / kArenaReserve, 1, 64);
+#ifdef M_ARENA_MAX
+  mallopt(M_ARENA_MAX, static_cast<int>(arenas));
+#else
+  (void)arenas;
+#endif
 }
 
 uint64_t parse_memory_size(const std::string& text) {

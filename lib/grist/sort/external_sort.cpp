@@ -84,17 +84,19 @@ inline uint64_t load_prefix(const char* p, size_t n) {
 // One batch: line bytes grow up from the start of `buf`, index entries are
 // placed down from its end when the batch is sorted.
 struct Batch {
-  std::unique_ptr<char[]> buf;
+  ByteBuffer buf;   // grows by realloc (large: mremap, no copy) as lines come
   size_t cap = 0;   // bytes of buf
   size_t used = 0;  // line bytes
   size_t lines = 0;
   struct Piece {
     size_t off, size, lines, first_entry;
+    uint64_t first_line;  // in its input, for messages
+    std::shared_ptr<const std::string> source;
   };
   std::vector<Piece> pieces;
 
   Entry* entries() const {
-    uintptr_t end = reinterpret_cast<uintptr_t>(buf.get()) + cap;
+    uintptr_t end = reinterpret_cast<uintptr_t>(buf.data()) + cap;
     end &= ~uintptr_t(alignof(Entry) - 1);
     return reinterpret_cast<Entry*>(end) - lines;
   }
@@ -170,7 +172,7 @@ class BatchStream : public RecordStream {
   BatchStream(const char* base, const Entry* e, size_t n, bool whole_line)
       : base_(base), e_(e), n_(n), whole_line_(whole_line) {}
   BatchStream(Batch&& b, bool whole_line)
-      : BatchStream(b.buf.get(), b.entries(), b.lines, whole_line) {
+      : BatchStream(b.buf.data(), b.entries(), b.lines, whole_line) {
     owned_ = std::move(b);
   }
 
@@ -374,6 +376,37 @@ class DecodeStream : public RecordStream {
   std::string scratch_;
 };
 
+// The error for an overflow of a sum within one batch: its lines are in
+// memory, in input order, whatever the input (standard input included).
+Error locate_in_batch(const char* base, const std::vector<Batch::Piece>& pieces,
+                      const SumOverflow& e) {
+  SumOverflowFinder finder(e, SumInput::values);
+  for (const auto& pc : pieces) {
+    if (finder.feed(*pc.source, pc.first_line, base + pc.off, pc.size)) break;
+  }
+  return finder.error();
+}
+
+// The last batch, combined in memory: an overflow is named from its lines.
+class BatchLocatingStream : public RecordStream {
+ public:
+  BatchLocatingStream(std::unique_ptr<RecordStream> in, const char* base,
+                      std::vector<Batch::Piece> pieces)
+      : in_(std::move(in)), base_(base), pieces_(std::move(pieces)) {}
+  bool next(Record& r) override {
+    try {
+      return in_->next(r);
+    } catch (const SumOverflow& e) {
+      throw locate_in_batch(base_, pieces_, e);
+    }
+  }
+
+ private:
+  std::unique_ptr<RecordStream> in_;
+  const char* base_;  // owned by in_
+  std::vector<Batch::Piece> pieces_;
+};
+
 class Sorter {
  public:
   Sorter(const SortOptions& o, SortStats& st) : o_(o), st_(st) {
@@ -390,15 +423,18 @@ class Sorter {
   void add_block(const Block& b) {
     st_.records += b.lines;
     st_.bytes += b.size;
-    if (!batch_.buf) allocate(std::max(batch_cap_, b.size + b.lines * sizeof(Entry) + 64));
     if (batch_.need(b.size, b.lines) > batch_.cap) {
-      if (batch_.lines) spill();
-      if (batch_.need(b.size, b.lines) > batch_.cap) {
-        allocate(b.size + b.lines * sizeof(Entry) + 64);  // one block larger than the budget
+      if (batch_.lines && batch_.need(b.size, b.lines) > batch_cap_) {
+        try {
+          spill();
+        } catch (const SumOverflow& e) {  // a sum within this batch: its lines are here
+          throw locate_in_batch(batch_.buf.data(), batch_.pieces, e);
+        }
       }
+      if (batch_.need(b.size, b.lines) > batch_.cap) grow(batch_.need(b.size, b.lines));
     }
-    std::memcpy(batch_.buf.get() + batch_.used, b.data(), b.size);
-    batch_.pieces.push_back({batch_.used, b.size, b.lines, batch_.lines});
+    std::memcpy(batch_.buf.data() + batch_.used, b.data(), b.size);
+    batch_.pieces.push_back({batch_.used, b.size, b.lines, batch_.lines, b.first_line, b.source});
     batch_.used += b.size;
     batch_.lines += b.lines;
   }
@@ -407,7 +443,13 @@ class Sorter {
     std::unique_ptr<RecordStream> last;
     if (batch_.lines) {
       sort_batch();
+      const char* base = batch_.buf.data();
+      std::vector<Batch::Piece> pieces =
+          o_.combine.op == Reduction::sum ? batch_.pieces : std::vector<Batch::Piece>{};
       last = combined(std::make_unique<BatchStream>(std::move(batch_), o_.whole_line));
+      if (o_.combine.op == Reduction::sum) {
+        last = std::make_unique<BatchLocatingStream>(std::move(last), base, std::move(pieces));
+      }
     }
     std::unique_ptr<RecordStream> out;
     if (runs_.empty()) {
@@ -442,8 +484,14 @@ class Sorter {
   }
 
  private:
-  void allocate(size_t cap) {
-    batch_.buf.reset(new char[cap]);  // untouched pages cost no memory
+  // Makes room for `need` bytes, keeping the lines: the buffer at least
+  // doubles, up to the batch's share of the budget (one block larger than
+  // that gets what it needs). Memory is taken as the input needs it, so a
+  // small input under a small address-space limit (ulimit -v) takes little.
+  void grow(size_t need) {
+    const uint64_t doubled = std::max<uint64_t>(2 * uint64_t(batch_.cap), 1 << 20);
+    const size_t cap = std::max<size_t>(need, std::min<uint64_t>(batch_cap_, doubled));
+    batch_.buf.resize(cap);
     batch_.cap = cap;
   }
 
@@ -463,7 +511,7 @@ class Sorter {
   void sort_batch() {
     ++st_.batches;
     Entry* e = batch_.entries();
-    const char* base = batch_.buf.get();
+    const char* base = batch_.buf.data();
     const bool whole = o_.whole_line;
     const RecordOrder order = order_;
     const size_t np = batch_.pieces.size();
@@ -579,7 +627,7 @@ class Sorter {
   template <class Put>
   void index_piece(size_t i, Put&& put) const {
     const Batch::Piece& pc = batch_.pieces[i];
-    const char* base = batch_.buf.get();
+    const char* base = batch_.buf.data();
     const char* p = base + pc.off;
     const char* end = p + pc.size;
     const bool whole = o_.whole_line;
@@ -628,7 +676,7 @@ class Sorter {
     sort_batch();
     const Entry* e = batch_.entries();
     const size_t n = batch_.lines;
-    const char* base = batch_.buf.get();
+    const char* base = batch_.buf.data();
     const char* used_end = base + batch_.used;
     RunWriter w(o_.temp_dir, kRunLevel);
     struct Slice {
@@ -824,6 +872,22 @@ class Sorter {
   tbb::enumerable_thread_specific<std::string> prev_keys_;  // spill(): per thread
 };
 
+// The values --combine reads, checked as they are read, where the file and
+// line of a bad one are known (the combiner sees them after sorting).
+void check_values(const Block& b, ValueCheck check) {
+  uint64_t line = b.first_line;
+  const char* p = b.data();
+  const char* end = p + b.size;
+  for (; p < end; ++line) {
+    const char* nl = line_end(p);
+    const KeyValue kv = split_key_value({p, static_cast<size_t>(nl - p)});
+    if (const char* what = value_error(check, kv.value)) {
+      throw Error(*b.source, line, what + quote_key(kv.value));
+    }
+    p = nl + 1;
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<RecordStream> sort_line_records(BlockReader& reader, const SortOptions& o,
@@ -836,8 +900,14 @@ std::unique_ptr<RecordStream> sort_line_records(BlockReader& reader, const SortO
   }
   Sorter s(o, stats);
   Block b;
-  while (reader.next(b)) s.add_block(b);
-  return s.finish();
+  const ValueCheck check = o.whole_line ? ValueCheck::none : value_check_for(o.combine);
+  while (reader.next(b)) {
+    if (check != ValueCheck::none) check_values(b, check);
+    s.add_block(b);
+  }
+  auto sorted = s.finish();
+  if (o.combine.op != Reduction::sum) return sorted;
+  return locate_sum_overflows(std::move(sorted), reader.paths(), SumInput::values);
 }
 
 uint64_t write_line_records(RecordStream& in, PartitionWriter& out) {

@@ -319,10 +319,11 @@ void SumU64Combiner::start(std::string_view key, std::string_view value) {
 }
 
 void SumU64Combiner::add(std::string_view key, std::string_view value) {
-  if (!add_u64(sum_, parse_count(key, value))) {
-    throw Error("the count of key " + quote_key(key) + " overflows 64 bits");
-  }
+  if (!add_u64(sum_, parse_count(key, value))) throw SumOverflow(key);
 }
+
+SumOverflow::SumOverflow(std::string_view key)
+    : Error("the sum of key " + quote_key(key) + " overflows 64 bits"), key_(key) {}
 
 std::string_view SumU64Combiner::result() {
   char* e = format_u64(sum_, buf_);

@@ -1,14 +1,17 @@
 #include "grist/sort/partition_dir.hpp"
 
 #include <sys/stat.h>
+#include <xxhash.h>
 
 #include <simdjson.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
 #include "grist/error.hpp"
+#include "grist/io/block_reader.hpp"
 #include "grist/io/paths.hpp"
 
 #ifndef GRIST_VERSION
@@ -44,7 +47,57 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
+std::string hex64(uint64_t v) {
+  char b[20];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+XXH3_state_t* new_xxh3() {
+  XXH3_state_t* st = XXH3_createState();
+  if (!st) throw std::bad_alloc();
+  XXH3_64bits_reset(st);
+  return st;
+}
+
 }  // namespace
+
+// ---- PartSink
+
+PartSink::PartSink(std::unique_ptr<Sink> sink)
+    : sink_(std::move(sink)), buf_(new char[kBuffer]), state_(new_xxh3()) {}
+
+PartSink::~PartSink() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+
+void PartSink::flush() {
+  if (used_ == 0) return;
+  XXH3_64bits_update(static_cast<XXH3_state_t*>(state_), buf_.get(), used_);
+  sink_->write(buf_.get(), used_);
+  used_ = 0;
+}
+
+void PartSink::write_slow(const char* p, size_t n) {
+  flush();
+  if (n >= kBuffer) {
+    XXH3_64bits_update(static_cast<XXH3_state_t*>(state_), p, n);
+    sink_->write(p, n);
+  } else {
+    std::memcpy(buf_.get(), p, n);
+    used_ = n;
+  }
+}
+
+void PartSink::commit() {
+  flush();
+  sink_->commit();
+  checksum_ = XXH3_64bits_digest(static_cast<XXH3_state_t*>(state_));
+}
+
+uint64_t PartSink::checksum() const { return checksum_; }
+uint64_t PartSink::bytes_in() const { return sink_->bytes_in(); }
+uint64_t PartSink::bytes_out() const { return sink_->bytes_out(); }
+
+// ---- PartitionWriter
 
 PartitionWriter::PartitionWriter(std::string dir, uint32_t partitions, std::string tool,
                                  const SinkOptions& opts)
@@ -70,6 +123,7 @@ PartitionWriter::PartitionWriter(std::string dir, uint32_t partitions, std::stri
   records_.assign(partitions_, 0);
   bytes_.assign(partitions_, 0);
   file_bytes_.assign(partitions_, 0);
+  checksums_.assign(partitions_, 0);
   done_.assign(partitions_, 0);
   temp_ = TempPath::create_directory(temp_sibling_name(target_), dir_);
   if (t.kind == OutputTarget::Kind::directory) (void)!::chmod(temp_.path().c_str(), t.st.st_mode & 07777);
@@ -92,29 +146,32 @@ std::unique_ptr<Sink> PartitionWriter::open_sink(const std::string& file, bool p
 }
 
 void PartitionWriter::open_part(uint32_t part) {
-  sink_ = open_sink(partition_file_name(part), true);
+  sink_ = std::make_unique<PartSink>(open_sink(partition_file_name(part), true));
   current_ = part;
+}
+
+void PartitionWriter::finish_part(uint32_t part, PartSink& sink) {
+  sink.commit();
+  bytes_[part] = sink.bytes_in();
+  file_bytes_[part] = sink.bytes_out();
+  checksums_[part] = sink.checksum();
+  done_[part] = 1;
 }
 
 void PartitionWriter::close_part() {
   if (!sink_) return;
-  sink_->commit();
-  bytes_[current_] = sink_->bytes_in();
-  file_bytes_[current_] = sink_->bytes_out();
-  done_[current_] = 1;
+  finish_part(static_cast<uint32_t>(current_), *sink_);
   sink_.reset();
 }
 
-void PartitionWriter::write_part(uint32_t part, const std::function<uint64_t(Sink&)>& fill) {
+void PartitionWriter::write_part(uint32_t part,
+                                 const std::function<uint64_t(PartSink&)>& fill) {
   if (part >= partitions_ || done_[part]) {
     throw std::logic_error("PartitionWriter: part written twice or out of range");
   }
-  auto sink = open_sink(partition_file_name(part), true);
-  records_[part] = fill(*sink);
-  sink->commit();
-  bytes_[part] = sink->bytes_in();
-  file_bytes_[part] = sink->bytes_out();
-  done_[part] = 1;
+  PartSink sink(open_sink(partition_file_name(part), true));
+  records_[part] = fill(sink);
+  finish_part(part, sink);
 }
 
 void PartitionWriter::add(uint32_t part, std::string_view key, std::string_view value) {
@@ -147,12 +204,14 @@ void PartitionWriter::commit() {
   std::string m = "{\n  \"tool\": " + json_string(tool_) + ",\n  \"version\": " +
                   json_string(GRIST_VERSION) + ",\n  \"partitions\": " +
                   std::to_string(partitions_) + ",\n  \"hash\": " +
-                  json_string(kPartitionHashName) + ",\n  \"parts\": [\n";
+                  json_string(kPartitionHashName) + ",\n  \"checksum\": " +
+                  json_string(kPartChecksumName) + ",\n  \"parts\": [\n";
   for (uint32_t p = 0; p < partitions_; ++p) {
     m += "    {\"file\": " + json_string(partition_file_name(p)) +
          ", \"records\": " + std::to_string(records_[p]) +
          ", \"bytes\": " + std::to_string(file_bytes_[p]) +
-         ", \"uncompressed_bytes\": " + std::to_string(bytes_[p]) + "}" +
+         ", \"uncompressed_bytes\": " + std::to_string(bytes_[p]) +
+         ", \"xxh3_64\": \"" + hex64(checksums_[p]) + "\"}" +
          (p + 1 < partitions_ ? ",\n" : "\n");
   }
   m += "  ]\n}\n";
@@ -170,7 +229,98 @@ bool is_partition_directory(const std::string& path) {
          (fs::exists(path + "/_SUCCESS", ec) || fs::exists(path + "/_manifest.json", ec));
 }
 
-PartitionDirectory open_partition_directory(const std::string& dir) {
+namespace {
+
+// A checked part: counts and hashes the bytes read, and compares them with
+// the manifest when the inner source reaches its end.
+class VerifiedPartSource : public Source {
+ public:
+  VerifiedPartSource(std::unique_ptr<Source> inner, const PartInfo& part)
+      : inner_(std::move(inner)), part_(part), state_(new_xxh3()) {}
+  ~VerifiedPartSource() override { XXH3_freeState(state_); }
+
+  size_t read(char* buf, size_t n) override {
+    if (n == 0) return 0;
+    size_t r = inner_->read(buf, n);
+    if (r > 0) {
+      XXH3_64bits_update(state_, buf, r);
+      bytes_ += r;
+      lines_ += count_newlines(buf, r);
+      last_ = buf[r - 1];
+    } else if (!checked_) {
+      checked_ = true;
+      check();
+    }
+    return r;
+  }
+  const std::string& name() const override { return inner_->name(); }
+  Compression compression() const override { return inner_->compression(); }
+  uint64_t raw_bytes_read() const override { return inner_->raw_bytes_read(); }
+  uint64_t raw_size() const override { return inner_->raw_size(); }
+
+ private:
+  void check() {
+    const uint64_t records = lines_ + (bytes_ > 0 && last_ != '\n' ? 1 : 0);
+    const std::string tail =
+        ": the part is not the one its manifest (" + part_.manifest + ") describes";
+    if (records != part_.records) {
+      throw Error(part_.path, "holds " + std::to_string(records) + " records where the manifest "
+                              "says " + std::to_string(part_.records) + tail);
+    }
+    if (bytes_ != part_.uncompressed_bytes) {
+      throw Error(part_.path, "decompresses to " + std::to_string(bytes_) + " bytes where the "
+                              "manifest says " + std::to_string(part_.uncompressed_bytes) + tail);
+    }
+    uint64_t sum = XXH3_64bits_digest(state_);
+    if (sum != part_.checksum) {
+      throw Error(part_.path, "checksum mismatch: XXH3-64 " + hex64(sum) + " where the manifest "
+                              "says " + hex64(part_.checksum) + tail);
+    }
+  }
+
+  std::unique_ptr<Source> inner_;
+  PartInfo part_;
+  XXH3_state_t* state_;
+  uint64_t bytes_ = 0, lines_ = 0;
+  char last_ = '\n';
+  bool checked_ = false;
+};
+
+void check_part_size(const PartInfo& part) {
+  struct stat st;
+  if (::stat(part.path.c_str(), &st) != 0) {
+    if (errno == ENOENT) throw Error(part.path, "missing part file (listed in " + part.manifest + ")");
+    throw_errno(part.path, "cannot read the part");
+  }
+  if (!S_ISREG(st.st_mode)) throw Error(part.path, "is not a regular file");
+  if (static_cast<uint64_t>(st.st_size) != part.bytes) {
+    throw Error(part.path, "is " + std::to_string(st.st_size) + " bytes where the manifest says " +
+                               std::to_string(part.bytes) + ": the part is not the one its "
+                               "manifest (" + part.manifest + ") describes");
+  }
+}
+
+bool parse_hex64(std::string_view s, uint64_t& v) {
+  if (s.size() != 16) return false;
+  v = 0;
+  for (char c : s) {
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Source> open_part(const PartInfo& part) {
+  check_part_size(part);
+  return std::make_unique<VerifiedPartSource>(Source::open(part.path), part);
+}
+
+PartitionDirectory open_partition_directory(const std::string& dir_arg) {
+  std::string dir = dir_arg;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw Error(dir, "not a partition directory");
   if (!fs::exists(dir + "/_SUCCESS", ec)) {
@@ -178,28 +328,87 @@ PartitionDirectory open_partition_directory(const std::string& dir) {
   }
   PartitionDirectory d;
   d.dir = dir;
-  std::string mpath = dir + "/_manifest.json";
+  const std::string mpath = dir + "/_manifest.json";
+  if (!fs::exists(mpath, ec)) {
+    throw Error(mpath, "missing: a partition directory needs its manifest");
+  }
+  const std::string remake = ": make the directory again";
   try {
     simdjson::padded_string json = simdjson::padded_string::load(mpath);
     simdjson::ondemand::parser parser;
     simdjson::ondemand::document doc = parser.iterate(json);
-    std::string_view tool = doc["tool"].get_string();
+    simdjson::ondemand::object top = doc.get_object();
+    std::string_view tool = top["tool"].get_string();
     d.tool = std::string(tool);
-    uint64_t n = doc["partitions"].get_uint64();
-    std::string_view hash = doc["hash"].get_string();
+    uint64_t n = top["partitions"].get_uint64();
+    if (n < 1 || n > 100000) throw Error(mpath, "bad number of partitions");
+    d.partitions = static_cast<uint32_t>(n);
+    std::string_view hash = top["hash"].get_string();
     if (hash != kPartitionHashName) {
       throw Error(mpath, "unknown partition hash " + quote_input(hash));
     }
-    if (n < 1 || n > 100000) throw Error(mpath, "bad number of partitions");
-    d.partitions = static_cast<uint32_t>(n);
+    std::string_view checksum;
+    if (top["checksum"].get_string().get(checksum) != simdjson::SUCCESS) {
+      throw Error(mpath, "no per-part checksums (a manifest of an older grist, or edited)" +
+                             remake);
+    }
+    if (checksum != kPartChecksumName) {
+      throw Error(mpath, "unknown checksum '" + std::string(checksum) + "'");
+    }
+    simdjson::ondemand::array parts = top["parts"].get_array();
+    for (simdjson::ondemand::object part : parts) {
+      const uint32_t p = static_cast<uint32_t>(d.parts.size());
+      const std::string what = "part " + std::to_string(p);
+      if (p >= d.partitions) {
+        throw Error(mpath, "lists more parts than its " + std::to_string(n) + " partitions");
+      }
+      PartInfo info;
+      info.manifest = mpath;
+      std::string_view file = part["file"].get_string();
+      if (file != partition_file_name(p)) {
+        throw Error(mpath, what + " is '" + std::string(file) + "', expected '" +
+                               partition_file_name(p) + "'");
+      }
+      info.path = dir + "/" + std::string(file);
+      auto field = [&](const char* name, uint64_t& v) {
+        if (part[name].get_uint64().get(v) != simdjson::SUCCESS) {
+          throw Error(mpath, what + " has no \"" + std::string(name) +
+                                 "\" (an unsigned integer)" + remake);
+        }
+      };
+      field("records", info.records);
+      field("bytes", info.bytes);
+      field("uncompressed_bytes", info.uncompressed_bytes);
+      std::string_view sum;
+      if (part["xxh3_64"].get_string().get(sum) != simdjson::SUCCESS ||
+          !parse_hex64(sum, info.checksum)) {
+        throw Error(mpath, what + " has no \"xxh3_64\" checksum (16 hex digits)" + remake);
+      }
+      d.parts.push_back(std::move(info));
+    }
+    if (d.parts.size() != d.partitions) {
+      throw Error(mpath, "lists " + std::to_string(d.parts.size()) + " parts but has " +
+                             std::to_string(n) + " partitions");
+    }
   } catch (const simdjson::simdjson_error& e) {
     throw Error(mpath, std::string("cannot read the manifest: ") + e.what());
   }
-  for (uint32_t p = 0; p < d.partitions; ++p) {
-    std::string part = dir + "/" + partition_file_name(p);
-    if (!fs::is_regular_file(part, ec)) throw Error(part, "missing part file");
-    d.parts.push_back(part);
+  for (const PartInfo& part : d.parts) check_part_size(part);
+  // A part the manifest does not list (more partitions than it says, or a
+  // stray copy): merging without it would lose its records.
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("part-", 0) != 0) continue;
+    unsigned p = 0;
+    if (std::sscanf(name.c_str(), "part-%u", &p) == 1 && p < d.partitions &&
+        name == partition_file_name(p)) {
+      continue;
+    }
+    throw Error(dir + "/" + name, "a part file the manifest (" + mpath + ") does not list: "
+                                  "the directory holds " + std::to_string(d.partitions) +
+                                  " partitions");
   }
+  if (ec) throw Error(dir, "cannot list the directory: " + ec.message());
   return d;
 }
 

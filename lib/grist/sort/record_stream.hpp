@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "grist/error.hpp"
 #include "grist/record/partition.hpp"
 
 namespace grist {
@@ -73,8 +74,21 @@ class Combiner {
   virtual std::string_view result() = 0;
 };
 
-// Sums unsigned 64-bit decimal values (grist-count). Overflow is an error,
-// never a wrap.
+// Thrown by the summing combiners when the sum of a key's values passes
+// 2^64-1. Combining happens after sorting, where the records' files and
+// lines are no longer known: the caller that knows the inputs turns it
+// into an error naming them (locate_sum_overflow, reducers.hpp).
+class SumOverflow : public Error {
+ public:
+  explicit SumOverflow(std::string_view key);
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+// Sums unsigned 64-bit decimal values (grist-count). Overflow is an error
+// (SumOverflow), never a wrap.
 class SumU64Combiner : public Combiner {
  public:
   void start(std::string_view key, std::string_view value) override;

@@ -1,11 +1,15 @@
 #include "grist/sort/reducers.hpp"
 
+#include <sys/stat.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 
 #include "grist/error.hpp"
 #include "grist/io/test_hook.hpp"
@@ -51,9 +55,7 @@ class SumReducer : public Combiner {
  public:
   void start(std::string_view key, std::string_view rest) override { sum_ = parse(key, rest); }
   void add(std::string_view key, std::string_view rest) override {
-    if (!add_u64(sum_, parse(key, rest))) {
-      throw Error("the sum of key " + quote_key(key) + " overflows 64 bits");
-    }
+    if (!add_u64(sum_, parse(key, rest))) throw SumOverflow(key);
   }
   std::string_view result() override {
     buf_[0] = '\t';
@@ -103,13 +105,6 @@ class FirstLastReducer : public Combiner {
   std::string keep_;
 };
 
-bool parse_number(std::string_view s, double& out) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 class MinMaxReducer : public Combiner {
  public:
   MinMaxReducer(bool max, bool numeric) : max_(max), numeric_(numeric) {}
@@ -134,9 +129,9 @@ class MinMaxReducer : public Combiner {
  private:
   static double number(std::string_view key, std::string_view rest) {
     double v;
-    if (!parse_number(rest_value(rest), v)) {
+    if (!parse_finite_number(rest_value(rest), v)) {
       throw Error("the value of key " + quote_key(key) +
-                  " is not a number: " + quote_value(rest_value(rest)));
+                  " is not a finite number: " + quote_value(rest_value(rest)));
     }
     return v;
   }
@@ -146,6 +141,39 @@ class MinMaxReducer : public Combiner {
 };
 
 }  // namespace
+
+bool parse_finite_number(std::string_view s, double& out) {
+  if (!s.empty() && s[0] == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s[0] == '-') return false;  // "+-1"
+  }
+  if (s.empty()) return false;
+  // from_chars refuses a number beyond a double's range (1e999, 1e-999)
+  // and reads "nan", "inf" and "infinity", which are not finite.
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(out);
+}
+
+const char* value_error(ValueCheck check, std::string_view value) {
+  double d;
+  switch (check) {
+    case ValueCheck::none:
+      return nullptr;
+    case ValueCheck::u64:
+      return parse_u64(value) ? nullptr : "value is not an unsigned 64-bit integer: ";
+    case ValueCheck::number:
+      return parse_finite_number(value, d) ? nullptr : "value is not a finite decimal number: ";
+  }
+  return nullptr;
+}
+
+ValueCheck value_check_for(const ReduceSpec& spec) {
+  if (spec.op == Reduction::sum) return ValueCheck::u64;
+  if (spec.numeric && (spec.op == Reduction::min || spec.op == Reduction::max)) {
+    return ValueCheck::number;
+  }
+  return ValueCheck::none;
+}
 
 std::unique_ptr<Combiner> make_reducer(const ReduceSpec& spec) {
   switch (spec.op) {
@@ -162,9 +190,9 @@ std::unique_ptr<Combiner> make_reducer(const ReduceSpec& spec) {
 
 // ---- SortedLineReader
 
-SortedLineReader::SortedLineReader(std::unique_ptr<Source> source, bool check_u64,
+SortedLineReader::SortedLineReader(std::unique_ptr<Source> source, ValueCheck check,
                                    size_t block_size)
-    : reader_(std::move(source), block_size), check_u64_(check_u64) {}
+    : reader_(std::move(source), block_size), check_(check) {}
 
 SortedLineReader::~SortedLineReader() {
   if (total_records) *total_records += records_;
@@ -218,12 +246,107 @@ bool SortedLineReader::next(Record& r) {
   }
   prev_view_ = r.key;
   have_prev_ = true;
-  if (check_u64_ && !parse_u64(rest_value(r.value))) {
-    throw Error(*block_.source, line_,
-                "value is not an unsigned 64-bit integer: " + quote_key(rest_value(r.value)));
+  if (check_ != ValueCheck::none) {
+    if (const char* what = value_error(check_, rest_value(r.value))) {
+      throw Error(*block_.source, line_, what + quote_key(rest_value(r.value)));
+    }
   }
   ++records_;
   return true;
+}
+
+// ---- naming the line of an overflow
+
+SumOverflowFinder::SumOverflowFinder(const SumOverflow& e, SumInput how)
+    : key_(e.key()),
+      what_(std::string(how == SumInput::counts ? "the count of key " : "the sum of key ") +
+            quote_key(e.key()) + " overflows 64 bits"),
+      how_(how) {}
+
+bool SumOverflowFinder::feed(const std::string& file, uint64_t line, const char* p, size_t n) {
+  if (found_) return true;
+  const char* end = p + n;
+  for (; p < end; ++line) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    if (!nl) nl = end;
+    const std::string_view text(p, nl - p);
+    p = nl + 1;
+    const KeyValue kv = split_key_value(text);
+    if (kv.key != key_) continue;
+    std::optional<uint64_t> v;
+    if (kv.has_tab) {
+      v = parse_u64(kv.value);
+    } else if (how_ == SumInput::counts) {
+      v = 1;
+    }
+    if (!v) continue;  // refused or skipped when it was read
+    if (first_.empty()) first_ = file + ":" + std::to_string(line);
+    if (!add_u64(sum_, *v)) {
+      found_ = true;
+      file_ = file;
+      line_ = line;
+      return true;
+    }
+  }
+  return false;
+}
+
+Error SumOverflowFinder::error() const {
+  if (!found_) return Error(what_);
+  return Error(file_, line_, what_ + " (its values from " + first_ +
+                                 " to here add up to more than 18446744073709551615)");
+}
+
+Error locate_sum_overflow(const std::vector<std::string>& paths_arg, const SumOverflow& e,
+                          SumInput how) {
+  const std::vector<std::string>& paths = paths_arg;
+  SumOverflowFinder finder(e, how);
+  const std::string unknown =
+      " (its line is not known: the input cannot be read a second time to find it)";
+  if (paths.empty()) return Error(finder.error().message() + unknown);  // an open Source
+  for (const auto& p : paths) {
+    struct stat st;
+    if (p == "-" || ::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return Error(display_name(p), finder.error().message() + unknown);
+    }
+  }
+  try {
+    BlockReader reader(paths, 1 << 20);
+    Block b;
+    while (reader.next(b)) {
+      if (finder.feed(*b.source, b.first_line, b.data(), b.size)) break;
+    }
+  } catch (const Error&) {
+    // Reading again failed: the error of the sum is the one to report.
+  }
+  return finder.error();
+}
+
+namespace {
+
+class LocatingStream : public RecordStream {
+ public:
+  LocatingStream(std::unique_ptr<RecordStream> in, std::vector<std::string> paths, SumInput how)
+      : in_(std::move(in)), paths_(std::move(paths)), how_(how) {}
+  bool next(Record& r) override {
+    try {
+      return in_->next(r);
+    } catch (const SumOverflow& e) {
+      throw locate_sum_overflow(paths_, e, how_);
+    }
+  }
+
+ private:
+  std::unique_ptr<RecordStream> in_;
+  std::vector<std::string> paths_;
+  SumInput how_;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordStream> locate_sum_overflows(std::unique_ptr<RecordStream> in,
+                                                   std::vector<std::string> paths, SumInput how) {
+  return std::make_unique<LocatingStream>(std::move(in), std::move(paths), how);
 }
 
 // ---- merging
@@ -283,7 +406,10 @@ std::unique_ptr<RecordStream> merge_streams_reduced(std::vector<StreamOpener> op
   return merged;
 }
 
-uint64_t write_line_records(RecordStream& in, Sink& out) {
+namespace {
+
+template <class Out>
+uint64_t write_lines(RecordStream& in, Out& out) {
   uint64_t n = 0;
   Record r;
   while (in.next(r)) {
@@ -300,19 +426,26 @@ uint64_t write_line_records(RecordStream& in, Sink& out) {
   return n;
 }
 
+}  // namespace
+
+uint64_t write_line_records(RecordStream& in, Sink& out) { return write_lines(in, out); }
+uint64_t write_line_records(RecordStream& in, PartSink& out) { return write_lines(in, out); }
+
 namespace {
 
 struct Counters {
   std::atomic<uint64_t> records{0}, bytes{0};
 };
 
-std::vector<StreamOpener> openers_for(const std::vector<std::string>& paths,
+using SourceOpener = std::function<std::unique_ptr<Source>()>;
+
+std::vector<StreamOpener> openers_for(std::vector<SourceOpener> sources,
                                       const MergeInputsOptions& o, Counters& c) {
   std::vector<StreamOpener> in;
-  bool check = o.reduce.op == Reduction::sum;
-  for (const auto& p : paths) {
-    in.push_back([p, check, &c]() -> std::unique_ptr<RecordStream> {
-      auto r = std::make_unique<SortedLineReader>(Source::open(p), check);
+  const ValueCheck check = value_check_for(o.reduce);
+  for (auto& open : sources) {
+    in.push_back([open = std::move(open), check, &c]() -> std::unique_ptr<RecordStream> {
+      auto r = std::make_unique<SortedLineReader>(open(), check);
       r->total_records = &c.records;
       r->total_bytes = &c.bytes;
       return r;
@@ -321,13 +454,31 @@ std::vector<StreamOpener> openers_for(const std::vector<std::string>& paths,
   return in;
 }
 
+std::vector<SourceOpener> file_sources(const std::vector<std::string>& paths) {
+  std::vector<SourceOpener> v;
+  for (const auto& p : paths) v.push_back([p] { return Source::open(p); });
+  return v;
+}
+
+// Partition p of every directory, verified as it is read.
+std::vector<SourceOpener> part_sources(const std::vector<PartitionDirectory>& ds, uint32_t p) {
+  std::vector<SourceOpener> v;
+  for (const auto& d : ds) {
+    const PartInfo& part = d.parts[p];
+    v.push_back([&part] { return open_part(part); });
+  }
+  return v;
+}
+
 }  // namespace
 
 void merge_sorted_files(const std::vector<std::string>& paths, const MergeInputsOptions& o,
                         Sink& out, MergeInputsStats& stats) {
   std::vector<std::string> ps = paths.empty() ? std::vector<std::string>{"-"} : paths;
   Counters c;
-  auto s = merge_streams_reduced(openers_for(ps, o, c), o, &stats.intermediate_runs);
+  auto s = locate_sum_overflows(
+      merge_streams_reduced(openers_for(file_sources(ps), o, c), o, &stats.intermediate_runs),
+      ps, SumInput::values);
   stats.records_out += write_line_records(*s, out);
   s.reset();
   stats.records_in += c.records;
@@ -336,7 +487,9 @@ void merge_sorted_files(const std::vector<std::string>& paths, const MergeInputs
 
 namespace {
 
-std::vector<PartitionDirectory> open_directories(const std::vector<std::string>& dirs) {
+std::vector<PartitionDirectory> open_directories(const std::vector<std::string>& dirs,
+                                                 const MergeInputsOptions& o) {
+  if (dirs.empty()) throw UsageError("no partition directories to merge");
   std::vector<PartitionDirectory> ds;
   for (const auto& d : dirs) {
     ds.push_back(open_partition_directory(d));
@@ -346,24 +499,48 @@ std::vector<PartitionDirectory> open_directories(const std::vector<std::string>&
                          ": only directories with the same partition count merge");
     }
   }
+  if (o.only_partition >= static_cast<int64_t>(ds.front().partitions)) {
+    throw UsageError("--partition " + std::to_string(o.only_partition) + " is beyond the " +
+                     std::to_string(ds.front().partitions) + " partitions (0 to " +
+                     std::to_string(ds.front().partitions - 1) + ") of " + ds.front().dir);
+  }
   return ds;
+}
+
+bool wanted(const MergeInputsOptions& o, uint32_t p) {
+  return o.only_partition < 0 || o.only_partition == p;
 }
 
 }  // namespace
 
-std::vector<std::string> partition_directory_parts(const std::vector<std::string>& dirs) {
-  std::vector<std::string> parts;
-  for (auto& d : open_directories(dirs)) {
-    for (auto& p : d.parts) parts.push_back(p);
+void merge_partition_directories(const std::vector<std::string>& dirs,
+                                 const MergeInputsOptions& o, Sink& out,
+                                 MergeInputsStats& stats) {
+  std::vector<PartitionDirectory> ds = open_directories(dirs, o);
+  std::vector<SourceOpener> sources;
+  std::vector<std::string> paths;
+  for (const auto& d : ds) {
+    for (uint32_t p = 0; p < d.partitions; ++p) {
+      if (!wanted(o, p)) continue;
+      const PartInfo& part = d.parts[p];
+      sources.push_back([&part] { return open_part(part); });
+      paths.push_back(part.path);
+    }
   }
-  return parts;
+  Counters c;
+  auto s = locate_sum_overflows(
+      merge_streams_reduced(openers_for(std::move(sources), o, c), o, &stats.intermediate_runs),
+      std::move(paths), SumInput::values);
+  stats.records_out += write_line_records(*s, out);
+  s.reset();
+  stats.records_in += c.records;
+  stats.bytes_in += c.bytes;
 }
 
 void merge_partition_directories(const std::vector<std::string>& dirs,
                                  const std::string& out_dir_arg, const MergeInputsOptions& o,
                                  MergeInputsStats& stats) {
-  if (dirs.empty()) throw UsageError("no partition directories to merge");
-  std::vector<PartitionDirectory> ds = open_directories(dirs);
+  std::vector<PartitionDirectory> ds = open_directories(dirs, o);
   const uint32_t n = ds.front().partitions;
   std::string out_dir = out_dir_arg;
   while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();
@@ -381,10 +558,16 @@ void merge_partition_directories(const std::vector<std::string>& dirs,
   tbb::task_arena arena(std::max(1, o.threads));
   arena.execute([&] {
     tbb::parallel_for(uint32_t(0), n, [&](uint32_t p) {
-      std::vector<std::string> parts;
-      for (auto& d : ds) parts.push_back(d.parts[p]);
-      auto s = merge_streams_reduced(openers_for(parts, po, c), po, &inter[p]);
-      writer.write_part(p, [&](Sink& sink) { return write_line_records(*s, sink); });
+      if (!wanted(o, p)) {
+        writer.write_part(p, [](PartSink&) { return uint64_t(0); });
+        return;
+      }
+      std::vector<std::string> paths;
+      for (const auto& d : ds) paths.push_back(d.parts[p].path);
+      auto s = locate_sum_overflows(
+          merge_streams_reduced(openers_for(part_sources(ds, p), po, c), po, &inter[p]),
+          std::move(paths), SumInput::values);
+      writer.write_part(p, [&](PartSink& sink) { return write_line_records(*s, sink); });
     });
   });
   writer.commit();

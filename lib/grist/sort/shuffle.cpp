@@ -67,24 +67,27 @@ struct Region {
 };
 
 // Owned memory, lent out as regions.
+// Memory is taken as the input needs it (a small input under a small
+// address-space limit, ulimit -v, takes little): the arena grows by
+// realloc, which keeps its bytes (moving the pages of a large one, mremap).
 struct Arena {
-  std::unique_ptr<char[]> buf;
+  ByteBuffer buf;
   size_t cap = 0;
+  // At least n bytes, keeping the first `cap`.
   void reserve(size_t n) {
     if (n <= cap) return;
-    buf.reset();
-    buf.reset(new char[n]);  // untouched pages cost no memory
+    buf.resize(n);
     cap = n;
   }
   void release() {
-    buf.reset();
+    buf = ByteBuffer();
     cap = 0;
   }
-  Region whole() const { return {buf.get(), cap}; }
+  Region whole() { return {buf.data(), cap}; }
   // Half h (0 or 1), 64-byte aligned.
-  Region half(int h) const {
+  Region half(int h) {
     size_t n = cap / 2 & ~size_t(63);
-    return {buf.get() + h * n, n};
+    return {buf.data() + h * n, n};
   }
 };
 
@@ -307,19 +310,22 @@ class Shuffler {
       size_t off, size, lines;
     };
     std::vector<Piece> pieces;
-    arena_.reserve(cap_);
     while (reader.next(b)) {
       st_.records += b.lines;
       st_.bytes += b.size;
-      if (Region::need(used + b.size, lines + b.lines) > arena_.cap) {
-        if (lines == 0) {
-          arena_.reserve(Region::need(b.size, b.lines));  // one block larger than the budget
+      const size_t need = Region::need(used + b.size, lines + b.lines);
+      if (need > arena_.cap) {
+        if (need <= cap_) {  // at least doubling, up to the budget
+          arena_.reserve(std::max<size_t>(
+              need, std::min<uint64_t>(cap_, std::max<uint64_t>(2 * uint64_t(arena_.cap), 1 << 20))));
+        } else if (lines == 0) {
+          arena_.reserve(need);  // one block larger than the budget
         } else {
           overflow = true;
           break;
         }
       }
-      std::memcpy(arena_.buf.get() + used, b.data(), b.size);
+      std::memcpy(arena_.buf.data() + used, b.data(), b.size);
       pieces.push_back({used, b.size, b.lines});
       used += b.size;
       lines += b.lines;
@@ -329,15 +335,17 @@ class Shuffler {
       Entry* e = arena_.whole().entries(lines);
       Entry* w = e;
       for (auto& pc : pieces) add_entries(pc.off, pc.size, w);
-      write_lines(arena_.buf.get(), sort_entries(e, e - lines, lines, 0), lines);
+      write_lines(arena_.buf.data(), sort_entries(e, e - lines, lines, 0), lines);
       return;
     }
 
-    // Scatter: the lines in memory, the pending block, then the rest.
+    // Scatter: the lines in memory, the pending block, then the rest. The
+    // arena takes its whole share now: its halves hold the buckets.
+    arena_.reserve(cap_);
     size_t bits = choose_bits(reader, used, lines);
     Scatter sc(o_.temp_dir, 0, bits, buffer_size(bits), st_, z_);
     st_.levels = 1;
-    const char* base = arena_.buf.get();
+    const char* base = arena_.buf.data();
     index_ = 0;
     for (auto& pc : pieces) scatter_lines(sc, base + pc.off, pc.size);
     do {
@@ -352,7 +360,7 @@ class Shuffler {
 
  private:
   void add_entries(size_t off, size_t size, Entry*& w) {
-    const char* base = arena_.buf.get();
+    const char* base = arena_.buf.data();
     const char* p = base + off;
     const char* end = p + size;
     while (p < end) {

@@ -17,6 +17,7 @@ PY
 printf 'a\nb\t2\nc\tfive\n' > nonnumeric.txt
 printf 'x\t18446744073709551615\nx\t1\n' > overflow.txt
 printf 'x\t18446744073709551616\n' > toolarge.txt
+awk 'BEGIN { for (i = 0; i < 300000; i++) print "distinct" i }' > many.txt
 
 expect_error() {  # NAME PATTERN ARGS...
   local name=$1 pattern=$2; shift 2
@@ -34,6 +35,15 @@ expect_error "overflowing sum" '^grist-count: overflow.txt:2: .*overflows' overf
 expect_error "count above 2^64-1" '^grist-count: toolarge.txt:1: ' toolarge.txt
 expect_error "missing file" '^grist-count: missing.txt: ' good.txt missing.txt
 expect_error "overflow across spills" 'overflows' -S 1M overflow.txt good.txt overflow.txt
+# A key's count split over spills and tables: the overflow is found while
+# merging them, and named by reading the inputs again.
+printf 'x\t18446744073709551615\n' > max.txt
+printf 'y\nx\n' > one.txt
+for j in 1 2; do
+  expect_error "overflow found in the merge, -j$j" \
+    "^grist-count: one.txt:2: the count of key 'x' overflows 64 bits \(its values from max.txt:1 to here" \
+    -j$j -S 1M max.txt many.txt one.txt
+done
 
 # Unwritable output directory. (As root, chmod stops nothing: there
 # faults/output_dir.sh checks a read-only tmpfs instead.)
@@ -46,7 +56,6 @@ fi
 run_cmd out.txt err.txt grist-count -o no/such/dir/counts.txt good.txt
 check_status "missing dir: exit" 1 "$rc"
 check_grep "missing dir: message" '^grist-count: no/such/dir/counts.txt: ' err.txt
-awk 'BEGIN { for (i = 0; i < 300000; i++) print "distinct" i }' > many.txt
 run_cmd out.txt err.txt grist-count -T no/such/dir -S 1M -o result.txt many.txt
 check_status "bad temp dir: exit" 1 "$rc"
 check_grep "bad temp dir: message" '^grist-count: no/such/dir' err.txt
