@@ -17,6 +17,7 @@
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/fd.hpp"
 #include "grist/io/paths.hpp"
 #include "grist/io/pipe.hpp"
 #include "grist/io/preflight.hpp"
@@ -522,3 +523,54 @@ TEST_CASE("no commit while a terminating signal is pending, for every signal", "
   std::filesystem::remove_all(dir);
 }
 #endif
+
+TEST_CASE("fd helpers: whole transfers, named errors, EINTR retried", "[test_io]") {
+  char path[] = "/tmp/grist-fd-XXXXXX";
+  grist::UniqueFd fd(mkstemp(path));
+  REQUIRE(fd);
+  unlink(path);
+  std::string big(3 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + i / 4096 % 26);
+  grist::pwrite_all(fd.get(), big.data(), big.size(), 10, "f");
+  std::string back(big.size(), '\0');
+  grist::pread_all(fd.get(), back.data(), back.size(), 10, "f");
+  CHECK(back == big);
+  // Past the end: a message of its own, not a stale errno.
+  CHECK_THROWS_WITH(grist::pread_all(fd.get(), back.data(), 100, big.size(), "f"),
+                    "f: unexpected end of file");
+  CHECK_THROWS_WITH(grist::pwrite_all(-1, "x", 1, 0, "g"), Catch::Contains("g: write error"));
+  CHECK_THROWS_WITH(grist::read_some(-1, back.data(), 1, "h"), Catch::Contains("h: read error"));
+
+  // A pipe whose reader drains slowly, while a signal without SA_RESTART
+  // interrupts the writer: every byte arrives once, in order.
+  int p[2];
+  REQUIRE(pipe(p) == 0);
+  grist::UniqueFd rd(p[0]), wr(p[1]);
+  struct sigaction sa {}, old {};
+  sa.sa_handler = [](int) {};
+  sigaction(SIGUSR2, &sa, &old);  // no SA_RESTART: write() sees EINTR
+  const pthread_t writer_thread = pthread_self();
+  std::thread reader([&] {
+    std::string got;
+    char buf[65536];
+    for (int i = 0;; ++i) {
+      if (i % 8 == 0) pthread_kill(writer_thread, SIGUSR2);
+      size_t n = grist::read_some(rd.get(), buf, sizeof buf, "pipe");
+      if (n == 0) break;
+      got.append(buf, n);
+    }
+    CHECK(got == big);
+  });
+  grist::write_all(wr.get(), big.data(), big.size(), "pipe");
+  wr.reset();
+  reader.join();
+  sigaction(SIGUSR2, &old, nullptr);
+
+  grist::UniqueFd a(dup(0));
+  int raw = a.get();
+  grist::UniqueFd b(std::move(a));
+  CHECK(!a);
+  CHECK(b.get() == raw);
+  CHECK(b.release() == raw);
+  close(raw);
+}

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "grist/error.hpp"
+#include "grist/io/fd.hpp"
 #include "grist/io/pipe.hpp"
 #include "grist/record/memsize.hpp"
 
@@ -83,14 +84,7 @@ class FdInput : public RawInput {
   ~FdInput() override {
     if (owned_) ::close(fd_);
   }
-  size_t read(char* buf, size_t n) override {
-    for (;;) {
-      ssize_t r = ::read(fd_, buf, n);
-      if (r >= 0) return static_cast<size_t>(r);
-      if (errno == EINTR) continue;
-      throw_errno(name_, "read error");
-    }
-  }
+  size_t read(char* buf, size_t n) override { return read_some(fd_, buf, n, name_); }
   uint64_t size() const override { return size_; }
 
  private:

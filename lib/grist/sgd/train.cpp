@@ -15,6 +15,7 @@
 #include <random>
 
 #include "grist/error.hpp"
+#include "grist/io/fd.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/io/cleanup.hpp"
 #include "grist/io/pipeline.hpp"
@@ -331,7 +332,6 @@ class Learner {
 class Cache {
  public:
   explicit Cache(const std::string& dir) : dir_(dir), fd_(open_anonymous_temp_file(dir)) {}
-  ~Cache() { ::close(fd_); }
   size_t chunks() const { return chunks_.size(); }
 
   static void encode(const Examples& ex, std::string& out, ZSTD_CCtx* cctx, std::string& raw) {
@@ -381,7 +381,7 @@ class Cache {
   }
 
   void append(const std::string& bytes) {
-    write_all(bytes.data(), bytes.size(), end_);
+    pwrite_all(fd_.get(), bytes.data(), bytes.size(), end_, dir_ + " (example cache)");
     chunks_.push_back({end_, bytes.size()});
     end_ += bytes.size();
   }
@@ -389,24 +389,13 @@ class Cache {
   void read(size_t chunk, std::string& out) const {
     auto [off, n] = chunks_[chunk];
     out.resize(n);
-    size_t done = 0;
-    while (done < n) {
-      ssize_t r = ::pread(fd_, out.data() + done, n - done, off + done);
-      if (r <= 0) throw_errno(dir_, "reading the example cache");
-      done += r;
-    }
+    pread_all(fd_.get(), out.data(), n, off, dir_ + " (example cache)");
   }
 
  private:
-  void write_all(const char* p, size_t n, uint64_t off) {
-    while (n) {
-      ssize_t r = ::pwrite(fd_, p, n, off);
-      if (r <= 0) throw_errno(dir_, "writing the example cache");
-      p += r, n -= r, off += r;
-    }
-  }
+
   std::string dir_;
-  int fd_;
+  UniqueFd fd_;
   uint64_t end_ = 0;
   std::vector<std::pair<uint64_t, size_t>> chunks_;
 };

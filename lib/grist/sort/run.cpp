@@ -21,33 +21,9 @@ std::atomic<uint64_t> g_reader_bytes{0};  // merge_input_bytes()
 
 const char* const kSpillName = "(spill file)";
 
-void write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(kSpillName, "write error");
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
 
 }  // namespace
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    reset();
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-void UniqueFd::reset() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
 
 // ---- RunWriter: records buffered, then zstd-compressed straight to the fd.
 // (Not a Sink: spills are many and small when budgets are tiny, and a Sink's
@@ -103,7 +79,7 @@ void RunWriter::compress(const char* p, size_t n, bool end) {
     if (ZSTD_isError(rem)) {
       throw Error(kSpillName, std::string("zstd compression failed: ") + ZSTD_getErrorName(rem));
     }
-    write_all(fd_.get(), out_.get(), out.pos);
+    write_all(fd_.get(), out_.get(), out.pos, kSpillName);
     file_bytes_ += out.pos;
     if (end ? rem == 0 : in.pos == in.size) break;
   }
@@ -125,7 +101,7 @@ void RunWriter::end_frame() {
 
 void RunWriter::add_frame(std::string_view frame, uint64_t records, uint64_t bytes) {
   end_frame();
-  write_all(fd_.get(), frame.data(), frame.size());
+  write_all(fd_.get(), frame.data(), frame.size(), kSpillName);
   file_bytes_ += frame.size();
   last_key_.clear();  // the frame's last key is not known here: the next add() shares nothing
   records_ += records;
@@ -201,17 +177,13 @@ class RunDecoder : public RunReader::Decoder {
           if (last_ != 0) throw Error(kSpillName, "truncated zstd data");
           return 0;
         }
-        ssize_t r;
-        do {
-          r = ::read(run_.fd.get(), in_.get(), kIn);
-        } while (r < 0 && errno == EINTR);
-        if (r < 0) throw_errno(kSpillName, "read error");
+        size_t r = read_some(run_.fd.get(), in_.get(), kIn, kSpillName);
         add_merge_input_bytes(static_cast<uint64_t>(r));
         if (r == 0) {
           eof_ = true;
           continue;
         }
-        ib_ = ZSTD_inBuffer{in_.get(), static_cast<size_t>(r), 0};
+        ib_ = ZSTD_inBuffer{in_.get(), r, 0};
       }
       last_ = ZSTD_decompressStream(d_, &out, &ib_);
       if (ZSTD_isError(last_)) {

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "grist/io/fd.hpp"
 #include "grist/error.hpp"
 #include "grist/io/source.hpp"
 #include "grist/sort/record_stream.hpp"
@@ -109,28 +110,6 @@ inline char* encode_run_record(char* p, size_t shared, std::string_view key,
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
   return p + value.size();
 }
-
-// An owned file descriptor (closed on destruction). Movable.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-  void reset();
-
- private:
-  int fd_ = -1;
-};
 
 // A finished run: its anonymous file and what it holds.
 struct Run {

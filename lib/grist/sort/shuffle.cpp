@@ -22,6 +22,7 @@
 
 #include "grist/error.hpp"
 #include "grist/io/cleanup.hpp"
+#include "grist/io/fd.hpp"
 #include "grist/io/test_hook.hpp"
 #include "grist/sort/run.hpp"
 
@@ -92,31 +93,10 @@ struct Arena {
 };
 
 void write_at(int fd, const char* p, size_t n, uint64_t off) {
-  while (n > 0) {
-    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(kSpillName, "write error");
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-    off += static_cast<uint64_t>(w);
-  }
+  pwrite_all(fd, p, n, off, kSpillName);
 }
 
-void read_at(int fd, char* p, size_t n, uint64_t off) {
-  while (n > 0) {
-    ssize_t r = ::pread(fd, p, n, static_cast<off_t>(off));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(kSpillName, "read error");
-    }
-    if (r == 0) throw Error(kSpillName, "unexpected end of file");
-    p += r;
-    n -= static_cast<size_t>(r);
-    off += static_cast<uint64_t>(r);
-  }
-}
+void read_at(int fd, char* p, size_t n, uint64_t off) { pread_all(fd, p, n, off, kSpillName); }
 
 // zstd contexts, one per thread, reused across buckets and scatters.
 struct ZstdContexts {
