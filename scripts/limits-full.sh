@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Resource limits of issue 6 at full size (tests/e2e/faults/limits.sh runs
+# The resource limits at full size (tests/e2e/faults/limits.sh runs
 # them scaled down in CI): a line of 1 GiB, a line past the 4000 MiB limit,
 # a key of 100 MB, 50 million distinct keys. Each case runs under `ulimit -v` (the stated memory: -S
 # plus fixed overheads, or a small multiple of the one long record) and a

@@ -11,7 +11,7 @@
 #include "grist/record/record.hpp"
 #include "grist/sgd/model.hpp"
 #include "grist/sgd/train.hpp"
-#ifdef GRIST_HAVE_MPI  // distributed training (issue 5)
+#ifdef GRIST_HAVE_MPI  // distributed training
 #include <cstdlib>
 
 #include "grist/sgd/allreduce.hpp"
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
       ->type_name("K");
   app.add_option("--on-error", on_error, "Bad example: fail (default) or skip")
       ->type_name("ACTION")->check(CLI::IsMember({"fail", "skip"}));
-  // --- distributed training (issue 5): only in builds with MPI ---
+  // --- distributed training: only in builds with MPI ---
 #ifdef GRIST_HAVE_MPI
   bool allreduce = false;
   uint64_t allreduce_every = 0;
@@ -290,7 +290,7 @@ int main(int argc, char** argv) {
     to.threads = c.threads;
     to.temp_dir = c.temp_dir;
     to.progress_lines = !c.quiet;
-    // --- distributed training (issue 5) ---
+    // --- distributed training ---
 #ifdef GRIST_HAVE_MPI
     if (given(o_every) && !allreduce) throw UsageError("--allreduce-every needs --allreduce");
     if (allreduce) {

@@ -8,7 +8,7 @@
 //   grist::write_counts(*counts, *sink, o, st);
 //
 // Input lines are `key` (counts 1) or `key\tN` (adds N), split at the first
-// tab (DESIGN.md "Records"). Blocks are read serially and aggregated in
+// tab (docs/design.md, "Records"). Blocks are read serially and aggregated in
 // parallel (oneTBB parallel_pipeline) into per-worker CountTables. A table
 // that reaches its share of the budget is sorted and spilled as a zstd run
 // (RunWriter); at the end the runs are merged with bounded fan-in, summing

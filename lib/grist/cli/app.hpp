@@ -1,5 +1,5 @@
-// The command-line layer every grist tool shares (DESIGN.md, "Common
-// options" and "Behaviour every program keeps").
+// The command-line layer every grist tool shares (docs/design.md, "Common
+// options" and "Behaviour").
 //
 //   int main(int argc, char** argv) {
 //     grist::cli::Tool tool("grist-count", "Count keys exactly, ...");

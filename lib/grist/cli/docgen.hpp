@@ -80,7 +80,7 @@ std::string generate_docs(const std::string& kind, const CLI::App& app, const st
                           const std::string& summary, const ManText& man,
                           const std::string& version);
 
-// The meta-test on a definition (STYLE.md item 3). Returns one line per
+// The meta-test on a definition (docs/design.md, "Common options"). Returns one line per
 // problem, empty when the definition is clean:
 //   - a name (short, long or positional) used twice, hidden options included;
 //   - a visible value option without a type name of its own: none, or only

@@ -1,4 +1,4 @@
-// The stable partition function of DESIGN.md ("Partition directories").
+// The stable partition function of docs/design.md ("Partition directories").
 #pragma once
 
 #include <cstdint>

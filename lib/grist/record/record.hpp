@@ -1,4 +1,4 @@
-// Records: lines, key-value splitting and numbers (DESIGN.md, "Records").
+// Records: lines, key-value splitting and numbers (docs/design.md, "Records").
 #pragma once
 
 #include <cstdint>

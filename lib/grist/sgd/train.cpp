@@ -460,7 +460,7 @@ struct Item {
   size_t seq = 0;  // passes 2..: the position of the block in this pass
 };
 
-// --- distributed training (issue 5) ---
+// --- distributed training ---
 // parse_block restricted to this process's share of the lines.
 void parse_line_share(Parser& parser, const Block& b, Examples& out, ErrorLog* skip,
                       int shards, int shard) {
@@ -515,7 +515,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
   TrainReport rep;
   ModelOptions& mo = model.options();
 
-  // --- distributed training (issue 5): this process's share ---
+  // --- distributed training: this process's share ---
   std::vector<std::string> inputs = opts.inputs;
   bool line_share = false;
   if (opts.shards > 1) {
@@ -559,7 +559,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
   if (use_cache) cache = std::make_unique<Cache>(opts.temp_dir);
 
   Learner learner(model, opts.batch_size);
-  if (opts.mixer) opts.mixer->begin(model);  // distributed training (issue 5)
+  if (opts.mixer) opts.mixer->begin(model);
   Reporter reporter(mo, opts.progress_lines, log);
   tbb::enumerable_thread_specific<PerThread> tls;
   auto thread_state = [&]() -> PerThread& {
@@ -592,7 +592,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
       }
       if (cache) cache->append(it.packed);
     }
-    if (opts.mixer) opts.mixer->block_done(model, pass.examples);  // distributed (issue 5)
+    if (opts.mixer) opts.mixer->block_done(model, pass.examples);  // distributed
   };
   auto work_first = [&](Item& it) {
     PerThread& pt = thread_state();
@@ -600,7 +600,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
     it.errors = ErrorLog{};
     it.res.reset();
     it.order.clear();
-    if (line_share) {  // distributed training (issue 5)
+    if (line_share) {
       parse_line_share(*pt.parser, it.block, it.ex, opts.skip_errors ? &it.errors : nullptr,
                        opts.shards, opts.shard);
     } else {
@@ -628,7 +628,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
   }
   if (opts.batch_size != 1) learner.flush(tls.local().ls);
   rep.bytes = reader.bytes_read();
-  if (opts.mixer) opts.mixer->end_pass(model, pass, &rep);  // distributed (issue 5)
+  if (opts.mixer) opts.mixer->end_pass(model, pass, &rep);  // distributed
   rep.train_seconds_pass1 = std::chrono::duration<double>(clock::now() - t_start).count();
   if (rep.examples == 0) {
     if (rep.skipped) {
@@ -701,7 +701,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
         [&](Item& it) { work(it, chunk_order[it.seq], seeds[it.seq]); },
         [&](Item& it) { finish_item(it, false); });
     if (opts.batch_size != 1) learner.flush(tls.local().ls);
-    if (opts.mixer) opts.mixer->end_pass(model, pass, nullptr);  // distributed (issue 5)
+    if (opts.mixer) opts.mixer->end_pass(model, pass, nullptr);  // distributed
     pass_line(p);
     rep.passes.push_back(pass);
     if (pass.holdout_weight > 0) {
@@ -720,7 +720,7 @@ TrainReport train(Model& model, const TrainOptions& opts,
     }
   }
   if (rep.stop_reason.empty()) rep.stop_reason = "all " + std::to_string(opts.passes) + " passes done";
-  if (opts.mixer) opts.mixer->end(rep);  // distributed training (issue 5)
+  if (opts.mixer) opts.mixer->end(rep);
   mo.examples_trained += rep.trained_examples;
   mo.passes_trained += rep.passes.size();
   rep.seconds = std::chrono::duration<double>(clock::now() - t_start).count();

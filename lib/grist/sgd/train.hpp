@@ -30,7 +30,7 @@ namespace grist::sgd {
 struct PassReport;
 struct TrainReport;
 
-// --- distributed training (grist/sgd/allreduce.hpp; issue 5) ---
+// --- distributed training (grist/sgd/allreduce.hpp) ---
 // Lets several processes that each train on a share of the data mix their
 // models at points every process reaches in the same order. train() calls
 // begin() once, block_done() after each block it has trained and
@@ -68,7 +68,7 @@ struct TrainOptions {
   // Not owned; non-null: the parsers record feature names there (for
   // Model::write_readable). Its bits must be the model's.
   FeatureNames* names = nullptr;
-  // --- distributed training (issue 5) ---
+  // --- distributed training ---
   // This process trains on share `shard` (0-based) of `shards`: the inputs
   // i with i % shards == shard when the number of inputs is a multiple of
   // shards, else the lines n (1-based, in each input) with

@@ -3,7 +3,7 @@
 // The pieces of grist's external sort (run.hpp, merge.hpp, sorter.hpp,
 // partition_dir.hpp) pass records as (key, value) string views through the
 // RecordStream interface below. A record is the line `key\tvalue` of
-// DESIGN.md "Records": the key holds no TAB and no LF, the value no LF.
+// docs/design.md, "Records": the key holds no TAB and no LF, the value no LF.
 //
 //   std::unique_ptr<grist::RecordStream> s = ...;
 //   grist::Record r;

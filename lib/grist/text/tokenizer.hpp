@@ -1,4 +1,4 @@
-// Splits text into tokens, as DESIGN.md ("Tokens") describes.
+// Splits text into tokens, as docs/design.md ("Tokens") describes.
 //
 //   grist::Tokenizer tok({.lower = true});
 //   std::vector<std::string_view> tokens;

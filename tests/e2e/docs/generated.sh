@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The committed man pages and shell completions are exactly what the built
-# programs generate from their option definitions (DESIGN.md, "Options are
-# defined once"), and they work:
+# programs generate from their option definitions (docs/design.md, "Common
+# options"), and they work:
 #   - man/grist-X.1, completions/bash/grist-X, completions/zsh/_grist-X and
 #     completions/fish/grist-X.fish equal `grist-X --generate KIND`;
 #   - the man page passes mandoc -Tlint -Wwarning;

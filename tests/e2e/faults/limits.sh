@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Resource limits (issue 6, item 4): a very long line, a JSON record nested
+# Resource limits: a very long line, a JSON record nested
 # 10,000 deep, a 16 MB key, 5 million distinct keys, a -S too small to
 # work. Each gets a correct result within memory or a clear refusal; never
 # an out-of-memory kill, a crash or a hang. Under `ulimit -v` (skipped for
