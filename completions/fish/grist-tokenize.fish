@@ -19,4 +19,4 @@ complete -c grist-tokenize -l min-length -x -d 'Drop tokens shorter than N code 
 complete -c grist-tokenize -l max-length -x -d 'Drop tokens longer than N code points'
 complete -c grist-tokenize -l stopwords -r -F -d 'Drop the words listed in FILE'
 complete -c grist-tokenize -l pairs -d 'Write \'token<TAB>1\' lines (a Hadoop mapper)'
-complete -c grist-tokenize -l on-error -x -a 'skip fail' -d 'A record without text (bad JSON...): skip or fail'
+complete -c grist-tokenize -l on-error -x -a 'fail skip' -d 'Record without text: skip (default) or fail'

@@ -24,7 +24,7 @@ struct Options {
   uint64_t top = 0;
   uint64_t min_count = 0;
   uint32_t partitions = 0;
-  std::string on_error = "fail";
+  grist::OnError on_error = grist::OnError::fail;
 };
 
 void set_man(grist::cli::ManText& m) {
@@ -94,10 +94,7 @@ int main(int argc, char** argv) {
                          "Write a partition directory of N parts to -o DIR",
                          {.min = 1, .max = 100000})
       ->type_name("N");
-  app.add_option("--on-error", o.on_error,
-                 "On a bad count: fail (default) or skip and warn")
-      ->type_name("ACTION")
-      ->check(CLI::IsMember({"fail", "skip"}));
+  grist::cli::add_on_error(app, o.on_error, "On a bad count: fail (default) or skip and warn");
   set_man(tool.man());
 
   return tool.run(argc, argv, [&] {
@@ -131,7 +128,7 @@ int main(int argc, char** argv) {
     co.threads = static_cast<int>(
         std::min<uint64_t>(c.threads, std::max<uint64_t>(1, c.memory >> 18)));
     co.temp_dir = c.temp_dir;
-    co.skip_bad_lines = o.on_error == "skip";
+    co.skip_bad_lines = o.on_error == grist::OnError::skip;
     co.min_count = o.min_count;
     co.top = o.top;
     co.partitions = o.partitions;

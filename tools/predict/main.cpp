@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
                  "Predict with a grist-train-sgd model", set);
   auto& app = tool.app();
   std::vector<std::string> inputs;
-  std::string model_path, format, on_error = "fail";
+  std::string model_path, format;
+  grist::OnError on_error = grist::OnError::fail;
   PredictOptions po;
   app.add_option("-i,--model", model_path, "The model file (from grist-train-sgd -f)")
       ->type_name("FILE")
@@ -35,9 +36,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"svmlight", "vw", "text"}));
   app.add_flag("--metrics", po.metrics,
                "Metrics of labelled examples on stderr");
-  app.add_option("--on-error", on_error, "Bad example: fail (default) or skip")
-      ->type_name("ACTION")
-      ->check(CLI::IsMember({"fail", "skip"}));
+  cli::add_on_error(app, on_error, "Bad example: fail (default) or skip");
   auto& man = tool.man();
   man.synopsis = "-i MODEL [OPTION]... [FILE]...";
   man.description =
@@ -82,7 +81,7 @@ int main(int argc, char** argv) {
     auto model = Model::load(model_path, false);
     if (!format.empty()) po.format = *parse_format_name(format);
     po.inputs = inputs;
-    po.skip_errors = on_error == "skip";
+    po.skip_errors = on_error == grist::OnError::skip;
     po.threads = c.threads;
     SinkOptions so;
     so.force_zstd = c.zstd;

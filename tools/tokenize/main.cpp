@@ -28,7 +28,7 @@ struct Options {
   size_t max_length = SIZE_MAX;
   std::string stopwords;
   bool pairs = false;
-  std::string on_error = "skip";
+  grist::OnError on_error = grist::OnError::skip;
 };
 
 void describe(grist::cli::ManText& man);
@@ -70,10 +70,7 @@ int main(int argc, char** argv) {
       ->type_name("N");
   app.add_option("--stopwords", o.stopwords, "Drop the words listed in FILE")->type_name("FILE");
   app.add_flag("--pairs", o.pairs, "Write 'token<TAB>1' lines (a Hadoop mapper)");
-  app.add_option("--on-error", o.on_error,
-                 "A record without text (bad JSON...): skip or fail")
-      ->type_name("ACTION")
-      ->check(CLI::IsMember({"skip", "fail"}));
+  grist::cli::add_on_error(app, o.on_error, "Record without text: skip (default) or fail");
   describe(tool.man());
 
   return tool.run(argc, argv, [&] {
@@ -93,7 +90,7 @@ int main(int argc, char** argv) {
     }
     std::tie(so.ngram_min, so.ngram_max) = grist::parse_ngram_range(o.ngrams);
     so.pairs = o.pairs;
-    so.on_error = o.on_error == "fail" ? grist::OnError::fail : grist::OnError::skip;
+    so.on_error = o.on_error;
     // Before any work: a missing input fails before the files before it
     // are read, and no output is begun.
     grist::RunFiles files;

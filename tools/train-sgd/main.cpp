@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   auto& app = tool.app();
   std::vector<std::string> inputs;
   std::string final_model, initial_model, readable, format, loss = "logistic", optimizer = "adagrad",
-                                                        batch = "1", on_error = "fail";
+                                                        batch = "1";
+  grist::OnError on_error = grist::OnError::fail;
   ModelOptions mo;
   TrainOptions to;
   double lr = 0;
@@ -103,8 +104,7 @@ int main(int argc, char** argv) {
   cli::add_number(app, "--early-stop", to.early_stop,
                   "Stop after K passes without held-out gain (3)")
       ->type_name("K");
-  app.add_option("--on-error", on_error, "Bad example: fail (default) or skip")
-      ->type_name("ACTION")->check(CLI::IsMember({"fail", "skip"}));
+  grist::cli::add_on_error(app, on_error, "Bad example: fail (default) or skip");
   // --- distributed training: only in builds with MPI ---
 #ifdef GRIST_HAVE_MPI
   bool allreduce = false;
@@ -286,7 +286,7 @@ int main(int argc, char** argv) {
     }
     to.inputs = inputs;
     to.sniff = format.empty() && initial_model.empty();
-    to.skip_errors = on_error == "skip";
+    to.skip_errors = on_error == grist::OnError::skip;
     to.threads = c.threads;
     to.temp_dir = c.temp_dir;
     to.progress_lines = !c.quiet;

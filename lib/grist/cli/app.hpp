@@ -46,6 +46,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "grist/record/skipped.hpp"
+
 namespace grist::cli {
 
 // The most threads -j takes. More threads than CPUs only add switching (the
@@ -126,6 +128,18 @@ CLI::Option* add_number(CLI::App& app, const std::string& names, T& value,
   CLI::Option* o = app.add_option(names, value, description);
   o->transform(number_validator(o->get_name(), number_rule(bounds)));
   return o;
+}
+
+// Declares --on-error ACTION (fail or skip), which sets `value` (its
+// default is the value it holds): one spelling for every program.
+inline CLI::Option* add_on_error(CLI::App& app, OnError& value, const std::string& description) {
+  return app
+      .add_option_function<std::string>(
+          "--on-error",
+          [&value](const std::string& s) { value = s == "skip" ? OnError::skip : OnError::fail; },
+          description)
+      ->type_name("ACTION")
+      ->check(CLI::IsMember({"fail", "skip"}));
 }
 
 // Common options, already parsed and resolved.

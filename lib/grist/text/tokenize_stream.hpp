@@ -27,6 +27,7 @@
 #include "grist/io/block_reader.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/text/stopwords.hpp"
+#include "grist/record/skipped.hpp"
 #include "grist/text/tokenizer.hpp"
 
 namespace grist {
@@ -34,7 +35,6 @@ namespace grist {
 class JsonField;
 
 enum class RecordFormat { line, json, column };
-enum class OnError { skip, fail };
 
 // Blocks of 1 MiB keep several blocks per thread in flight in little memory.
 constexpr size_t kTokenizeBlockSize = 1 << 20;
