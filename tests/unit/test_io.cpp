@@ -505,6 +505,9 @@ TEST_CASE("no commit while a terminating signal is pending, for every signal", "
     if (pid == 0) {
       struct rlimit no_core = {0, 0};
       setrlimit(RLIMIT_CORE, &no_core);
+      // A signal inherited as ignored stays ignored (a background job's
+      // SIGINT): this test is about the caught ones.
+      signal(sig, SIG_DFL);
       install_signal_cleanup("grist-test");
       int fd = -1;
       TempPath t = TempPath::create_file(temp_sibling_name(target), target, &fd);
