@@ -328,8 +328,8 @@ TEST_CASE("bad values: error naming the line, or skipped and counted", "[test_co
   o.skip_bad_lines = true;
   Result r = count(in, o);
   CHECK(r.out == "a\t1\nb\t4\n");
-  CHECK(r.st.bad_lines == 3);
-  CHECK(r.st.first_bad.rfind("input:3:", 0) == 0);
+  CHECK(r.st.skipped.count == 3);
+  CHECK(r.st.skipped.first.rfind("input:3:", 0) == 0);
 }
 
 TEST_CASE("top, min-count, odd keys", "[test_count]") {

@@ -18,8 +18,10 @@
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/record/partition.hpp"
+#include "grist/record/line_key.hpp"
+#include "grist/sort/check_sorted.hpp"
 #include "grist/sort/external_sort.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/merge_inputs.hpp"
 
 using namespace grist;
 namespace fs = std::filesystem;

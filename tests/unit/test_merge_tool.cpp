@@ -14,7 +14,7 @@
 #include "grist/io/sink.hpp"
 #include "grist/sort/partition_dir.hpp"
 #include "grist/sort/record_stream.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/merge_inputs.hpp"
 
 using namespace grist;
 namespace fs = std::filesystem;

@@ -14,7 +14,7 @@
 #include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
-#include "grist/sort/partition_dir.hpp"
+#include "grist/sort/record_output.hpp"
 #include "grist/sort/run.hpp"
 
 namespace {
@@ -119,34 +119,28 @@ int main(int argc, char** argv) {
     files.temp_dir = c.temp_dir;
     grist::check_run_files(files);
 
-    grist::CountOptions co;
-    co.memory = c.memory;
+    grist::CountOptions count_options;
+    count_options.memory = c.memory;
     // Each thread aggregates into a table of its own, a share of -S: below
     // about 256 KiB a table holds so few keys that it spills every few
     // lines (-j 256 -S 1M made thousands of runs and ran out of file
     // descriptors). So a small budget gets fewer threads.
-    co.threads = static_cast<int>(
+    count_options.threads = static_cast<int>(
         std::min<uint64_t>(c.threads, std::max<uint64_t>(1, c.memory >> 18)));
-    co.temp_dir = c.temp_dir;
-    co.skip_bad_lines = o.on_error == grist::OnError::skip;
-    co.min_count = o.min_count;
-    co.top = o.top;
-    co.partitions = o.partitions;
+    count_options.temp_dir = c.temp_dir;
+    count_options.skip_bad_lines = o.on_error == grist::OnError::skip;
+    count_options.min_count = o.min_count;
+    count_options.top = o.top;
+    count_options.partitions = o.partitions;
 
-    grist::SinkOptions so;
-    so.force_zstd = c.zstd;
-    so.level = c.level;
-    so.threads = 1;  // one zstd worker: async, and the bytes never depend on -j
+    grist::SinkOptions sink_options;
+    sink_options.force_zstd = c.zstd;
+    sink_options.level = c.level;
+    sink_options.threads = 1;  // one zstd worker: async, and the bytes never depend on -j
     // The output is opened first, so that an unwritable target fails before any work.
-    std::unique_ptr<grist::PartitionWriter> dir;
-    std::unique_ptr<grist::Sink> out;
-    if (o.partitions) {
-      dir = std::make_unique<grist::PartitionWriter>(c.output, o.partitions, tool.name(), so);
-    } else {
-      out = grist::Sink::open(c.output, so);
-    }
+    grist::RecordOutput out(c.output, o.partitions, tool.name(), sink_options);
 
-    grist::BlockReader reader(o.files, grist::count_block_size(co));
+    grist::BlockReader reader(o.files, grist::count_block_size(count_options));
     grist::CountStats st;
     std::unique_ptr<grist::RecordStream> counts;
     // Runs are read only by the merge: by its intermediate passes (inside
@@ -156,7 +150,7 @@ int main(int argc, char** argv) {
       grist::cli::Progress progress(
           tool, "reading", [&] { return reader.raw_bytes_read(); },
           [&] { return reader.raw_size_total(); });
-      counts = grist::count_records(reader, co, st);
+      counts = grist::count_records(reader, count_options, st);
     }
     {
       // The last merge of the spilled runs feeds the output as it goes.
@@ -168,21 +162,10 @@ int main(int argc, char** argv) {
             [&] { return grist::merge_input_bytes() - run_bytes_before; },
             [&] { return st.merge_passes > 1 ? 0 : st.spill_bytes; });
       }
-      if (dir) {
-        grist::write_counts(*counts, *dir, co, st);
-      } else {
-        grist::write_counts(*counts, *out, co, st);
-      }
+      grist::write_counts(*counts, out, count_options, st);
     }
-    if (dir) {
-      dir->commit();
-    } else {
-      out->commit();
-    }
-    if (st.bad_lines) {
-      tool.warn("skipped " + std::to_string(st.bad_lines) + " bad line" +
-                (st.bad_lines == 1 ? "" : "s") + " (first: " + st.first_bad + ")");
-    }
+    out.commit();
+    if (st.skipped.count) tool.warn(st.skipped.warning("bad line"));
     tool.summary(st.records, st.bytes,
                  std::to_string(st.distinct) + " distinct keys, " + std::to_string(st.spills) +
                      " spills (" + grist::format_bytes(st.spill_bytes) + "), " +

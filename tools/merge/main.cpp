@@ -11,7 +11,7 @@
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/sort/partition_dir.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/merge_inputs.hpp"
 #include "grist/sort/run.hpp"
 
 namespace {
@@ -148,24 +148,16 @@ int main(int argc, char** argv) {
     }
     files.temp_dir = c.temp_dir;
     grist::check_run_files(files);
-    grist::MergeInputsOptions mo;
-    if (!o.reduce.empty()) mo.reduce = {grist::parse_reduction(o.reduce), o.numeric};
-    mo.temp_dir = c.temp_dir;
-    // Half of -S for the open inputs, at what one costs at most: a 1 MiB
-    // read buffer, the 2 MiB window of a zstd input written at the default
-    // level, its block (tests/e2e/faults/memory.sh measures the whole).
-    constexpr uint64_t kInputCost = uint64_t(4) << 20;
-    mo.fan_in = std::clamp<uint64_t>(c.memory / 2 / kInputCost, 2, 64);
-    // A partition being merged has two inputs or more and writes a zstd
-    // part (a 1 MiB buffer and the encoder's jobs): about 16 MiB.
-    constexpr uint64_t kPartitionCost = uint64_t(16) << 20;
-    mo.threads = static_cast<int>(
-        std::clamp<uint64_t>(c.memory / kPartitionCost, 1, static_cast<uint64_t>(c.threads)));
-    mo.sink.force_zstd = c.zstd;
-    mo.sink.level = c.level;
-    mo.sink.threads = 1;
-    mo.tool = tool.name();
-    mo.only_partition = o.partition;
+    grist::MergeInputsOptions merge_options;
+    if (!o.reduce.empty()) merge_options.reduce = {grist::parse_reduction(o.reduce), o.numeric};
+    merge_options.temp_dir = c.temp_dir;
+    merge_options.memory = c.memory;  // the fan-in and the partitions at once follow
+    merge_options.threads = c.threads;
+    merge_options.sink.force_zstd = c.zstd;
+    merge_options.sink.level = c.level;
+    merge_options.sink.threads = 1;
+    merge_options.tool = tool.name();
+    merge_options.only_partition = o.partition;
     grist::MergeInputsStats st;
 
     // Progress: raw bytes read of the inputs' total size (0: unknown, stdin).
@@ -198,13 +190,13 @@ int main(int argc, char** argv) {
         throw grist::UsageError("merging partition directories writes a partition directory: "
                                 "give -o DIR (or --single for one stream)");
       }
-      grist::merge_partition_directories(o.inputs, c.output, mo, st);
+      grist::merge_partition_directories(o.inputs, c.output, merge_options, st);
     } else {
-      auto out = grist::Sink::open(c.output, mo.sink);
+      auto out = grist::Sink::open(c.output, merge_options.sink);
       if (dirs) {
-        grist::merge_partition_directories(o.inputs, mo, *out, st);
+        grist::merge_partition_directories(o.inputs, merge_options, *out, st);
       } else {
-        grist::merge_sorted_files(o.inputs, mo, *out, st);
+        grist::merge_sorted_files(o.inputs, merge_options, *out, st);
       }
       progress.stop();
       out->commit();

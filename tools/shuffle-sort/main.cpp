@@ -12,9 +12,11 @@
 #include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
+#include "grist/record/line_key.hpp"
+#include "grist/sort/check_sorted.hpp"
 #include "grist/sort/external_sort.hpp"
 #include "grist/sort/partition_dir.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/merge_inputs.hpp"
 #include "grist/sort/run.hpp"
 #include "grist/sort/shuffle.hpp"
 
@@ -167,23 +169,23 @@ int main(int argc, char** argv) {
     if (!o.check) files.temp_dir = c.temp_dir;  // --check never spills
     grist::check_run_files(files);
 
-    grist::SinkOptions so;
-    so.force_zstd = c.zstd;
-    so.level = c.level;
-    so.threads = 1;
+    grist::SinkOptions sink_options;
+    sink_options.force_zstd = c.zstd;
+    sink_options.level = c.level;
+    sink_options.threads = 1;
 
     if (o.random) {
-      grist::ShuffleOptions sh;
-      sh.memory = c.memory;
-      sh.temp_dir = c.temp_dir;
-      sh.seed = o.seed;
-      auto out = grist::Sink::open(c.output, so);
-      grist::BlockReader reader(o.files, grist::shuffle_block_size(sh));
+      grist::ShuffleOptions shuffle_options;
+      shuffle_options.memory = c.memory;
+      shuffle_options.temp_dir = c.temp_dir;
+      shuffle_options.seed = o.seed;
+      auto out = grist::Sink::open(c.output, sink_options);
+      grist::BlockReader reader(o.files, grist::shuffle_block_size(shuffle_options));
       grist::ShuffleStats st;
       {
         grist::cli::Progress progress(tool, "shuffling", [&] { return reader.raw_bytes_read(); },
                                       [&] { return reader.raw_size_total(); });
-        grist::shuffle_lines(reader, sh, *out, st);
+        grist::shuffle_lines(reader, shuffle_options, *out, st);
       }
       out->commit();
       tool.summary(st.records, st.bytes,
@@ -192,18 +194,18 @@ int main(int argc, char** argv) {
       return 0;
     }
 
-    grist::SortOptions so_sort;
-    so_sort.memory = c.memory;
-    so_sort.temp_dir = c.temp_dir;
-    so_sort.partitions = to_dir ? o.partitions : 0;
-    so_sort.whole_line = o.by == "line";
-    if (!o.combine.empty()) so_sort.combine = {grist::parse_reduction(o.combine), o.numeric};
+    grist::SortOptions sort_options;
+    sort_options.memory = c.memory;
+    sort_options.temp_dir = c.temp_dir;
+    sort_options.partitions = to_dir ? o.partitions : 0;
+    sort_options.whole_line = o.by == "line";
+    if (!o.combine.empty()) sort_options.combine = {grist::parse_reduction(o.combine), o.numeric};
 
     if (o.check) {
-      grist::BlockReader reader(o.files, grist::sort_block_size(so_sort));
+      grist::BlockReader reader(o.files, grist::sort_block_size(sort_options));
       std::string where;
       uint64_t n = 0;
-      if (grist::check_sorted(reader, so_sort, &where, &n)) {
+      if (grist::check_sorted(reader, sort_options, &where, &n)) {
         tool.summary(n, reader.bytes_read(), "sorted");
         return 0;
       }
@@ -212,14 +214,8 @@ int main(int argc, char** argv) {
     }
 
     // The output is opened first, so that an unwritable target fails before any work.
-    std::unique_ptr<grist::PartitionWriter> dir;
-    std::unique_ptr<grist::Sink> out;
-    if (to_dir) {
-      dir = std::make_unique<grist::PartitionWriter>(c.output, o.partitions, tool.name(), so);
-    } else {
-      out = grist::Sink::open(c.output, so);
-    }
-    grist::BlockReader reader(o.files, grist::sort_block_size(so_sort));
+    grist::RecordOutput out(c.output, to_dir ? o.partitions : 0, tool.name(), sink_options);
+    grist::BlockReader reader(o.files, grist::sort_block_size(sort_options));
     grist::SortStats st;
     std::unique_ptr<grist::RecordStream> sorted;
     // Runs are read only by the merge: by its intermediate passes (inside
@@ -228,9 +224,8 @@ int main(int argc, char** argv) {
     {
       grist::cli::Progress progress(tool, "reading", [&] { return reader.raw_bytes_read(); },
                                     [&] { return reader.raw_size_total(); });
-      sorted = grist::sort_line_records(reader, so_sort, st);
+      sorted = grist::sort_line_records(reader, sort_options, st);
     }
-    uint64_t written;
     // The last merge of the spilled runs feeds the output as it goes.
     // (After intermediate passes the bytes left to read are unknown.)
     std::optional<grist::cli::Progress> merging;
@@ -240,17 +235,10 @@ int main(int argc, char** argv) {
           [&] { return grist::merge_input_bytes() - run_bytes_before; },
           [&] { return st.merge_passes > 1 ? 0 : st.spill_bytes; });
     }
-    if (dir) {
-      written = grist::write_line_records(*sorted, *dir);
-      merging.reset();
-      sorted.reset();
-      dir->commit();
-    } else {
-      written = grist::write_line_records(*sorted, *out);
-      merging.reset();
-      sorted.reset();
-      out->commit();
-    }
+    const uint64_t written = grist::write_line_records(*sorted, out);
+    merging.reset();
+    sorted.reset();
+    out.commit();
     tool.summary(st.records, st.bytes,
                  std::to_string(written) + " written, " + std::to_string(st.spills) +
                      " spills (" + grist::format_bytes(st.spill_bytes) + "), " +

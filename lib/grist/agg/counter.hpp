@@ -25,7 +25,9 @@
 
 #include "grist/io/block_reader.hpp"
 #include "grist/io/sink.hpp"
+#include "grist/record/skipped.hpp"
 #include "grist/sort/partition_dir.hpp"
+#include "grist/sort/record_output.hpp"
 #include "grist/sort/record_stream.hpp"
 
 namespace grist {
@@ -50,8 +52,7 @@ struct CountOptions {
 struct CountStats {
   uint64_t records = 0;     // input lines
   uint64_t bytes = 0;       // decoded input bytes
-  uint64_t bad_lines = 0;   // skipped (skip_bad_lines)
-  std::string first_bad;    // "FILE:LINE: message" of the first skipped line
+  SkippedLines skipped;     // bad lines skipped (skip_bad_lines), the first in input order
   uint64_t distinct = 0;    // distinct keys seen by write_counts
   uint64_t written = 0;     // lines written
   uint64_t spills = 0;      // runs spilled from tables
@@ -82,6 +83,9 @@ void write_counts(RecordStream& counts, Sink& out, const CountOptions& o, CountS
 // as count_records gives them with o.partitions == N). top is not allowed.
 // Does not commit the writer.
 void write_counts(RecordStream& counts, PartitionWriter& out, const CountOptions& o,
+                  CountStats& stats);
+// Same into whichever output `out` is.
+void write_counts(RecordStream& counts, RecordOutput& out, const CountOptions& o,
                   CountStats& stats);
 
 }  // namespace grist

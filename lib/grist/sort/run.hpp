@@ -127,6 +127,8 @@ class RunWriter {
   // 128 KiB plus the zstd context.
   explicit RunWriter(const std::string& temp_dir, int level = kRunLevel);
   ~RunWriter();
+  RunWriter(const RunWriter&) = delete;  // owns a descriptor and a zstd context
+  RunWriter& operator=(const RunWriter&) = delete;
 
   void add(std::string_view key, std::string_view value) {
     const size_t shared = common_prefix(last_key_, key);
@@ -208,6 +210,8 @@ class RunReader : public RecordStream {
   // line without '\n' is accepted.
   explicit RunReader(std::unique_ptr<Source> source, size_t buffer_size = 64 << 10);
   ~RunReader() override;
+  RunReader(const RunReader&) = delete;  // owns its run's descriptor or its source
+  RunReader& operator=(const RunReader&) = delete;
 
   bool next(Record& r) override;
 

@@ -153,6 +153,8 @@ class Scatter {
     st_.buckets += buckets_.size();
     for (auto& j : jobs_) free_.push(&j);
   }
+  Scatter(const Scatter&) = delete;  // owns the spill file's descriptor
+  Scatter& operator=(const Scatter&) = delete;
   ~Scatter() {
     try {
       tg_.wait();
