@@ -51,9 +51,11 @@ struct Keys {
       if (ranked && rank_of(keys[a]) != rank_of(keys[b])) {
         return rank_of(keys[a]) < rank_of(keys[b]);
       }
-      return std::lexicographical_compare(
-          keys[a].begin(), keys[a].end(), keys[b].begin(), keys[b].end(),
-          [](char x, char y) { return static_cast<unsigned char>(x) < static_cast<unsigned char>(y); });
+      auto byte_less = [](char x, char y) {
+        return static_cast<unsigned char>(x) < static_cast<unsigned char>(y);
+      };
+      return std::lexicographical_compare(keys[a].begin(), keys[a].end(), keys[b].begin(),
+                                          keys[b].end(), byte_less);
     });
     std::vector<uint32_t> offs;
     for (size_t i : idx) offs.push_back(entries[i].off);

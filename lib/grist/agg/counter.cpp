@@ -336,6 +336,11 @@ std::unique_ptr<RecordStream> merge_counts(CountsStream& result, Aggregator& agg
 
 }  // namespace
 
+int count_threads(uint64_t memory, int threads) {
+  return static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(std::max(threads, 1)),
+                                             std::max<uint64_t>(1, memory >> 18)));
+}
+
 size_t count_block_size(const CountOptions& o) {
   if (o.block_size) return o.block_size;
   return std::clamp<size_t>(o.memory / 8 / tokens_for(o), 64 << 10, 4 << 20);

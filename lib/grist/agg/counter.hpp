@@ -62,6 +62,13 @@ struct CountStats {
   size_t peak_table_memory = 0;  // largest sum of table memory seen
 };
 
+// The aggregation workers for a budget of `memory` and `threads` wanted:
+// each thread aggregates into a table of its own, a share of the budget;
+// below about 256 KiB a table holds so few keys that it spills every few
+// lines (-j 256 -S 1M made thousands of runs and ran out of file
+// descriptors). So a small budget gets fewer threads: one per 256 KiB.
+int count_threads(uint64_t memory, int threads);
+
 // The input block size implied by o (o.block_size if set): about an eighth
 // of the budget over the blocks in flight, 64 KiB to 4 MiB.
 size_t count_block_size(const CountOptions& o);

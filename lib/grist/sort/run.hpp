@@ -198,6 +198,25 @@ class RunFrameCompressor {
 uint64_t merge_input_bytes();
 void add_merge_input_bytes(uint64_t n);
 
+// A progress gauge of the final merge of spilled runs, which feeds the
+// output as it goes (grist-count, grist-shuffle-sort): the run bytes read
+// since the gauge was made, of the bytes spilled (total(): 0, unknown,
+// when intermediate passes have merged runs into new ones).
+class SpillMergeGauge {
+ public:
+  SpillMergeGauge() : base_(merge_input_bytes()) {}
+  uint64_t done() const { return merge_input_bytes() - base_; }
+  static uint64_t total(uint64_t spill_bytes, uint64_t merge_passes) {
+    return merge_passes > 1 ? 0 : spill_bytes;
+  }
+  static std::string label(uint64_t spills) {
+    return "merging " + std::to_string(spills) + " runs";
+  }
+
+ private:
+  uint64_t base_;
+};
+
 // Reads a run back as a RecordStream. Owns the run (its file vanishes when
 // the reader is destroyed). Memory: the 256 KiB zstd window of runs plus
 // about 200 KiB of buffers (a record longer than the buffer grows it).
