@@ -9,7 +9,8 @@ pkgs="build-essential cmake pkg-config libcli11-dev libsimdjson-dev libzstd-dev
 zstd libtbb-dev catch2 libxxhash-dev libicu-dev zlib1g-dev libbz2-dev bzip2
 liblzma-dev xz-utils mandoc
 bash-completion zsh fish unicode-data clang-14 libclang-rt-14-dev
-openmpi-bin libopenmpi-dev slurm-wlm munge make time procps"
+openmpi-bin libopenmpi-dev slurm-wlm munge make time procps
+g++-aarch64-linux-gnu"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

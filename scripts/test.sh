@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs the whole test suite (CI): a Release build with every unit and
+# Runs the whole test suite (CI): a compile-only check of the library for
+# arm64 (scripts/cross-compile-check.sh); a Release build with every unit and
 # end-to-end test; each libFuzzer target for a few seconds (scripts/fuzz.sh,
 # GRIST_FUZZ_SECONDS each, default 10); the same suite built with
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-asan); then the
@@ -51,6 +52,15 @@ summary() {
 }
 trap summary EXIT
 
+# The library compiles for arm64 (compile only, a minute or two): before
+# the build, as it needs none.
+rc=0
+./scripts/cross-compile-check.sh || rc=$?
+if [ $rc -eq 77 ]; then
+  skipped+=("arm64 compile check (scripts/cross-compile-check.sh): g++-aarch64-linux-gnu is not installed")
+elif [ $rc -ne 0 ]; then
+  exit $rc
+fi
 ./scripts/build.sh build
 ctest_stage build
 if [ "${GRIST_SKIP_FUZZ:-0}" = 1 ]; then

@@ -9,7 +9,7 @@
 #include "fuzz_util.hpp"
 #include "grist/error.hpp"
 #include "grist/record/record.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/merge_inputs.hpp"
 
 namespace {
 

@@ -328,8 +328,8 @@ TEST_CASE("bad values: error naming the line, or skipped and counted", "[test_co
   o.skip_bad_lines = true;
   Result r = count(in, o);
   CHECK(r.out == "a\t1\nb\t4\n");
-  CHECK(r.st.bad_lines == 3);
-  CHECK(r.st.first_bad.rfind("input:3:", 0) == 0);
+  CHECK(r.st.skipped.count == 3);
+  CHECK(r.st.skipped.first.rfind("input:3:", 0) == 0);
 }
 
 TEST_CASE("top, min-count, odd keys", "[test_count]") {
@@ -403,4 +403,30 @@ TEST_CASE("partitioned counting writes every key once, in its part", "[test_coun
   }
   CHECK(count(all, CountOptions{}).out == oracle(input));
   fs::remove_all(tmp_dir());
+}
+
+TEST_CASE("a small budget runs fewer counting threads", "[test_count]") {
+  CHECK(count_threads(uint64_t(1) << 20, 8) == 4);  // 256 KiB per table
+  CHECK(count_threads(uint64_t(64) << 20, 8) == 8);
+  CHECK(count_threads(100 << 10, 2) == 1);
+  CHECK(count_threads(uint64_t(1) << 30, 0) == 1);
+}
+
+TEST_CASE("skipped bad lines: the first in input order over all threads", "[test_count]") {
+  std::string in;
+  for (int i = 0; i < 4000; ++i) {
+    in += i % 1000 == 999 ? "k\tbad" + std::to_string(i) + "\n" : std::string("k\n");
+  }
+  CountOptions o;
+  o.memory = 64 << 10;
+  o.block_size = 4 << 10;
+  o.threads = 3;
+  o.skip_bad_lines = true;
+  o.temp_dir = tmp_dir();
+  BlockReader reader(Source::from_memory(in, "input"), o.block_size);
+  CountStats st;
+  auto counts = count_records(reader, o, st);
+  CHECK(st.skipped.count == 4);
+  CHECK(st.skipped.first.rfind("input:1000:", 0) == 0);
+  CHECK(st.skipped.warning("bad line").rfind("skipped 4 bad lines (first: input:1000:", 0) == 0);
 }

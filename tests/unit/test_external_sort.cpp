@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <random>
@@ -18,8 +19,10 @@
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/record/partition.hpp"
+#include "grist/record/line_key.hpp"
+#include "grist/sort/check_sorted.hpp"
 #include "grist/sort/external_sort.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/merge_inputs.hpp"
 
 using namespace grist;
 namespace fs = std::filesystem;
@@ -53,6 +56,11 @@ std::vector<std::string> gen_lines(unsigned seed, size_t n) {
 }
 
 std::string key_of(const std::string& line) { return line.substr(0, line.find('\t')); }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 std::string join(const std::vector<std::string>& lines) {
   std::string s;
@@ -430,4 +438,30 @@ TEST_CASE("defaults fit an address-space limit, as GNU sort's do", "[test_extern
   CHECK(with_limit(300000 * 1024ull, [] { return default_threads_within_limit(16); }) == 16);
   CHECK(with_limit(300000 * 1024ull, [] { return default_threads_within_limit(64); }) == 18);
   CHECK(with_limit(8 * M, [] { return default_threads_within_limit(64); }) == 1);
+}
+
+TEST_CASE("RecordOutput writes a file or a partition directory", "[test_external_sort]") {
+  const std::vector<std::string> lines = {"b\t2", "a", "c\t3\tx", "a\t1"};
+  SortOptions o;
+  for (uint32_t parts : {0u, 3u}) {
+    INFO("partitions " << parts);
+    o.partitions = parts;
+    const std::string path = tmp_dir() + "/out-" + std::to_string(parts);
+    fs::remove_all(path);
+    o.temp_dir = tmp_dir();
+    BlockReader reader(Source::from_memory(join(lines), "in"), sort_block_size(o));
+    SortStats st;
+    auto sorted = sort_line_records(reader, o, st);
+    RecordOutput out(path, parts, "test", SinkOptions{});
+    CHECK((out.file() != nullptr) == (parts == 0));
+    CHECK((out.directory() != nullptr) == (parts > 0));
+    CHECK(write_line_records(*sorted, out) == lines.size());
+    out.commit();
+    if (parts == 0) {
+      CHECK(read_file(path) == "a\na\t1\nb\t2\nc\t3\tx\n");
+    } else {
+      CHECK(fs::exists(path + "/_SUCCESS"));
+      CHECK(open_partition_directory(path).partitions == 3);
+    }
+  }
 }

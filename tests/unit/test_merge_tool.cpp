@@ -14,7 +14,8 @@
 #include "grist/io/sink.hpp"
 #include "grist/sort/partition_dir.hpp"
 #include "grist/sort/record_stream.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/merge.hpp"
+#include "grist/sort/merge_inputs.hpp"
 
 using namespace grist;
 namespace fs = std::filesystem;
@@ -276,4 +277,29 @@ TEST_CASE("merge data errors name the file and line", "[test_merge_tool]") {
   CHECK(locate_sum_overflow({}, SumOverflow("k"), SumInput::values).what() ==
         std::string("the sum of key 'k' overflows 64 bits (its line is not known: the input "
                     "cannot be read a second time to find it)"));
+}
+
+TEST_CASE("one fan-in policy for every merge", "[test_merge_tool]") {
+  const uint64_t M = uint64_t(1) << 20;
+  // Half of the memory for open inputs, at most kMaxFanIn in all, two at least.
+  CHECK(merge_fan_in(M, kRunInputCost) == 2);
+  CHECK(merge_fan_in(8 * M, kRunInputCost) == 4);
+  CHECK(merge_fan_in(1024 * M, kRunInputCost) == kMaxFanIn);
+  CHECK(merge_fan_in(1024 * M, kFileInputCost, 4) == 16);  // 64 shared by 4 merges
+  CHECK(merge_fan_in(16 * M, kFileInputCost, 3) == 2);
+  // grist-merge: partitions at once, one per kPartitionCost of -S, within -j.
+  MergeInputsOptions o;
+  o.threads = 8;
+  o.memory = 32 * M;
+  CHECK(partitions_at_once(o) == 2);
+  o.memory = M;
+  CHECK(partitions_at_once(o) == 1);
+  o.memory = 0;  // no budget: -j
+  CHECK(partitions_at_once(o) == 8);
+  o.memory = 256 * M;
+  CHECK(merge_inputs_fan_in(o) == 32);     // 128 MiB of inputs at 4 MiB
+  CHECK(merge_inputs_fan_in(o, 2) == 16);  // shared by two partitions
+  o.fan_in = 10;                           // given: shared too, two at least
+  CHECK(merge_inputs_fan_in(o, 3) == 3);
+  CHECK(merge_inputs_fan_in(o, 8) == 2);
 }

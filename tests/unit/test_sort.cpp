@@ -14,6 +14,7 @@
 #include "grist/io/source.hpp"
 #include "grist/record/partition.hpp"
 #include "grist/sort/merge.hpp"
+#include "grist/sort/reducers.hpp"
 #include "grist/sort/partition_dir.hpp"
 #include "grist/sort/run.hpp"
 #include "grist/io/sink.hpp"

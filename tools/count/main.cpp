@@ -14,7 +14,7 @@
 #include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
-#include "grist/sort/partition_dir.hpp"
+#include "grist/sort/record_output.hpp"
 #include "grist/sort/run.hpp"
 
 namespace {
@@ -76,6 +76,57 @@ void set_man(grist::cli::ManText& m) {
   m.see_also = "grist-tokenize(1), grist-merge(1), grist-shuffle-sort(1), sort(1), uniq(1)";
 }
 
+// Usage errors: options that do not go together.
+void check_options(const Options& o, const grist::cli::Common& c) {
+  if (c.memory < grist::kMinCountMemory) {
+    throw grist::UsageError("-S " + c.memory_text + " is too small: grist-count needs at least " +
+                            grist::format_bytes(grist::kMinCountMemory) +
+                            " for its input blocks and hash tables");
+  }
+  if (o.partitions && (c.output.empty() || c.output == "-")) {
+    throw grist::UsageError("--partitions needs -o DIR");
+  }
+  if (o.partitions && o.top) throw grist::UsageError("--top and --partitions exclude each other");
+}
+
+int count(grist::cli::Tool& tool, const Options& o, const grist::CountOptions& count_options) {
+  const grist::cli::Common& c = tool.common();
+  grist::SinkOptions sink_options;
+  sink_options.force_zstd = c.zstd;
+  sink_options.level = c.level;
+  sink_options.threads = 1;  // one zstd worker: async, and the bytes never depend on -j
+  // The output is opened first, so that an unwritable target fails before any work.
+  grist::RecordOutput out(c.output, o.partitions, tool.name(), sink_options);
+
+  grist::BlockReader reader(o.files, grist::count_block_size(count_options));
+  grist::CountStats st;
+  std::unique_ptr<grist::RecordStream> counts;
+  // Runs are read only by the merge: by its intermediate passes (inside
+  // count_records) and its last one (while the output is written).
+  const grist::SpillMergeGauge gauge;
+  {
+    grist::cli::Progress progress(tool, "reading", [&] { return reader.raw_bytes_read(); },
+                                  [&] { return reader.raw_size_total(); });
+    counts = grist::count_records(reader, count_options, st);
+  }
+  {
+    std::optional<grist::cli::Progress> merging;
+    if (st.spills) {
+      merging.emplace(tool, gauge.label(st.spills), [&] { return gauge.done(); },
+                      [&] { return gauge.total(st.spill_bytes, st.merge_passes); });
+    }
+    grist::write_counts(*counts, out, count_options, st);
+  }
+  out.commit();
+  if (st.skipped.count) tool.warn(st.skipped.warning("bad line"));
+  tool.summary(st.records, st.bytes,
+               std::to_string(st.distinct) + " distinct keys, " + std::to_string(st.spills) +
+                   " spills (" + grist::format_bytes(st.spill_bytes) + "), " +
+                   std::to_string(st.merge_passes) + " merge passes, tables peak " +
+                   grist::format_bytes(st.peak_table_memory));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,95 +150,25 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     const grist::cli::Common& c = tool.common();
-    if (c.memory < grist::kMinCountMemory) {
-      throw grist::UsageError("-S " + c.memory_text + " is too small: grist-count needs at least " +
-                              grist::format_bytes(grist::kMinCountMemory) +
-                              " for its input blocks and hash tables");
-    }
-    if (o.partitions && (c.output.empty() || c.output == "-")) {
-      throw grist::UsageError("--partitions needs -o DIR");
-    }
-    if (o.partitions && o.top) throw grist::UsageError("--top and --partitions exclude each other");
-
+    check_options(o, c);
     grist::RunFiles files;
+    files.temp_dir = c.temp_dir;
     files.add_inputs("FILE", o.files);
     if (o.partitions) {
       files.add_output_dir("-o", c.output);
     } else {
       files.add_output("-o", c.output);
     }
-    files.temp_dir = c.temp_dir;
     grist::check_run_files(files);
 
-    grist::CountOptions co;
-    co.memory = c.memory;
-    // Each thread aggregates into a table of its own, a share of -S: below
-    // about 256 KiB a table holds so few keys that it spills every few
-    // lines (-j 256 -S 1M made thousands of runs and ran out of file
-    // descriptors). So a small budget gets fewer threads.
-    co.threads = static_cast<int>(
-        std::min<uint64_t>(c.threads, std::max<uint64_t>(1, c.memory >> 18)));
-    co.temp_dir = c.temp_dir;
-    co.skip_bad_lines = o.on_error == grist::OnError::skip;
-    co.min_count = o.min_count;
-    co.top = o.top;
-    co.partitions = o.partitions;
-
-    grist::SinkOptions so;
-    so.force_zstd = c.zstd;
-    so.level = c.level;
-    so.threads = 1;  // one zstd worker: async, and the bytes never depend on -j
-    // The output is opened first, so that an unwritable target fails before any work.
-    std::unique_ptr<grist::PartitionWriter> dir;
-    std::unique_ptr<grist::Sink> out;
-    if (o.partitions) {
-      dir = std::make_unique<grist::PartitionWriter>(c.output, o.partitions, tool.name(), so);
-    } else {
-      out = grist::Sink::open(c.output, so);
-    }
-
-    grist::BlockReader reader(o.files, grist::count_block_size(co));
-    grist::CountStats st;
-    std::unique_ptr<grist::RecordStream> counts;
-    // Runs are read only by the merge: by its intermediate passes (inside
-    // count_records) and its last one (while the output is written).
-    const uint64_t run_bytes_before = grist::merge_input_bytes();
-    {
-      grist::cli::Progress progress(
-          tool, "reading", [&] { return reader.raw_bytes_read(); },
-          [&] { return reader.raw_size_total(); });
-      counts = grist::count_records(reader, co, st);
-    }
-    {
-      // The last merge of the spilled runs feeds the output as it goes.
-      // (After intermediate passes the bytes left to read are unknown.)
-      std::optional<grist::cli::Progress> merging;
-      if (st.spills) {
-        merging.emplace(
-            tool, "merging " + std::to_string(st.spills) + " runs",
-            [&] { return grist::merge_input_bytes() - run_bytes_before; },
-            [&] { return st.merge_passes > 1 ? 0 : st.spill_bytes; });
-      }
-      if (dir) {
-        grist::write_counts(*counts, *dir, co, st);
-      } else {
-        grist::write_counts(*counts, *out, co, st);
-      }
-    }
-    if (dir) {
-      dir->commit();
-    } else {
-      out->commit();
-    }
-    if (st.bad_lines) {
-      tool.warn("skipped " + std::to_string(st.bad_lines) + " bad line" +
-                (st.bad_lines == 1 ? "" : "s") + " (first: " + st.first_bad + ")");
-    }
-    tool.summary(st.records, st.bytes,
-                 std::to_string(st.distinct) + " distinct keys, " + std::to_string(st.spills) +
-                     " spills (" + grist::format_bytes(st.spill_bytes) + "), " +
-                     std::to_string(st.merge_passes) + " merge passes, tables peak " +
-                     grist::format_bytes(st.peak_table_memory));
-    return 0;
+    grist::CountOptions count_options;
+    count_options.memory = c.memory;
+    count_options.threads = grist::count_threads(c.memory, c.threads);
+    count_options.temp_dir = c.temp_dir;
+    count_options.skip_bad_lines = o.on_error == grist::OnError::skip;
+    count_options.min_count = o.min_count;
+    count_options.top = o.top;
+    count_options.partitions = o.partitions;
+    return count(tool, o, count_options);
   });
 }

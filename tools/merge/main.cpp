@@ -11,7 +11,7 @@
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/sort/partition_dir.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/merge_inputs.hpp"
 #include "grist/sort/run.hpp"
 
 namespace {
@@ -88,6 +88,99 @@ void set_man(grist::cli::ManText& m) {
   m.see_also = "grist-shuffle-sort(1), grist-count(1), sort(1)";
 }
 
+// Usage errors: options that do not go together.
+void check_options(const Options& o, const grist::cli::Common& c) {
+  if (c.memory < (uint64_t(1) << 20)) {
+    throw grist::UsageError("-S " + c.memory_text + " is too small: grist-merge needs at "
+                            "least 1 MiB");
+  }
+  if (o.numeric && o.reduce != "min" && o.reduce != "max") {
+    throw grist::UsageError("--numeric goes with --reduce min or max");
+  }
+}
+
+// Whether the inputs are partition directories (else files); a mix, or a
+// directory that is not a partition directory, is an error.
+bool inputs_are_directories(const Options& o) {
+  std::string a_dir, a_file;  // one of each, for messages
+  std::error_code ec;
+  for (const auto& p : o.inputs) {
+    if (p != "-" && !std::filesystem::exists(p, ec)) continue;  // check_run_files says so
+    bool dir = p != "-" && std::filesystem::is_directory(p, ec);
+    if (dir && !grist::is_partition_directory(p)) {
+      throw grist::Error(p, "is a directory but not a partition directory (no _SUCCESS)");
+    }
+    (dir ? a_dir : a_file) = p;
+  }
+  if (!a_dir.empty() && !a_file.empty()) {
+    throw grist::UsageError("cannot mix files (" + grist::escape_bytes(a_file, SIZE_MAX) +
+                            ") and partition directories (" +
+                            grist::escape_bytes(a_dir, SIZE_MAX) + ")");
+  }
+  if (o.partition >= 0 && a_dir.empty()) {
+    throw grist::UsageError("--partition goes with partition directories");
+  }
+  if (o.single && a_dir.empty()) {
+    throw grist::UsageError("--single goes with partition directories");
+  }
+  return !a_dir.empty();
+}
+
+// The raw bytes of the inputs (the part files of directories), for
+// progress; 0 if unknown (standard input).
+uint64_t input_size(const Options& o, bool dirs) {
+  std::error_code ec;
+  std::vector<std::string> sized = o.inputs;
+  if (dirs) {
+    sized.clear();
+    for (const auto& d : o.inputs) {
+      for (const auto& e : std::filesystem::directory_iterator(d, ec)) {
+        if (e.path().filename().string().rfind("part-", 0) == 0) sized.push_back(e.path());
+      }
+    }
+  }
+  uint64_t total = 0;
+  for (const auto& f : sized) {
+    std::error_code size_ec;
+    uintmax_t n = f == "-" ? uintmax_t(-1) : std::filesystem::file_size(f, size_ec);
+    if (size_ec || n == uintmax_t(-1)) return 0;
+    total += n;
+  }
+  return total;
+}
+
+int merge(grist::cli::Tool& tool, const Options& o, bool dirs,
+          const grist::MergeInputsOptions& merge_options) {
+  const grist::cli::Common& c = tool.common();
+  grist::MergeInputsStats st;
+  const uint64_t total = input_size(o, dirs);
+  const uint64_t base = grist::merge_input_bytes();
+  grist::cli::Progress progress(
+      tool, "merging " + std::to_string(o.inputs.size()) + (dirs ? " directories" : " inputs"),
+      [&] { return grist::merge_input_bytes() - base; }, [&] { return total; });
+  if (dirs && !o.single) {
+    if (c.output.empty() || c.output == "-") {
+      throw grist::UsageError("merging partition directories writes a partition directory: "
+                              "give -o DIR (or --single for one stream)");
+    }
+    grist::merge_partition_directories(o.inputs, c.output, merge_options, st);
+  } else {
+    auto out = grist::Sink::open(c.output, merge_options.sink);
+    if (dirs) {
+      grist::merge_partition_directories(o.inputs, merge_options, *out, st);
+    } else {
+      grist::merge_sorted_files(o.inputs, merge_options, *out, st);
+    }
+    progress.stop();
+    out->commit();
+  }
+  tool.summary(st.records_in, st.bytes_in,
+               std::to_string(st.records_out) + " written" +
+                   (st.partitions ? ", " + std::to_string(st.partitions) + " partitions" : "") +
+                   ", " + std::to_string(st.intermediate_runs) + " intermediate runs");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,33 +204,8 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     const grist::cli::Common& c = tool.common();
-    if (c.memory < (uint64_t(1) << 20)) {
-      throw grist::UsageError("-S " + c.memory_text + " is too small: grist-merge needs at "
-                              "least 1 MiB");
-    }
-    if (o.numeric && o.reduce != "min" && o.reduce != "max") {
-      throw grist::UsageError("--numeric goes with --reduce min or max");
-    }
-    std::string a_dir, a_file;  // one of each, for messages
-    std::error_code ec;
-    for (const auto& p : o.inputs) {
-      if (p != "-" && !std::filesystem::exists(p, ec)) continue;  // check_run_files says so
-      bool dir = p != "-" && std::filesystem::is_directory(p, ec);
-      if (dir && !grist::is_partition_directory(p)) {
-        throw grist::Error(p, "is a directory but not a partition directory (no _SUCCESS)");
-      }
-      (dir ? a_dir : a_file) = p;
-    }
-    if (!a_dir.empty() && !a_file.empty()) {
-      throw grist::UsageError("cannot mix files (" + grist::escape_bytes(a_file, SIZE_MAX) +
-                              ") and partition directories (" +
-                              grist::escape_bytes(a_dir, SIZE_MAX) + ")");
-    }
-    const size_t dirs = a_dir.empty() ? 0 : o.inputs.size();
-    if (o.partition >= 0 && !dirs) {
-      throw grist::UsageError("--partition goes with partition directories");
-    }
-    if (o.single && !dirs) throw grist::UsageError("--single goes with partition directories");
+    check_options(o, c);
+    const bool dirs = inputs_are_directories(o);
     grist::RunFiles files;
     files.add_inputs("INPUT", o.inputs);
     files.input_dirs = true;
@@ -148,71 +216,16 @@ int main(int argc, char** argv) {
     }
     files.temp_dir = c.temp_dir;
     grist::check_run_files(files);
-    grist::MergeInputsOptions mo;
-    if (!o.reduce.empty()) mo.reduce = {grist::parse_reduction(o.reduce), o.numeric};
-    mo.temp_dir = c.temp_dir;
-    // Half of -S for the open inputs, at what one costs at most: a 1 MiB
-    // read buffer, the 2 MiB window of a zstd input written at the default
-    // level, its block (tests/e2e/faults/memory.sh measures the whole).
-    constexpr uint64_t kInputCost = uint64_t(4) << 20;
-    mo.fan_in = std::clamp<uint64_t>(c.memory / 2 / kInputCost, 2, 64);
-    // A partition being merged has two inputs or more and writes a zstd
-    // part (a 1 MiB buffer and the encoder's jobs): about 16 MiB.
-    constexpr uint64_t kPartitionCost = uint64_t(16) << 20;
-    mo.threads = static_cast<int>(
-        std::clamp<uint64_t>(c.memory / kPartitionCost, 1, static_cast<uint64_t>(c.threads)));
-    mo.sink.force_zstd = c.zstd;
-    mo.sink.level = c.level;
-    mo.sink.threads = 1;
-    mo.tool = tool.name();
-    mo.only_partition = o.partition;
-    grist::MergeInputsStats st;
-
-    // Progress: raw bytes read of the inputs' total size (0: unknown, stdin).
-    std::vector<std::string> sized = o.inputs;
-    if (dirs) {
-      sized.clear();
-      for (const auto& d : o.inputs) {
-        for (const auto& e : std::filesystem::directory_iterator(d, ec)) {
-          if (e.path().filename().string().rfind("part-", 0) == 0) sized.push_back(e.path());
-        }
-      }
-    }
-    uint64_t total = 0;
-    for (const auto& f : sized) {
-      std::error_code size_ec;
-      uintmax_t n = f == "-" ? uintmax_t(-1) : std::filesystem::file_size(f, size_ec);
-      if (size_ec || n == uintmax_t(-1)) {
-        total = 0;
-        break;
-      }
-      total += n;
-    }
-    const uint64_t base = grist::merge_input_bytes();
-    grist::cli::Progress progress(
-        tool, "merging " + std::to_string(o.inputs.size()) + (dirs ? " directories" : " inputs"),
-        [&] { return grist::merge_input_bytes() - base; }, [&] { return total; });
-
-    if (dirs && !o.single) {
-      if (c.output.empty() || c.output == "-") {
-        throw grist::UsageError("merging partition directories writes a partition directory: "
-                                "give -o DIR (or --single for one stream)");
-      }
-      grist::merge_partition_directories(o.inputs, c.output, mo, st);
-    } else {
-      auto out = grist::Sink::open(c.output, mo.sink);
-      if (dirs) {
-        grist::merge_partition_directories(o.inputs, mo, *out, st);
-      } else {
-        grist::merge_sorted_files(o.inputs, mo, *out, st);
-      }
-      progress.stop();
-      out->commit();
-    }
-    tool.summary(st.records_in, st.bytes_in,
-                 std::to_string(st.records_out) + " written" +
-                     (st.partitions ? ", " + std::to_string(st.partitions) + " partitions" : "") +
-                     ", " + std::to_string(st.intermediate_runs) + " intermediate runs");
-    return 0;
+    grist::MergeInputsOptions merge_options;
+    if (!o.reduce.empty()) merge_options.reduce = {grist::parse_reduction(o.reduce), o.numeric};
+    merge_options.temp_dir = c.temp_dir;
+    merge_options.memory = c.memory;  // the fan-in and the partitions at once follow
+    merge_options.threads = c.threads;
+    merge_options.sink.force_zstd = c.zstd;
+    merge_options.sink.level = c.level;
+    merge_options.sink.threads = 1;
+    merge_options.tool = tool.name();
+    merge_options.only_partition = o.partition;
+    return merge(tool, o, dirs, merge_options);
   });
 }

@@ -12,9 +12,10 @@
 #include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
+#include "grist/sort/check_sorted.hpp"
 #include "grist/sort/external_sort.hpp"
-#include "grist/sort/partition_dir.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/record_output.hpp"
+#include "grist/sort/merge_inputs.hpp"
 #include "grist/sort/run.hpp"
 #include "grist/sort/shuffle.hpp"
 
@@ -96,6 +97,110 @@ void set_man(grist::cli::ManText& m) {
   m.see_also = "grist-merge(1), grist-count(1), grist-tokenize(1), sort(1), shuf(1)";
 }
 
+// Usage errors: options that do not go together.
+void check_options(const Options& o, const grist::cli::Common& c, const CLI::App& app,
+                   bool seed_given) {
+  if (c.memory < grist::kMinSortMemory) {
+    throw grist::UsageError("-S " + c.memory_text + " is too small: grist-shuffle-sort "
+                            "needs at least " + grist::format_bytes(grist::kMinSortMemory));
+  }
+  if (seed_given && !o.random) throw grist::UsageError("--seed goes with --random");
+  if (o.check) {
+    // --check reads and writes nothing, as sort -c: options about the
+    // output would be silently ignored.
+    const char* meaningless = app.count("--output")        ? "-o/--output"
+                              : app.count("--partitions")  ? "-p/--partitions"
+                              : !o.combine.empty()         ? "--combine"
+                              : c.zstd                     ? "--zstd"
+                              : app.count("--level")       ? "--level"
+                                                           : nullptr;
+    if (meaningless) {
+      throw grist::UsageError(std::string("--check writes no output: ") + meaningless +
+                              " does not go with it");
+    }
+  }
+  const bool to_dir = o.partitions > 0;
+  if (to_dir && (c.output.empty() || c.output == "-")) {
+    throw grist::UsageError("--partitions needs -o DIR");
+  }
+  if (to_dir && o.by == "line") throw grist::UsageError("--by line does not make partitions");
+  if (o.random && (to_dir || !o.combine.empty())) {
+    throw grist::UsageError("--random excludes --partitions and --combine");
+  }
+  if (o.by == "line" && !o.combine.empty() && o.combine != "first" && o.combine != "last") {
+    throw grist::UsageError("--by line allows only --combine first or last");
+  }
+  if (o.numeric && o.combine != "min" && o.combine != "max") {
+    throw grist::UsageError("--numeric goes with --combine min or max");
+  }
+}
+
+int run_shuffle(grist::cli::Tool& tool, const Options& o,
+                const grist::SinkOptions& sink_options) {
+  const grist::cli::Common& c = tool.common();
+  grist::ShuffleOptions shuffle_options;
+  shuffle_options.memory = c.memory;
+  shuffle_options.temp_dir = c.temp_dir;
+  shuffle_options.seed = o.seed;
+  auto out = grist::Sink::open(c.output, sink_options);
+  grist::BlockReader reader(o.files, grist::shuffle_block_size(shuffle_options));
+  grist::ShuffleStats st;
+  {
+    grist::cli::Progress progress(tool, "shuffling", [&] { return reader.raw_bytes_read(); },
+                                  [&] { return reader.raw_size_total(); });
+    grist::shuffle_lines(reader, shuffle_options, *out, st);
+  }
+  out->commit();
+  tool.summary(st.records, st.bytes,
+               std::to_string(st.levels) + " scatter levels, " + std::to_string(st.buckets) +
+                   " buckets (" + grist::format_bytes(st.spill_bytes) + ")");
+  return 0;
+}
+
+int run_check(grist::cli::Tool& tool, const Options& o, const grist::SortOptions& sort_options) {
+  grist::BlockReader reader(o.files, grist::sort_block_size(sort_options));
+  std::string where;
+  uint64_t n = 0;
+  if (grist::check_sorted(reader, sort_options, &where, &n)) {
+    tool.summary(n, reader.bytes_read(), "sorted");
+    return 0;
+  }
+  tool.error(where);
+  return 1;
+}
+
+int run_sort(grist::cli::Tool& tool, const Options& o, const grist::SortOptions& sort_options,
+             const grist::SinkOptions& sink_options) {
+  const grist::cli::Common& c = tool.common();
+  // The output is opened first, so that an unwritable target fails before any work.
+  grist::RecordOutput out(c.output, sort_options.partitions, tool.name(), sink_options);
+  grist::BlockReader reader(o.files, grist::sort_block_size(sort_options));
+  grist::SortStats st;
+  std::unique_ptr<grist::RecordStream> sorted;
+  // Runs are read only by the merge: by its intermediate passes (inside
+  // sort_line_records) and its last one (while the output is written).
+  const grist::SpillMergeGauge gauge;
+  {
+    grist::cli::Progress progress(tool, "reading", [&] { return reader.raw_bytes_read(); },
+                                  [&] { return reader.raw_size_total(); });
+    sorted = grist::sort_line_records(reader, sort_options, st);
+  }
+  std::optional<grist::cli::Progress> merging;
+  if (st.spills) {
+    merging.emplace(tool, gauge.label(st.spills), [&] { return gauge.done(); },
+                    [&] { return gauge.total(st.spill_bytes, st.merge_passes); });
+  }
+  const uint64_t written = grist::write_line_records(*sorted, out);
+  merging.reset();
+  sorted.reset();
+  out.commit();
+  tool.summary(st.records, st.bytes,
+               std::to_string(written) + " written, " + std::to_string(st.spills) + " spills (" +
+                   grist::format_bytes(st.spill_bytes) + "), " +
+                   std::to_string(st.merge_passes) + " merge passes");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -124,39 +229,8 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     const grist::cli::Common& c = tool.common();
-    if (c.memory < grist::kMinSortMemory) {
-      throw grist::UsageError("-S " + c.memory_text + " is too small: grist-shuffle-sort "
-                              "needs at least " + grist::format_bytes(grist::kMinSortMemory));
-    }
-    if (seed->count() && !o.random) throw grist::UsageError("--seed goes with --random");
-    if (o.check) {
-      // --check reads and writes nothing, as sort -c: options about the
-      // output would be silently ignored.
-      const char* meaningless = app.count("--output")        ? "-o/--output"
-                                : app.count("--partitions")  ? "-p/--partitions"
-                                : !o.combine.empty()         ? "--combine"
-                                : c.zstd                     ? "--zstd"
-                                : app.count("--level")       ? "--level"
-                                                             : nullptr;
-      if (meaningless) {
-        throw grist::UsageError(std::string("--check writes no output: ") + meaningless +
-                                " does not go with it");
-      }
-    }
-    bool to_dir = o.partitions > 0;  // -p 1 too: a one-part directory, as grist-count writes
-    if (to_dir && (c.output.empty() || c.output == "-")) {
-      throw grist::UsageError("--partitions needs -o DIR");
-    }
-    if (to_dir && o.by == "line") throw grist::UsageError("--by line does not make partitions");
-    if (o.random && (to_dir || !o.combine.empty())) {
-      throw grist::UsageError("--random excludes --partitions and --combine");
-    }
-    if (o.by == "line" && !o.combine.empty() && o.combine != "first" && o.combine != "last") {
-      throw grist::UsageError("--by line allows only --combine first or last");
-    }
-    if (o.numeric && o.combine != "min" && o.combine != "max") {
-      throw grist::UsageError("--numeric goes with --combine min or max");
-    }
+    check_options(o, c, app, seed->count() > 0);
+    const bool to_dir = o.partitions > 0;  // -p 1 too: a one-part directory, as grist-count writes
     grist::RunFiles files;
     files.add_inputs("FILE", o.files);
     if (to_dir) {
@@ -167,94 +241,19 @@ int main(int argc, char** argv) {
     if (!o.check) files.temp_dir = c.temp_dir;  // --check never spills
     grist::check_run_files(files);
 
-    grist::SinkOptions so;
-    so.force_zstd = c.zstd;
-    so.level = c.level;
-    so.threads = 1;
+    grist::SinkOptions sink_options;
+    sink_options.force_zstd = c.zstd;
+    sink_options.level = c.level;
+    sink_options.threads = 1;
+    if (o.random) return run_shuffle(tool, o, sink_options);
 
-    if (o.random) {
-      grist::ShuffleOptions sh;
-      sh.memory = c.memory;
-      sh.temp_dir = c.temp_dir;
-      sh.seed = o.seed;
-      auto out = grist::Sink::open(c.output, so);
-      grist::BlockReader reader(o.files, grist::shuffle_block_size(sh));
-      grist::ShuffleStats st;
-      {
-        grist::cli::Progress progress(tool, "shuffling", [&] { return reader.raw_bytes_read(); },
-                                      [&] { return reader.raw_size_total(); });
-        grist::shuffle_lines(reader, sh, *out, st);
-      }
-      out->commit();
-      tool.summary(st.records, st.bytes,
-                   std::to_string(st.levels) + " scatter levels, " + std::to_string(st.buckets) +
-                       " buckets (" + grist::format_bytes(st.spill_bytes) + ")");
-      return 0;
-    }
-
-    grist::SortOptions so_sort;
-    so_sort.memory = c.memory;
-    so_sort.temp_dir = c.temp_dir;
-    so_sort.partitions = to_dir ? o.partitions : 0;
-    so_sort.whole_line = o.by == "line";
-    if (!o.combine.empty()) so_sort.combine = {grist::parse_reduction(o.combine), o.numeric};
-
-    if (o.check) {
-      grist::BlockReader reader(o.files, grist::sort_block_size(so_sort));
-      std::string where;
-      uint64_t n = 0;
-      if (grist::check_sorted(reader, so_sort, &where, &n)) {
-        tool.summary(n, reader.bytes_read(), "sorted");
-        return 0;
-      }
-      tool.error(where);
-      return 1;
-    }
-
-    // The output is opened first, so that an unwritable target fails before any work.
-    std::unique_ptr<grist::PartitionWriter> dir;
-    std::unique_ptr<grist::Sink> out;
-    if (to_dir) {
-      dir = std::make_unique<grist::PartitionWriter>(c.output, o.partitions, tool.name(), so);
-    } else {
-      out = grist::Sink::open(c.output, so);
-    }
-    grist::BlockReader reader(o.files, grist::sort_block_size(so_sort));
-    grist::SortStats st;
-    std::unique_ptr<grist::RecordStream> sorted;
-    // Runs are read only by the merge: by its intermediate passes (inside
-    // sort_line_records) and its last one (while the output is written).
-    const uint64_t run_bytes_before = grist::merge_input_bytes();
-    {
-      grist::cli::Progress progress(tool, "reading", [&] { return reader.raw_bytes_read(); },
-                                    [&] { return reader.raw_size_total(); });
-      sorted = grist::sort_line_records(reader, so_sort, st);
-    }
-    uint64_t written;
-    // The last merge of the spilled runs feeds the output as it goes.
-    // (After intermediate passes the bytes left to read are unknown.)
-    std::optional<grist::cli::Progress> merging;
-    if (st.spills) {
-      merging.emplace(
-          tool, "merging " + std::to_string(st.spills) + " runs",
-          [&] { return grist::merge_input_bytes() - run_bytes_before; },
-          [&] { return st.merge_passes > 1 ? 0 : st.spill_bytes; });
-    }
-    if (dir) {
-      written = grist::write_line_records(*sorted, *dir);
-      merging.reset();
-      sorted.reset();
-      dir->commit();
-    } else {
-      written = grist::write_line_records(*sorted, *out);
-      merging.reset();
-      sorted.reset();
-      out->commit();
-    }
-    tool.summary(st.records, st.bytes,
-                 std::to_string(written) + " written, " + std::to_string(st.spills) +
-                     " spills (" + grist::format_bytes(st.spill_bytes) + "), " +
-                     std::to_string(st.merge_passes) + " merge passes");
-    return 0;
+    grist::SortOptions sort_options;
+    sort_options.memory = c.memory;
+    sort_options.temp_dir = c.temp_dir;
+    sort_options.partitions = to_dir ? o.partitions : 0;
+    sort_options.whole_line = o.by == "line";
+    if (!o.combine.empty()) sort_options.combine = {grist::parse_reduction(o.combine), o.numeric};
+    if (o.check) return run_check(tool, o, sort_options);
+    return run_sort(tool, o, sort_options, sink_options);
   });
 }

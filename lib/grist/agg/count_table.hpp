@@ -13,7 +13,9 @@
 // one table per thread.
 #pragma once
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 
 #include <bit>
 #include <cstdint>
@@ -64,11 +66,22 @@ class CountTable {
   // Branch-free for inline keys.
   static Key make_key_padded(const char* p, size_t n) {
     if (n > kInlineMax) return long_key(p, n);
+    Key k;
+#if defined(__SSE2__) && defined(__x86_64__)
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     v = _mm_and_si128(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeep[n])));
-    Key k;
     k.k0 = static_cast<uint64_t>(_mm_cvtsi128_si64(v));
     k.k1 = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v)));
+#else
+    // The same bytes: the 16 at p, masked to the first n.
+    uint64_t m0, m1;
+    std::memcpy(&k.k0, p, 8);
+    std::memcpy(&k.k1, p + 8, 8);
+    std::memcpy(&m0, kKeep[n], 8);
+    std::memcpy(&m1, kKeep[n] + 8, 8);
+    k.k0 &= m0;
+    k.k1 &= m1;
+#endif
     return finish_inline(k, p, n);
   }
 

@@ -1,6 +1,8 @@
 #include "grist/agg/counter.hpp"
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 #include <tbb/concurrent_queue.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
@@ -15,19 +17,20 @@
 #include "grist/error.hpp"
 #include "grist/record/record.hpp"
 #include "grist/sort/merge.hpp"
-#include "grist/sort/reducers.hpp"
+#include "grist/sort/merge_inputs.hpp"
 #include "grist/sort/run.hpp"
 
 namespace grist {
 
 namespace {
 
-constexpr size_t kReaderCost = size_t(1) << 20;  // memory of one RunReader
-
 size_t tokens_for(const CountOptions& o) { return static_cast<size_t>(std::max(o.threads, 1)) * 2; }
 
-// Bits set where the 64 bytes from p equal the byte in c (bit i: p[i]).
-inline uint64_t eq_mask64(const char* p, __m128i c) {
+// Bits set where the 64 bytes from p equal c (bit i: p[i]).
+#if defined(__SSE2__)
+using ByteSplat = __m128i;  // c in every byte
+inline ByteSplat splat(char c) { return _mm_set1_epi8(c); }
+inline uint64_t eq_mask64(const char* p, ByteSplat c) {
   uint64_t m = 0;
   for (int o = 0; o < 64; o += 16) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + o));
@@ -35,6 +38,15 @@ inline uint64_t eq_mask64(const char* p, __m128i c) {
   }
   return m;
 }
+#else
+using ByteSplat = char;
+inline ByteSplat splat(char c) { return c; }
+inline uint64_t eq_mask64(const char* p, ByteSplat c) {
+  uint64_t m = 0;
+  for (int i = 0; i < 64; ++i) m |= uint64_t(p[i] == c) << i;
+  return m;
+}
+#endif
 
 // One aggregation worker's state; a pool of them is shared by the pipeline's
 // parallel stage (a bounded pool rather than thread-local storage, so that
@@ -44,9 +56,8 @@ struct Worker {
   CountTable table;
   int64_t accounted = 0;  // table memory last added to the total
   uint64_t records = 0;
-  uint64_t bad = 0;
+  SkippedLines skipped;  // its `first`: the earliest of this worker's, at:
   uint64_t first_bad_block = UINT64_MAX, first_bad_line = 0;
-  std::string first_bad;
 };
 
 class Aggregator {
@@ -90,12 +101,12 @@ class Aggregator {
     uint64_t line = line_at(b, at);
     std::string msg = "count is not an unsigned 64-bit integer: " + quote_input(value, 40);
     if (!o_.skip_bad_lines) throw Error(*b.source, line, msg);
-    ++w.bad;
+    ++w.skipped.count;
     if (b.index < w.first_bad_block ||
         (b.index == w.first_bad_block && line < w.first_bad_line)) {
       w.first_bad_block = b.index;
       w.first_bad_line = line;
-      w.first_bad = escape_bytes(*b.source, SIZE_MAX) + ":" + std::to_string(line) + ": " + msg;
+      w.skipped.first = escape_bytes(*b.source, SIZE_MAX) + ":" + std::to_string(line) + ": " + msg;
     }
   }
 
@@ -144,7 +155,7 @@ class Aggregator {
       ns[pending] = n;
       if (++pending == kBatch) drain();
     };
-    const __m128i nl_c = _mm_set1_epi8('\n'), tab_c = _mm_set1_epi8('\t');
+    const ByteSplat nl_c = splat('\n'), tab_c = splat('\t');
     const char* const base = b.data();
     const char* const end = base + b.size;
     const char* line = base;     // start of the current line
@@ -212,7 +223,123 @@ class CountsStream : public RecordStream {
   bool next(Record& r) override { return inner->next(r); }
 };
 
+// Reads every block of `reader` and aggregates it into the workers' tables
+// (spilling them as they fill), `threads` blocks at once. The pools of
+// blocks and workers are blocking queues: the pipeline's tokens bound the
+// blocks in flight and the arena the stage bodies running at once, so a
+// pop finds an item at once or waits briefly for one being handed back.
+void aggregate_input(BlockReader& reader, Aggregator& agg,
+                     const std::vector<std::unique_ptr<Worker>>& workers, size_t tokens,
+                     tbb::task_arena& arena) {
+  tbb::concurrent_bounded_queue<Worker*> idle;
+  for (auto& w : workers) idle.push(w.get());
+  std::vector<std::unique_ptr<Block>> blocks;
+  tbb::concurrent_bounded_queue<Block*> free_blocks;
+  for (size_t i = 0; i < tokens; ++i) {
+    blocks.push_back(std::make_unique<Block>());
+    free_blocks.push(blocks.back().get());
+  }
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        tokens,
+        tbb::make_filter<void, Block*>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& fc) -> Block* {
+              Block* b = nullptr;
+              free_blocks.pop(b);
+              if (!reader.next(*b)) {
+                free_blocks.push(b);
+                fc.stop();
+                return nullptr;
+              }
+              return b;
+            }) &
+            tbb::make_filter<Block*, void>(tbb::filter_mode::parallel, [&](Block* b) {
+              Worker* w = nullptr;
+              idle.pop(w);
+              try {
+                agg.aggregate(*w, *b);
+              } catch (...) {
+                idle.push(w);
+                free_blocks.push(b);
+                throw;
+              }
+              idle.push(w);
+              free_blocks.push(b);
+            }));
+  });
+}
+
+// Adds the workers' records and skipped lines to st; the first skipped
+// line is the earliest in input order over all workers.
+void collect_worker_stats(const std::vector<std::unique_ptr<Worker>>& workers, CountStats& st) {
+  uint64_t first_block = UINT64_MAX, first_line = 0;
+  for (auto& w : workers) {
+    st.records += w->records;
+    st.skipped.count += w->skipped.count;
+    const bool earlier = w->first_bad_block < first_block ||
+                         (w->first_bad_block == first_block && w->first_bad_line < first_line);
+    if (w->skipped.count && earlier) {
+      first_block = w->first_bad_block;
+      first_line = w->first_bad_line;
+      st.skipped.first = w->skipped.first;
+    }
+  }
+}
+
+// The counts of the tables and runs, merged and summed into one stream.
+std::unique_ptr<RecordStream> merge_counts(CountsStream& result, Aggregator& agg,
+                                           const CountOptions& o, CountStats& st,
+                                           tbb::task_arena& arena) {
+  MergeOptions merge_options;
+  merge_options.temp_dir = o.temp_dir;
+  merge_options.order = RecordOrder{o.partitions};
+  merge_options.fan_in = o.fan_in ? o.fan_in : merge_fan_in(o.memory, kRunInputCost);
+  merge_options.make_combiner = [] { return std::make_unique<SumU64Combiner>(); };
+  MergeStats merge_stats;
+  std::unique_ptr<RecordStream> merged;
+  auto& workers = result.workers;
+  if (st.spills == 0) {
+    // Everything fits: merge the sorted tables in memory.
+    std::vector<std::unique_ptr<RecordStream>> streams;
+    size_t nonempty = 0;
+    for (auto& w : workers) nonempty += !w->table.empty();
+    arena.execute([&] {
+      tbb::parallel_for(size_t(0), workers.size(),
+                        [&](size_t i) { workers[i]->table.sort(merge_options.order, true); });
+    });
+    for (auto& w : workers) {
+      if (!w->table.empty()) streams.push_back(std::make_unique<CountTableStream>(w->table));
+    }
+    if (nonempty == 1) {
+      merged = std::move(streams[0]);  // one table: keys already unique
+    } else {
+      merged = merge_runs({}, merge_options, &merge_stats, std::move(streams));
+    }
+  } else {
+    // Spill what is left too, so that the merge has the whole budget; the
+    // tables are sorted and written side by side. (Runs may land in any
+    // order: summing is commutative, so the output does not depend on it.)
+    arena.execute([&] {
+      tbb::parallel_for(size_t(0), workers.size(), [&](size_t i) {
+        Worker& w = *workers[i];
+        if (!w.table.empty()) agg.spill(w);
+        w.table.release();
+      });
+    });
+    merged = merge_runs(agg.take_runs(), merge_options, &merge_stats);
+  }
+  st.merge_passes = merge_stats.passes;
+  st.intermediate_runs = merge_stats.intermediate_runs;
+  return merged;
+}
+
 }  // namespace
+
+int count_threads(uint64_t memory, int threads) {
+  return static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(std::max(threads, 1)),
+                                             std::max<uint64_t>(1, memory >> 18)));
+}
 
 size_t count_block_size(const CountOptions& o) {
   if (o.block_size) return o.block_size;
@@ -230,101 +357,12 @@ std::unique_ptr<RecordStream> count_records(BlockReader& reader, const CountOpti
 
   auto result = std::make_unique<CountsStream>();
   for (int i = 0; i < threads; ++i) result->workers.push_back(std::make_unique<Worker>(per_worker));
-  tbb::concurrent_queue<Worker*> idle;
-  for (auto& w : result->workers) idle.push(w.get());
-  std::vector<std::unique_ptr<Block>> blocks;
-  tbb::concurrent_queue<Block*> free_blocks;
-  for (size_t i = 0; i < tokens; ++i) {
-    blocks.push_back(std::make_unique<Block>());
-    free_blocks.push(blocks.back().get());
-  }
-
   Aggregator agg(o, st);
   tbb::task_arena arena(threads);
-  arena.execute([&] {
-    tbb::parallel_pipeline(
-        tokens,
-        tbb::make_filter<void, Block*>(
-            tbb::filter_mode::serial_in_order,
-            [&](tbb::flow_control& fc) -> Block* {
-              Block* b = nullptr;
-              // A token is free whenever this stage runs, so is a block.
-              while (!free_blocks.try_pop(b)) std::this_thread::yield();
-              if (!reader.next(*b)) {
-                free_blocks.push(b);
-                fc.stop();
-                return nullptr;
-              }
-              return b;
-            }) &
-            tbb::make_filter<Block*, void>(tbb::filter_mode::parallel, [&](Block* b) {
-              Worker* w = nullptr;
-              while (!idle.try_pop(w)) std::this_thread::yield();
-              try {
-                agg.aggregate(*w, *b);
-              } catch (...) {
-                idle.push(w);
-                free_blocks.push(b);
-                throw;
-              }
-              idle.push(w);
-              free_blocks.push(b);
-            }));
-  });
-  blocks.clear();
-
+  aggregate_input(reader, agg, result->workers, tokens, arena);
   st.bytes = reader.bytes_read();
-  uint64_t first_block = UINT64_MAX, first_line = 0;
-  for (auto& w : result->workers) {
-    st.records += w->records;
-    st.bad_lines += w->bad;
-    if (w->bad && (w->first_bad_block < first_block ||
-                   (w->first_bad_block == first_block && w->first_bad_line < first_line))) {
-      first_block = w->first_bad_block;
-      first_line = w->first_bad_line;
-      st.first_bad = w->first_bad;
-    }
-  }
-
-  MergeOptions mo;
-  mo.temp_dir = o.temp_dir;
-  mo.order = RecordOrder{o.partitions};
-  mo.fan_in = o.fan_in ? o.fan_in : std::clamp<size_t>(o.memory / 2 / kReaderCost, 4, 64);
-  mo.make_combiner = [] { return std::make_unique<SumU64Combiner>(); };
-  MergeStats ms;
-
-  if (st.spills == 0) {
-    // Everything fits: merge the sorted tables in memory.
-    std::vector<std::unique_ptr<RecordStream>> streams;
-    size_t nonempty = 0;
-    for (auto& w : result->workers) nonempty += !w->table.empty();
-    arena.execute([&] {
-      tbb::parallel_for(size_t(0), result->workers.size(),
-                        [&](size_t i) { result->workers[i]->table.sort(mo.order, true); });
-    });
-    for (auto& w : result->workers) {
-      if (!w->table.empty()) streams.push_back(std::make_unique<CountTableStream>(w->table));
-    }
-    if (nonempty == 1) {
-      result->inner = std::move(streams[0]);  // one table: keys already unique
-    } else {
-      result->inner = merge_runs({}, mo, &ms, std::move(streams));
-    }
-  } else {
-    // Spill what is left too, so that the merge has the whole budget; the
-    // tables are sorted and written side by side. (Runs may land in any
-    // order: summing is commutative, so the output does not depend on it.)
-    arena.execute([&] {
-      tbb::parallel_for(size_t(0), result->workers.size(), [&](size_t i) {
-        Worker& w = *result->workers[i];
-        if (!w.table.empty()) agg.spill(w);
-        w.table.release();
-      });
-    });
-    result->inner = merge_runs(agg.take_runs(), mo, &ms);
-  }
-  st.merge_passes = ms.passes;
-  st.intermediate_runs = ms.intermediate_runs;
+  collect_worker_stats(result->workers, st);
+  result->inner = merge_counts(*result, agg, o, st, arena);
   st.peak_table_memory = agg.peak();
   // A key's count may be split over tables and spills: an overflow found
   // while merging them is named by reading the inputs again.
@@ -410,6 +448,15 @@ void write_counts(RecordStream& counts, PartitionWriter& out, const CountOptions
     if (o.min_count > 0 && count_of(r) < o.min_count) continue;
     out.add(r.key, r.value);
     ++st.written;
+  }
+}
+
+void write_counts(RecordStream& counts, RecordOutput& out, const CountOptions& o,
+                  CountStats& st) {
+  if (out.directory()) {
+    write_counts(counts, *out.directory(), o, st);
+  } else {
+    write_counts(counts, *out.file(), o, st);
   }
 }
 

@@ -25,7 +25,9 @@
 
 #include "grist/io/block_reader.hpp"
 #include "grist/io/sink.hpp"
+#include "grist/record/skipped.hpp"
 #include "grist/sort/partition_dir.hpp"
+#include "grist/sort/record_output.hpp"
 #include "grist/sort/record_stream.hpp"
 
 namespace grist {
@@ -50,8 +52,7 @@ struct CountOptions {
 struct CountStats {
   uint64_t records = 0;     // input lines
   uint64_t bytes = 0;       // decoded input bytes
-  uint64_t bad_lines = 0;   // skipped (skip_bad_lines)
-  std::string first_bad;    // "FILE:LINE: message" of the first skipped line
+  SkippedLines skipped;     // bad lines skipped (skip_bad_lines), the first in input order
   uint64_t distinct = 0;    // distinct keys seen by write_counts
   uint64_t written = 0;     // lines written
   uint64_t spills = 0;      // runs spilled from tables
@@ -60,6 +61,13 @@ struct CountStats {
   uint64_t intermediate_runs = 0;
   size_t peak_table_memory = 0;  // largest sum of table memory seen
 };
+
+// The aggregation workers for a budget of `memory` and `threads` wanted:
+// each thread aggregates into a table of its own, a share of the budget;
+// below about 256 KiB a table holds so few keys that it spills every few
+// lines (-j 256 -S 1M made thousands of runs and ran out of file
+// descriptors). So a small budget gets fewer threads: one per 256 KiB.
+int count_threads(uint64_t memory, int threads);
 
 // The input block size implied by o (o.block_size if set): about an eighth
 // of the budget over the blocks in flight, 64 KiB to 4 MiB.
@@ -82,6 +90,9 @@ void write_counts(RecordStream& counts, Sink& out, const CountOptions& o, CountS
 // as count_records gives them with o.partitions == N). top is not allowed.
 // Does not commit the writer.
 void write_counts(RecordStream& counts, PartitionWriter& out, const CountOptions& o,
+                  CountStats& stats);
+// Same into whichever output `out` is.
+void write_counts(RecordStream& counts, RecordOutput& out, const CountOptions& o,
                   CountStats& stats);
 
 }  // namespace grist

@@ -1,33 +1,30 @@
 // External sort of text records within a memory budget: the library behind
-// grist-shuffle-sort (sorting and --check).
+// grist-shuffle-sort (--check: check_sorted.hpp).
 //
 //   grist::SortOptions o;  o.memory = 256 << 20;  o.temp_dir = "/tmp";
 //   grist::BlockReader reader(paths, grist::sort_block_size(o));
 //   grist::SortStats st;
 //   auto sorted = grist::sort_line_records(reader, o, st);   // lazy
-//   grist::write_line_records(*sorted, *sink);                // reducers.hpp
+//   grist::write_line_records(*sorted, *sink);                // merge_inputs.hpp
 //
 // Lines are read in blocks and copied into a batch buffer that holds the
 // line bytes (growing up) and a 16-byte index entry per line (growing down:
 // an 8-byte big-endian key prefix, the offset and the key length), so that
 // the batch never takes more than its share of the budget however long or
-// short the lines are. A full batch is sorted in parallel (the top one or
-// two key bytes while indexing: entries are counted, then scattered into
-// their buckets; then an in-place MSD radix sort on the prefixes, buckets
-// sorted by oneTBB tasks, and small or equal-prefix ranges finished by
-// comparison; ties are broken by the offset, i.e. by input order, which
-// makes the unstable sort stable and the result independent of the thread
-// count), reduced by the combiner if any,
-// and spilled as a zstd run (level -1) under temp_dir: slices of the sorted
-// batch are turned into front-coded run records (run.hpp) and compressed as
-// independent frames in parallel (a oneTBB pipeline) and written in order. At the end the runs are
+// short the lines are (batch.hpp). A full batch is sorted in parallel (the
+// top one or two key bytes while indexing: entries are counted, then
+// scattered into their buckets; then an in-place MSD radix sort on the
+// prefixes, entry_sort.hpp; ties are broken by the offset, i.e. by input
+// order, which makes the unstable sort stable and the result independent of
+// the thread count), reduced by the combiner if any, and spilled as a zstd
+// run under temp_dir (spill_writer.hpp). At the end the runs are
 // merged with a bounded fan-in (merge_runs: multi-level when there are more
 // runs than the fan-in; KWayMerger reads its inputs ahead on another
 // thread), the last batch joining the final merge from memory; that final
 // merge is the returned lazy stream. Without spills nothing touches the
 // disk.
 //
-// Records are line records (reducers.hpp): key = the bytes before the first
+// Records are line records (merge_inputs.hpp): key = the bytes before the first
 // TAB, value = the rest of the line ("" or "\t..."), so key + value is the
 // input line. With whole_line the key is the whole line and the value "".
 #pragma once
@@ -38,6 +35,7 @@
 
 #include "grist/io/block_reader.hpp"
 #include "grist/sort/partition_dir.hpp"
+#include "grist/sort/record_output.hpp"
 #include "grist/sort/record_stream.hpp"
 #include "grist/sort/reducers.hpp"
 
@@ -86,18 +84,7 @@ std::unique_ptr<RecordStream> sort_line_records(BlockReader& reader, const SortO
 // A part file holds `key\tvalue` records, so a line without a TAB gains one
 // there. Returns the number of records.
 uint64_t write_line_records(RecordStream& in, PartitionWriter& out);
-
-// --check: true if the lines are sorted (by key, or by whole line; with
-// o.partitions by partition then key) — equal keys in any order, as for
-// `sort -c`. Otherwise false, and *where = "FILE:LINE: disorder: LINE".
-bool check_sorted(BlockReader& reader, const SortOptions& o, std::string* where,
-                  uint64_t* records = nullptr);
-
-// The order-preserving escape used for whole-line keys inside spill runs
-// (runs split records at the first TAB): 0x08 -> 0x08 0x01, TAB -> 0x08
-// 0x02. It is prefix-free and keeps byte order, so memcmp order of encoded
-// lines is the order of the lines. Exposed for tests.
-void encode_line_key(std::string_view line, std::string& out);
-void decode_line_key(std::string_view key, std::string& out);
+// Same into whichever output `out` is (a file: merge_inputs.hpp's).
+uint64_t write_line_records(RecordStream& in, RecordOutput& out);
 
 }  // namespace grist

@@ -251,23 +251,26 @@ bool CombiningStream::next(Record& r) {
 namespace {
 
 std::unique_ptr<RecordStream> merge_streams(std::vector<std::unique_ptr<RecordStream>> in,
-                                            const MergeOptions& mo) {
+                                            const MergeOptions& merge_options) {
   std::unique_ptr<RecordStream> s;
   if (in.size() == 1) {
     s = std::move(in[0]);
   } else {
-    s = std::make_unique<KWayMerger>(std::move(in), mo.order);
+    s = std::make_unique<KWayMerger>(std::move(in), merge_options.order);
   }
-  if (mo.make_combiner) s = std::make_unique<CombiningStream>(std::move(s), mo.make_combiner());
+  if (merge_options.make_combiner) {
+    s = std::make_unique<CombiningStream>(std::move(s), merge_options.make_combiner());
+  }
   return s;
 }
 
 }  // namespace
 
-std::unique_ptr<RecordStream> merge_runs(std::vector<Run> runs, const MergeOptions& mo,
+std::unique_ptr<RecordStream> merge_runs(std::vector<Run> runs,
+                                         const MergeOptions& merge_options,
                                          MergeStats* stats,
                                          std::vector<std::unique_ptr<RecordStream>> extra) {
-  size_t fan_in = std::max<size_t>(mo.fan_in, 2);
+  size_t fan_in = std::max<size_t>(merge_options.fan_in, 2);
   while (runs.size() > fan_in) {
     test_stop_point("merge");
     std::vector<Run> next;
@@ -279,8 +282,8 @@ std::unique_ptr<RecordStream> merge_runs(std::vector<Run> runs, const MergeOptio
       }
       std::vector<std::unique_ptr<RecordStream>> in;
       for (size_t j = i; j < end; ++j) in.push_back(std::make_unique<RunReader>(std::move(runs[j])));
-      auto s = merge_streams(std::move(in), mo);
-      RunWriter w(mo.temp_dir, mo.level);
+      auto s = merge_streams(std::move(in), merge_options);
+      RunWriter w(merge_options.temp_dir, merge_options.level);
       Record r;
       while (s->next(r)) w.add(r);
       next.push_back(w.finish());
@@ -300,34 +303,16 @@ std::unique_ptr<RecordStream> merge_runs(std::vector<Run> runs, const MergeOptio
     };
     return std::make_unique<Empty>();
   }
-  return merge_streams(std::move(in), mo);
+  return merge_streams(std::move(in), merge_options);
+}
+
+size_t merge_fan_in(uint64_t memory, uint64_t input_cost, int merges) {
+  const uint64_t all = std::min<uint64_t>(memory / 2 / input_cost, kMaxFanIn);
+  return std::max<size_t>(2, static_cast<size_t>(all) / static_cast<size_t>(std::max(merges, 1)));
 }
 
 // ---- combiners ----
 
 std::string quote_key(std::string_view key) { return quote_input(key, 60); }
-
-static uint64_t parse_count(std::string_view key, std::string_view value) {
-  auto v = parse_u64(value);
-  if (!v) throw Error("count of key " + quote_key(key) + " is not an unsigned 64-bit integer: " +
-                      quote_input(value, 40));
-  return *v;
-}
-
-void SumU64Combiner::start(std::string_view key, std::string_view value) {
-  sum_ = parse_count(key, value);
-}
-
-void SumU64Combiner::add(std::string_view key, std::string_view value) {
-  if (!add_u64(sum_, parse_count(key, value))) throw SumOverflow(key);
-}
-
-SumOverflow::SumOverflow(std::string_view key)
-    : Error("the sum of key " + quote_key(key) + " overflows 64 bits"), key_(key) {}
-
-std::string_view SumU64Combiner::result() {
-  char* e = format_u64(sum_, buf_);
-  return {buf_, static_cast<size_t>(e - buf_)};
-}
 
 }  // namespace grist

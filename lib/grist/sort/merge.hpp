@@ -6,9 +6,9 @@
 //   grist::CombiningStream c(std::make_unique<grist::KWayMerger>(...),
 //                            std::make_unique<grist::SumU64Combiner>());
 //
-//   grist::MergeOptions mo;  mo.temp_dir = dir;  mo.fan_in = 64;
-//   mo.make_combiner = [] { return std::make_unique<grist::SumU64Combiner>(); };
-//   auto stream = grist::merge_runs(std::move(runs), mo, &stats);
+//   grist::MergeOptions options;  options.temp_dir = dir;  options.fan_in = 64;
+//   options.make_combiner = [] { return std::make_unique<grist::SumU64Combiner>(); };
+//   auto stream = grist::merge_runs(std::move(runs), options, &stats);
 //   // stream is lazy: the last merge pass feeds the caller directly.
 #pragma once
 
@@ -84,6 +84,19 @@ class CombiningStream : public RecordStream {
   std::string key_;
 };
 
+// The fan-in policy of every merge (grist-shuffle-sort, grist-count,
+// grist-merge): each open input costs at most `input_cost` bytes; half of
+// the memory given goes to open inputs, at most kMaxFanIn of them in all,
+// shared by `merges` merges running at once, and each merge opens at least
+// two. Spill runs cost kRunInputCost (RunReader: its zstd window and
+// buffers); a user's file kFileInputCost (a 1 MiB read buffer, the 2 MiB
+// window of a zstd input written at the default level, its block:
+// tests/e2e/faults/memory.sh measures the whole).
+constexpr uint64_t kRunInputCost = uint64_t(1) << 20;
+constexpr uint64_t kFileInputCost = uint64_t(4) << 20;
+constexpr size_t kMaxFanIn = 64;
+size_t merge_fan_in(uint64_t memory, uint64_t input_cost, int merges = 1);
+
 struct MergeOptions {
   std::string temp_dir;  // where intermediate runs go
   // Most runs merged at once (>= 2). Each open run costs about 1 MiB
@@ -101,14 +114,16 @@ struct MergeStats {
   uint64_t passes = 0;             // merge passes, the final one included
 };
 
-// Merges `runs` (each sorted in mo.order, given in the order of the data:
-// earlier runs hold earlier records, which decides the order of equal keys
-// without a combiner). While more than mo.fan_in runs remain, a pass merges
-// each group of mo.fan_in consecutive runs into one run, in place (so the
+// Merges `runs` (each sorted in merge_options.order, given in the order of
+// the data: earlier runs hold earlier records, which decides the order of
+// equal keys without a combiner). While more than merge_options.fan_in runs
+// remain, a pass merges each group of merge_options.fan_in consecutive runs
+// into one run, in place (so the
 // merge stays stable), bounding open files and memory. Returns the final
 // merge as a lazy stream; extra streams (in-memory sorted data) may be
 // appended by the caller with `extra`, after the runs. Throws grist::Error.
-std::unique_ptr<RecordStream> merge_runs(std::vector<Run> runs, const MergeOptions& mo,
+std::unique_ptr<RecordStream> merge_runs(std::vector<Run> runs,
+                                         const MergeOptions& merge_options,
                                          MergeStats* stats = nullptr,
                                          std::vector<std::unique_ptr<RecordStream>> extra = {});
 

@@ -311,6 +311,55 @@ bool parse_hex64(std::string_view s, uint64_t& v) {
   return true;
 }
 
+// Entry p of the manifest's "parts" (its file name checked).
+PartInfo manifest_part(simdjson::ondemand::object part, uint32_t p, const std::string& dir,
+                       const std::string& mpath) {
+  const std::string remake = ": make the directory again";
+  const std::string what = "part " + std::to_string(p);
+  PartInfo info;
+  info.manifest = mpath;
+  std::string_view file = part["file"].get_string();
+  if (file != partition_file_name(p)) {
+    throw Error(mpath, what + " is '" + std::string(file) + "', expected '" +
+                           partition_file_name(p) + "'");
+  }
+  info.path = dir + "/" + std::string(file);
+  auto field = [&](const char* name, uint64_t& v) {
+    if (part[name].get_uint64().get(v) != simdjson::SUCCESS) {
+      throw Error(mpath, what + " has no \"" + std::string(name) +
+                             "\" (an unsigned integer)" + remake);
+    }
+  };
+  field("records", info.records);
+  field("bytes", info.bytes);
+  field("uncompressed_bytes", info.uncompressed_bytes);
+  std::string_view sum;
+  if (part["xxh3_64"].get_string().get(sum) != simdjson::SUCCESS ||
+      !parse_hex64(sum, info.checksum)) {
+    throw Error(mpath, what + " has no \"xxh3_64\" checksum (16 hex digits)" + remake);
+  }
+  return info;
+}
+
+// A part the manifest does not list (more partitions than it says, or a
+// stray copy): merging without it would lose its records.
+void check_no_stray_parts(const PartitionDirectory& d, const std::string& mpath) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(d.dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("part-", 0) != 0) continue;
+    unsigned p = 0;
+    if (std::sscanf(name.c_str(), "part-%u", &p) == 1 && p < d.partitions &&
+        name == partition_file_name(p)) {
+      continue;
+    }
+    throw Error(d.dir + "/" + name, "a part file the manifest (" + mpath + ") does not list: "
+                                    "the directory holds " + std::to_string(d.partitions) +
+                                    " partitions");
+  }
+  if (ec) throw Error(d.dir, "cannot list the directory: " + ec.message());
+}
+
 }  // namespace
 
 std::unique_ptr<Source> open_part(const PartInfo& part) {
@@ -358,33 +407,10 @@ PartitionDirectory open_partition_directory(const std::string& dir_arg) {
     simdjson::ondemand::array parts = top["parts"].get_array();
     for (simdjson::ondemand::object part : parts) {
       const uint32_t p = static_cast<uint32_t>(d.parts.size());
-      const std::string what = "part " + std::to_string(p);
       if (p >= d.partitions) {
         throw Error(mpath, "lists more parts than its " + std::to_string(n) + " partitions");
       }
-      PartInfo info;
-      info.manifest = mpath;
-      std::string_view file = part["file"].get_string();
-      if (file != partition_file_name(p)) {
-        throw Error(mpath, what + " is '" + std::string(file) + "', expected '" +
-                               partition_file_name(p) + "'");
-      }
-      info.path = dir + "/" + std::string(file);
-      auto field = [&](const char* name, uint64_t& v) {
-        if (part[name].get_uint64().get(v) != simdjson::SUCCESS) {
-          throw Error(mpath, what + " has no \"" + std::string(name) +
-                                 "\" (an unsigned integer)" + remake);
-        }
-      };
-      field("records", info.records);
-      field("bytes", info.bytes);
-      field("uncompressed_bytes", info.uncompressed_bytes);
-      std::string_view sum;
-      if (part["xxh3_64"].get_string().get(sum) != simdjson::SUCCESS ||
-          !parse_hex64(sum, info.checksum)) {
-        throw Error(mpath, what + " has no \"xxh3_64\" checksum (16 hex digits)" + remake);
-      }
-      d.parts.push_back(std::move(info));
+      d.parts.push_back(manifest_part(part, p, dir, mpath));
     }
     if (d.parts.size() != d.partitions) {
       throw Error(mpath, "lists " + std::to_string(d.parts.size()) + " parts but has " +
@@ -394,21 +420,7 @@ PartitionDirectory open_partition_directory(const std::string& dir_arg) {
     throw Error(mpath, std::string("cannot read the manifest: ") + e.what());
   }
   for (const PartInfo& part : d.parts) check_part_size(part);
-  // A part the manifest does not list (more partitions than it says, or a
-  // stray copy): merging without it would lose its records.
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.rfind("part-", 0) != 0) continue;
-    unsigned p = 0;
-    if (std::sscanf(name.c_str(), "part-%u", &p) == 1 && p < d.partitions &&
-        name == partition_file_name(p)) {
-      continue;
-    }
-    throw Error(dir + "/" + name, "a part file the manifest (" + mpath + ") does not list: "
-                                  "the directory holds " + std::to_string(d.partitions) +
-                                  " partitions");
-  }
-  if (ec) throw Error(dir, "cannot list the directory: " + ec.message());
+  check_no_stray_parts(d, mpath);
   return d;
 }
 

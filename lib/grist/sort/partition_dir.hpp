@@ -104,6 +104,8 @@ class PartitionWriter {
   PartitionWriter(std::string dir, uint32_t partitions, std::string tool,
                   const SinkOptions& opts);
   ~PartitionWriter();  // without commit(): the temporary directory is removed
+  PartitionWriter(const PartitionWriter&) = delete;  // owns the temporary directory
+  PartitionWriter& operator=(const PartitionWriter&) = delete;
 
   // Appends a record to partition partition_of(key, N). Records must come
   // in RecordOrder{N} order (partition ascending, then key); throws

@@ -74,33 +74,6 @@ class Combiner {
   virtual std::string_view result() = 0;
 };
 
-// Thrown by the summing combiners when the sum of a key's values passes
-// 2^64-1. Combining happens after sorting, where the records' files and
-// lines are no longer known: the caller that knows the inputs turns it
-// into an error naming them (locate_sum_overflow, reducers.hpp).
-class SumOverflow : public Error {
- public:
-  explicit SumOverflow(std::string_view key);
-  const std::string& key() const { return key_; }
-
- private:
-  std::string key_;
-};
-
-// Sums unsigned 64-bit decimal values (grist-count). Overflow is an error
-// (SumOverflow), never a wrap.
-class SumU64Combiner : public Combiner {
- public:
-  void start(std::string_view key, std::string_view value) override;
-  void add(std::string_view key, std::string_view value) override;
-  std::string_view result() override;
-  uint64_t sum() const { return sum_; }
-
- private:
-  uint64_t sum_ = 0;
-  char buf_[24];
-};
-
 // A key quoted for messages (truncated, control bytes escaped).
 std::string quote_key(std::string_view key);
 

@@ -137,8 +137,12 @@ Run RunWriter::finish() {
 
 // ---- RunReader
 
+// Decoders own a descriptor, a source or a zstd context: not copyable.
 class RunReader::Decoder {
  public:
+  Decoder() = default;
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
   virtual ~Decoder() = default;
   virtual size_t read(char* p, size_t n) = 0;
 };

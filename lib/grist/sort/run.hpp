@@ -127,6 +127,8 @@ class RunWriter {
   // 128 KiB plus the zstd context.
   explicit RunWriter(const std::string& temp_dir, int level = kRunLevel);
   ~RunWriter();
+  RunWriter(const RunWriter&) = delete;  // owns a descriptor and a zstd context
+  RunWriter& operator=(const RunWriter&) = delete;
 
   void add(std::string_view key, std::string_view value) {
     const size_t shared = common_prefix(last_key_, key);
@@ -196,6 +198,25 @@ class RunFrameCompressor {
 uint64_t merge_input_bytes();
 void add_merge_input_bytes(uint64_t n);
 
+// A progress gauge of the final merge of spilled runs, which feeds the
+// output as it goes (grist-count, grist-shuffle-sort): the run bytes read
+// since the gauge was made, of the bytes spilled (total(): 0, unknown,
+// when intermediate passes have merged runs into new ones).
+class SpillMergeGauge {
+ public:
+  SpillMergeGauge() : base_(merge_input_bytes()) {}
+  uint64_t done() const { return merge_input_bytes() - base_; }
+  static uint64_t total(uint64_t spill_bytes, uint64_t merge_passes) {
+    return merge_passes > 1 ? 0 : spill_bytes;
+  }
+  static std::string label(uint64_t spills) {
+    return "merging " + std::to_string(spills) + " runs";
+  }
+
+ private:
+  uint64_t base_;
+};
+
 // Reads a run back as a RecordStream. Owns the run (its file vanishes when
 // the reader is destroyed). Memory: the 256 KiB zstd window of runs plus
 // about 200 KiB of buffers (a record longer than the buffer grows it).
@@ -208,6 +229,8 @@ class RunReader : public RecordStream {
   // line without '\n' is accepted.
   explicit RunReader(std::unique_ptr<Source> source, size_t buffer_size = 64 << 10);
   ~RunReader() override;
+  RunReader(const RunReader&) = delete;  // owns its run's descriptor or its source
+  RunReader& operator=(const RunReader&) = delete;
 
   bool next(Record& r) override;
 
