@@ -1,6 +1,8 @@
 #include "grist/io/block_reader.hpp"
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -13,6 +15,9 @@ namespace grist {
 // 16 bytes per step, byte counters summed every 255 steps (std::count does
 // a byte at a time).
 uint64_t count_newlines(const char* p, size_t n) {
+#if !defined(__SSE2__)
+  return static_cast<uint64_t>(std::count(p, p + n, '\n'));
+#else
   const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
   uint64_t total = 0;
   size_t i = 0;
@@ -28,6 +33,7 @@ uint64_t count_newlines(const char* p, size_t n) {
              static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
   }
   return total + static_cast<uint64_t>(std::count(p + i, p + n, '\n'));
+#endif
 }
 
 BlockReader::BlockReader(std::vector<std::string> paths, size_t block_size)
