@@ -99,11 +99,7 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     const grist::cli::Common& c = tool.common();
-    if (c.memory < grist::kMinCountMemory) {
-      throw grist::UsageError("-S " + c.memory_text + " is too small: grist-count needs at least " +
-                              grist::format_bytes(grist::kMinCountMemory) +
-                              " for its input blocks and hash tables");
-    }
+    tool.require_memory(grist::kMinCountMemory, "for its input blocks and hash tables");
     if (o.partitions && (c.output.empty() || c.output == "-")) {
       throw grist::UsageError("--partitions needs -o DIR");
     }
@@ -133,10 +129,8 @@ int main(int argc, char** argv) {
     co.top = o.top;
     co.partitions = o.partitions;
 
-    grist::SinkOptions so;
-    so.force_zstd = c.zstd;
-    so.level = c.level;
-    so.threads = 1;  // one zstd worker: async, and the bytes never depend on -j
+    // One zstd worker: async, and the bytes never depend on -j.
+    grist::SinkOptions so = c.sink_options();
     // The output is opened first, so that an unwritable target fails before any work.
     std::unique_ptr<grist::PartitionWriter> dir;
     std::unique_ptr<grist::Sink> out;

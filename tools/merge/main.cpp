@@ -111,10 +111,7 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     const grist::cli::Common& c = tool.common();
-    if (c.memory < (uint64_t(1) << 20)) {
-      throw grist::UsageError("-S " + c.memory_text + " is too small: grist-merge needs at "
-                              "least 1 MiB");
-    }
+    tool.require_memory(grist::cli::kMinMemory);
     if (o.numeric && o.reduce != "min" && o.reduce != "max") {
       throw grist::UsageError("--numeric goes with --reduce min or max");
     }
@@ -161,9 +158,7 @@ int main(int argc, char** argv) {
     constexpr uint64_t kPartitionCost = uint64_t(16) << 20;
     mo.threads = static_cast<int>(
         std::clamp<uint64_t>(c.memory / kPartitionCost, 1, static_cast<uint64_t>(c.threads)));
-    mo.sink.force_zstd = c.zstd;
-    mo.sink.level = c.level;
-    mo.sink.threads = 1;
+    mo.sink = c.sink_options();
     mo.tool = tool.name();
     mo.only_partition = o.partition;
     grist::MergeInputsStats st;

@@ -124,10 +124,7 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     const grist::cli::Common& c = tool.common();
-    if (c.memory < grist::kMinSortMemory) {
-      throw grist::UsageError("-S " + c.memory_text + " is too small: grist-shuffle-sort "
-                              "needs at least " + grist::format_bytes(grist::kMinSortMemory));
-    }
+    tool.require_memory(grist::kMinSortMemory);
     if (seed->count() && !o.random) throw grist::UsageError("--seed goes with --random");
     if (o.check) {
       // --check reads and writes nothing, as sort -c: options about the
@@ -167,10 +164,7 @@ int main(int argc, char** argv) {
     if (!o.check) files.temp_dir = c.temp_dir;  // --check never spills
     grist::check_run_files(files);
 
-    grist::SinkOptions so;
-    so.force_zstd = c.zstd;
-    so.level = c.level;
-    so.threads = 1;
+    grist::SinkOptions so = c.sink_options();
 
     if (o.random) {
       grist::ShuffleOptions sh;
