@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "grist/cli/app.hpp"
 #include "grist/error.hpp"
+#include "grist/record/memsize.hpp"
 
 using grist::escape_bytes;
 using grist::quote_input;
@@ -232,7 +234,8 @@ TEST_CASE("the progress line names the program and the phase", "[test_cli]") {
 namespace {
 
 // Runs `tool` on `args` with stderr captured; returns the exit status.
-int run_captured(cli::Tool& tool, std::vector<std::string> args, std::string& err) {
+int run_captured(cli::Tool& tool, std::vector<std::string> args, std::string& err,
+                 const std::function<int()>& body = [] { return 0; }) {
   std::vector<const char*> argv = {tool.name().c_str()};
   for (const auto& a : args) argv.push_back(a.c_str());
   std::fflush(stderr);
@@ -240,8 +243,7 @@ int run_captured(cli::Tool& tool, std::vector<std::string> args, std::string& er
   REQUIRE(tmp != nullptr);
   int saved = dup(STDERR_FILENO);
   dup2(fileno(tmp), STDERR_FILENO);
-  int rc = tool.run(static_cast<int>(argv.size()), const_cast<char**>(argv.data()),
-                    [] { return 0; });
+  int rc = tool.run(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), body);
   std::fflush(stderr);
   dup2(saved, STDERR_FILENO);
   close(saved);
@@ -327,4 +329,36 @@ TEST_CASE("Tool: -j 0 means the CPUs available, at most the maximum", "[test_cli
   Demo e;
   CHECK(run_captured(e.tool, {"-j", std::to_string(cli::kMaxThreads)}, err) == 0);
   CHECK(e.tool.common().threads == cli::kMaxThreads);
+}
+
+TEST_CASE("Tool: require_memory refuses a -S below the program's minimum", "[test_cli]") {
+  auto body = [](Demo& d) {
+    return [&d] {
+      d.tool.require_memory(cli::kMinMemory, "for its tables");
+      return 0;
+    };
+  };
+  Demo small;
+  std::string err;
+  CHECK(run_captured(small.tool, {"-S", "10k"}, err, body(small)) == 2);
+  CHECK(err.rfind("grist-demo: -S 10k is too small: grist-demo needs at least " +
+                      grist::format_bytes(cli::kMinMemory) + " for its tables\n",
+                  0) == 0);
+  Demo enough;
+  CHECK(run_captured(enough.tool, {"-S", "1M"}, err, body(enough)) == 0);
+}
+
+TEST_CASE("Common::sink_options carries --zstd and --level", "[test_cli]") {
+  Demo d;
+  std::string err;
+  CHECK(run_captured(d.tool, {"--zstd", "--level", "7"}, err) == 0);
+  grist::SinkOptions so = d.tool.common().sink_options();
+  CHECK(so.force_zstd);
+  CHECK(so.level == 7);
+  CHECK(so.threads == 1);
+  CHECK(d.tool.common().sink_options(4).threads == 4);
+  Demo plain;
+  CHECK(run_captured(plain.tool, {}, err) == 0);
+  CHECK_FALSE(plain.tool.common().sink_options().force_zstd);
+  CHECK(plain.tool.common().sink_options().level == grist::kDefaultLevel);
 }

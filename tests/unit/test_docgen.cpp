@@ -17,6 +17,7 @@
 #include "grist/cli/app.hpp"
 #include "grist/cli/docgen.hpp"
 #include "grist/error.hpp"
+#include "grist/io/block_reader.hpp"
 #include "support/skip.hpp"
 
 using grist::cli::enumerated_values;
@@ -138,6 +139,10 @@ TEST_CASE("man page: header, sections, every visible option", "[test_docgen]") {
   CHECK(contains(man, ".B 0\n"));
   CHECK(contains(man, ".B 1\n"));
   CHECK(contains(man, ".B 2\n"));
+  // The limits it states are the library's own constants.
+  CHECK(contains(man, "a line longer than " + std::to_string(grist::kMaxBlockBytes >> 20) +
+                          " MiB is one"));
+  CHECK(contains(man, "\\-j above " + std::to_string(grist::cli::kMaxThreads) + ".\n"));
   // Examples: commands in no-fill mode, explanations as text.
   CHECK(contains(man, ".nf\n$ grist\\-demo \\-o counts.zst big.txt\n.fi\n"));
   CHECK(contains(man, "Top ten:\n"));

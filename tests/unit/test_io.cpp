@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <type_traits>
 #include <random>
 #include <string>
 
@@ -19,6 +20,7 @@
 #include "grist/io/cleanup.hpp"
 #include "grist/io/fd.hpp"
 #include "grist/io/paths.hpp"
+#include "grist/io/peek_block.hpp"
 #include "grist/io/pipe.hpp"
 #include "grist/io/preflight.hpp"
 #include "grist/io/sink.hpp"
@@ -140,6 +142,45 @@ TEST_CASE("block reader: whole lines at every boundary", "[test_io]") {
     CHECK(lines == 5);
   }
 }
+
+TEST_CASE("peek block reader: the first block is seen, then handed out again", "[test_io]") {
+  std::string text = "first line\nsecond\nthird\n";
+  for (size_t bs : {size_t(1), size_t(12), size_t(1000)}) {
+    BlockReader direct(Source::from_memory(text, "t"), bs);
+    std::vector<std::string> expect;
+    Block b;
+    while (direct.next(b)) expect.emplace_back(b.view());
+
+    BlockReader r(Source::from_memory(text, "t"), bs);
+    PeekBlockReader in(r);
+    REQUIRE(in.first() != nullptr);
+    CHECK(in.first()->view() == expect.front());
+    CHECK(in.first()->first_line == 1);
+    std::vector<std::string> got;
+    while (in.next(b)) {
+      got.emplace_back(b.view());
+      CHECK(in.first() == nullptr);
+    }
+    CHECK(got == expect);
+    CHECK(r.bytes_read() == text.size());
+  }
+  BlockReader empty(Source::from_memory("", "e"));
+  PeekBlockReader in(empty);
+  CHECK(in.first() == nullptr);
+  Block b;
+  CHECK_FALSE(in.next(b));
+}
+
+// Owners of descriptors and codec contexts cannot be copied (a copy would
+// close the descriptor or free the context twice).
+static_assert(!std::is_copy_constructible_v<Source> && !std::is_copy_assignable_v<Source>);
+static_assert(!std::is_copy_constructible_v<Sink> && !std::is_copy_assignable_v<Sink>);
+static_assert(!std::is_copy_constructible_v<Encoder> && !std::is_copy_assignable_v<Encoder>);
+static_assert(!std::is_copy_constructible_v<BlockReader> &&
+              !std::is_copy_assignable_v<BlockReader>);
+static_assert(!std::is_copy_constructible_v<PeekBlockReader>);
+static_assert(!std::is_copy_constructible_v<UniqueFd> && !std::is_copy_assignable_v<UniqueFd>);
+static_assert(!std::is_copy_constructible_v<TempPath> && !std::is_copy_assignable_v<TempPath>);
 
 TEST_CASE("block reader: a line longer than the block", "[test_io]") {
   std::string longline(100000, 'x');

@@ -184,9 +184,9 @@ TEST_CASE("JSON lines", "[test_tokenize_tool]") {
       "{\"meta\": {\"body\": \"caf\\u00e9\"}}\r\n";
   CHECK(run(in, o, 1, kTokenizeBlockSize, &st) == "one\ntwo\nthree\ncafé\n");
   CHECK(st.records == 6);
-  CHECK(st.skipped == 3);
+  CHECK(st.skipped.count == 3);
   CHECK(st.tokens == 4);
-  CHECK(st.first_skip == "in.txt:3: missing field 'meta.body'");
+  CHECK(st.skipped.first == "in.txt:3: missing field 'meta.body'");
   o.on_error = OnError::fail;
   try {
     run(in, o);
@@ -216,8 +216,8 @@ TEST_CASE("TSV columns", "[test_tokenize_tool]") {
   TokenizeStats st;
   CHECK(run("1\thello world\tx y\n2\tbye\n3\n4\t\t\n", o, 1, kTokenizeBlockSize, &st) ==
         "hello\nworld\nbye\n");
-  CHECK(st.skipped == 1);
-  CHECK(st.first_skip == "in.txt:3: missing column 2 (the line has 1)");
+  CHECK(st.skipped.count == 1);
+  CHECK(st.skipped.first == "in.txt:3: missing column 2 (the line has 1)");
   o.column = 1;
   CHECK(run("a b\tc\n", o) == "a\nb\n");
   o.column = 3;

@@ -78,11 +78,6 @@ void set_man(grist::cli::ManText& m) {
 
 // Usage errors: options that do not go together.
 void check_options(const Options& o, const grist::cli::Common& c) {
-  if (c.memory < grist::kMinCountMemory) {
-    throw grist::UsageError("-S " + c.memory_text + " is too small: grist-count needs at least " +
-                            grist::format_bytes(grist::kMinCountMemory) +
-                            " for its input blocks and hash tables");
-  }
   if (o.partitions && (c.output.empty() || c.output == "-")) {
     throw grist::UsageError("--partitions needs -o DIR");
   }
@@ -91,10 +86,8 @@ void check_options(const Options& o, const grist::cli::Common& c) {
 
 int count(grist::cli::Tool& tool, const Options& o, const grist::CountOptions& count_options) {
   const grist::cli::Common& c = tool.common();
-  grist::SinkOptions sink_options;
-  sink_options.force_zstd = c.zstd;
-  sink_options.level = c.level;
-  sink_options.threads = 1;  // one zstd worker: async, and the bytes never depend on -j
+  // One zstd worker: async, and the bytes never depend on -j.
+  const grist::SinkOptions sink_options = c.sink_options();
   // The output is opened first, so that an unwritable target fails before any work.
   grist::RecordOutput out(c.output, o.partitions, tool.name(), sink_options);
 
@@ -150,6 +143,7 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     const grist::cli::Common& c = tool.common();
+    tool.require_memory(grist::kMinCountMemory, "for its input blocks and hash tables");
     check_options(o, c);
     grist::RunFiles files;
     files.temp_dir = c.temp_dir;

@@ -90,10 +90,6 @@ void set_man(grist::cli::ManText& m) {
 
 // Usage errors: options that do not go together.
 void check_options(const Options& o, const grist::cli::Common& c) {
-  if (c.memory < (uint64_t(1) << 20)) {
-    throw grist::UsageError("-S " + c.memory_text + " is too small: grist-merge needs at "
-                            "least 1 MiB");
-  }
   if (o.numeric && o.reduce != "min" && o.reduce != "max") {
     throw grist::UsageError("--numeric goes with --reduce min or max");
   }
@@ -204,6 +200,7 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     const grist::cli::Common& c = tool.common();
+    tool.require_memory(grist::cli::kMinMemory);
     check_options(o, c);
     const bool dirs = inputs_are_directories(o);
     grist::RunFiles files;
@@ -221,9 +218,7 @@ int main(int argc, char** argv) {
     merge_options.temp_dir = c.temp_dir;
     merge_options.memory = c.memory;  // the fan-in and the partitions at once follow
     merge_options.threads = c.threads;
-    merge_options.sink.force_zstd = c.zstd;
-    merge_options.sink.level = c.level;
-    merge_options.sink.threads = 1;
+    merge_options.sink = c.sink_options();
     merge_options.tool = tool.name();
     merge_options.only_partition = o.partition;
     return merge(tool, o, dirs, merge_options);

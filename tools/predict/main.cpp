@@ -1,5 +1,7 @@
 // grist-predict: score examples with a model from grist-train-sgd.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "grist/cli/app.hpp"
 #include "grist/cli/man_files.hpp"
@@ -12,32 +14,32 @@
 using namespace grist;
 using namespace grist::sgd;
 
-int main(int argc, char** argv) {
-  cli::CommonSet set;
-  set.memory = false;
-  set.temp_dir = false;
-  set.memory_hint =
-      "the model takes 4 bytes per weight, 2^b weights per --oaa class, as trained; one long "
-      "line needs 2 to 5 times its length";
-  cli::Tool tool("grist-predict",
-                 "Predict with a grist-train-sgd model", set);
-  auto& app = tool.app();
+namespace {
+
+// The command line, as parsed.
+struct Options {
   std::vector<std::string> inputs;
-  std::string model_path, format;
+  std::string model_path;
+  std::string format;
   grist::OnError on_error = grist::OnError::fail;
-  PredictOptions po;
-  app.add_option("-i,--model", model_path, "The model file (from grist-train-sgd -f)")
+  bool metrics = false;
+};
+
+void add_options(CLI::App& app, Options& o) {
+  app.add_option("-i,--model", o.model_path, "The model file (from grist-train-sgd -f)")
       ->type_name("FILE")
       ->required();
-  app.add_option("FILE", inputs, "Example files (default: stdin)")
+  app.add_option("FILE", o.inputs, "Example files (default: stdin)")
       ->type_name("FILE");
-  app.add_option("--format", format, "The input's format (default: the model's)")
+  app.add_option("--format", o.format, "The input's format (default: the model's)")
       ->type_name("FMT")
       ->check(CLI::IsMember({"svmlight", "vw", "text"}));
-  app.add_flag("--metrics", po.metrics,
+  app.add_flag("--metrics", o.metrics,
                "Metrics of labelled examples on stderr");
-  cli::add_on_error(app, on_error, "Bad example: fail (default) or skip");
-  auto& man = tool.man();
+  cli::add_on_error(app, o.on_error, "Bad example: fail (default) or skip");
+}
+
+void describe(cli::ManText& man) {
   man.synopsis = "-i MODEL [OPTION]... [FILE]...";
   man.description =
       "grist-predict reads examples and writes one line per input line, in input order: the "
@@ -71,35 +73,52 @@ int main(int argc, char** argv) {
       "Predictions to preds.txt, metrics on stderr.";
   man.see_also = "grist-train-sgd(1)";
 
-  return tool.run(argc, argv, [&]() -> int {
-    const auto& c = tool.common();
-    RunFiles files;
-    files.add_input("-i", model_path);
-    files.add_inputs("FILE", inputs);
-    files.add_output("-o", c.output);
-    check_run_files(files);
-    auto model = Model::load(model_path, false);
-    if (!format.empty()) po.format = *parse_format_name(format);
-    po.inputs = inputs;
-    po.skip_errors = on_error == grist::OnError::skip;
-    po.threads = c.threads;
-    SinkOptions so;
-    so.force_zstd = c.zstd;
-    so.level = c.level;
-    auto out = Sink::open(c.output, so);
-    Metrics m = predict(*model, po, *out);
-    out->commit();
-    if (m.skipped) {
-      tool.warn("skipped " + std::to_string(m.skipped) + " malformed examples (first: " +
-                m.first_skipped + ")");
-    }
-    if (po.metrics) {
-      std::fflush(stdout);
-      std::fprintf(stderr, "grist-predict: %s\n", m.text().c_str());
-    }
-    tool.summary(m.lines, m.bytes,
-                 std::to_string(m.examples) + " examples" +
-                     (m.skipped ? ", " + std::to_string(m.skipped) + " skipped" : ""));
-    return 0;
-  });
+}
+
+int predict_files(const cli::Tool& tool, const Options& o) {
+  const auto& c = tool.common();
+  RunFiles files;
+  files.add_input("-i", o.model_path);
+  files.add_inputs("FILE", o.inputs);
+  files.add_output("-o", c.output);
+  check_run_files(files);
+  auto model = Model::load(o.model_path, false);
+  PredictOptions predict_opts;
+  if (!o.format.empty()) predict_opts.format = *parse_format_name(o.format);
+  predict_opts.inputs = o.inputs;
+  predict_opts.skip_errors = o.on_error == grist::OnError::skip;
+  predict_opts.threads = c.threads;
+  predict_opts.metrics = o.metrics;
+  auto out = Sink::open(c.output, c.sink_options());
+  Metrics m = predict(*model, predict_opts, *out);
+  out->commit();
+  if (m.skipped) {
+    tool.warn("skipped " + std::to_string(m.skipped) + " malformed examples (first: " +
+              m.first_skipped + ")");
+  }
+  if (o.metrics) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "grist-predict: %s\n", m.text().c_str());
+  }
+  tool.summary(m.lines, m.bytes,
+               std::to_string(m.examples) + " examples" +
+                   (m.skipped ? ", " + std::to_string(m.skipped) + " skipped" : ""));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::CommonSet set;
+  set.memory = false;
+  set.temp_dir = false;
+  set.memory_hint =
+      "the model takes 4 bytes per weight, 2^b weights per --oaa class, as trained; one long "
+      "line needs 2 to 5 times its length";
+  cli::Tool tool("grist-predict",
+                 "Predict with a grist-train-sgd model", set);
+  Options o;
+  add_options(tool.app(), o);
+  describe(tool.man());
+  return tool.run(argc, argv, [&] { return predict_files(tool, o); });
 }

@@ -100,10 +100,6 @@ void set_man(grist::cli::ManText& m) {
 // Usage errors: options that do not go together.
 void check_options(const Options& o, const grist::cli::Common& c, const CLI::App& app,
                    bool seed_given) {
-  if (c.memory < grist::kMinSortMemory) {
-    throw grist::UsageError("-S " + c.memory_text + " is too small: grist-shuffle-sort "
-                            "needs at least " + grist::format_bytes(grist::kMinSortMemory));
-  }
   if (seed_given && !o.random) throw grist::UsageError("--seed goes with --random");
   if (o.check) {
     // --check reads and writes nothing, as sort -c: options about the
@@ -229,6 +225,7 @@ int main(int argc, char** argv) {
 
   return tool.run(argc, argv, [&] {
     const grist::cli::Common& c = tool.common();
+    tool.require_memory(grist::kMinSortMemory);
     check_options(o, c, app, seed->count() > 0);
     const bool to_dir = o.partitions > 0;  // -p 1 too: a one-part directory, as grist-count writes
     grist::RunFiles files;
@@ -241,10 +238,7 @@ int main(int argc, char** argv) {
     if (!o.check) files.temp_dir = c.temp_dir;  // --check never spills
     grist::check_run_files(files);
 
-    grist::SinkOptions sink_options;
-    sink_options.force_zstd = c.zstd;
-    sink_options.level = c.level;
-    sink_options.threads = 1;
+    const grist::SinkOptions sink_options = c.sink_options();
     if (o.random) return run_shuffle(tool, o, sink_options);
 
     grist::SortOptions sort_options;

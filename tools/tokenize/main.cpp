@@ -31,6 +31,10 @@ struct Options {
   grist::OnError on_error = grist::OnError::skip;
 };
 
+void add_options(CLI::App& app, Options& o);
+grist::TokenizeStreamOptions stream_options(const Options& o, bool json);
+int tokenize(const grist::cli::Tool& tool, const Options& o,
+             grist::TokenizeStreamOptions stream_opts);
 void describe(grist::cli::ManText& man);
 
 }  // namespace
@@ -43,7 +47,17 @@ int main(int argc, char** argv) {
                         "Split text, a JSON field or a TSV column into tokens, one per line",
                         set);
   Options o;
-  CLI::App& app = tool.app();
+  add_options(tool.app(), o);
+  describe(tool.man());
+  return tool.run(argc, argv, [&] {
+    bool json = !o.json_field.empty() || tool.app().count("--json-field");
+    return tokenize(tool, o, stream_options(o, json));
+  });
+}
+
+namespace {
+
+void add_options(CLI::App& app, Options& o) {
   app.add_option("FILE", o.inputs, "Input files (default or '-': stdin)")
       ->type_name("FILE");
   auto* json = app.add_option("--json-field", o.json_field,
@@ -71,65 +85,66 @@ int main(int argc, char** argv) {
   app.add_option("--stopwords", o.stopwords, "Drop the words listed in FILE")->type_name("FILE");
   app.add_flag("--pairs", o.pairs, "Write 'token<TAB>1' lines (a Hadoop mapper)");
   grist::cli::add_on_error(app, o.on_error, "Record without text: skip (default) or fail");
-  describe(tool.man());
-
-  return tool.run(argc, argv, [&] {
-    const grist::cli::Common& c = tool.common();
-    grist::TokenizeStreamOptions so;
-    so.tokenizer.mode = o.mode == "word" ? grist::TokenMode::word : grist::TokenMode::whitespace;
-    so.tokenizer.lower = o.lower;
-    so.tokenizer.min_length = o.min_length;
-    so.tokenizer.max_length = o.max_length;
-    if (o.min_length > o.max_length) throw grist::UsageError("--min-length is above --max-length");
-    if (!o.json_field.empty() || app.count("--json-field")) {
-      so.format = grist::RecordFormat::json;
-      so.json_field = o.json_field;
-    } else if (o.column > 0) {
-      so.format = grist::RecordFormat::column;
-      so.column = o.column;
-    }
-    std::tie(so.ngram_min, so.ngram_max) = grist::parse_ngram_range(o.ngrams);
-    so.pairs = o.pairs;
-    so.on_error = o.on_error;
-    // Before any work: a missing input fails before the files before it
-    // are read, and no output is begun.
-    grist::RunFiles files;
-    files.add_inputs("FILE", o.inputs);
-    if (!o.stopwords.empty()) files.add_input("--stopwords", o.stopwords);
-    files.add_output("-o", c.output);
-    grist::check_run_files(files);
-    grist::StopWords stopwords;
-    if (!o.stopwords.empty()) {
-      stopwords = grist::StopWords::load(o.stopwords, o.lower);
-      so.stopwords = &stopwords;
-    }
-
-    grist::SinkOptions sink_opts;
-    sink_opts.force_zstd = c.zstd;
-    sink_opts.level = c.level;
-    sink_opts.threads = c.threads;
-    grist::BlockReader reader(o.inputs, grist::kTokenizeBlockSize);
-    auto sink = grist::Sink::open(c.output, sink_opts);
-    std::atomic<uint64_t> raw{0};
-    grist::cli::Progress progress(
-        tool, "reading", [&] { return raw.load(std::memory_order_relaxed); },
-        [&] { return reader.raw_size_total(); });
-    grist::TokenizeStats st = grist::tokenize_stream(reader, *sink, so, c.threads, &raw);
-    sink->commit();
-    progress.stop();
-
-    if (st.skipped > 0) {
-      tool.warn("skipped " + std::to_string(st.skipped) + " of " + std::to_string(st.records) +
-                " records without text (first: " + st.first_skip + ")");
-    }
-    tool.summary(st.records, st.bytes,
-                 std::to_string(st.tokens) + " tokens, " + std::to_string(st.invalid_bytes) +
-                     " invalid UTF-8 bytes, " + std::to_string(st.skipped) + " skipped records");
-    return 0;
-  });
 }
 
-namespace {
+// The library's options from the command line's; `json`: --json-field given.
+grist::TokenizeStreamOptions stream_options(const Options& o, bool json) {
+  grist::TokenizeStreamOptions stream_opts;
+  grist::TokenizerOptions& tok = stream_opts.tokenizer;
+  tok.mode = o.mode == "word" ? grist::TokenMode::word : grist::TokenMode::whitespace;
+  tok.lower = o.lower;
+  tok.min_length = o.min_length;
+  tok.max_length = o.max_length;
+  if (o.min_length > o.max_length) throw grist::UsageError("--min-length is above --max-length");
+  if (json) {
+    stream_opts.format = grist::RecordFormat::json;
+    stream_opts.json_field = o.json_field;
+  } else if (o.column > 0) {
+    stream_opts.format = grist::RecordFormat::column;
+    stream_opts.column = o.column;
+  }
+  std::tie(stream_opts.ngram_min, stream_opts.ngram_max) = grist::parse_ngram_range(o.ngrams);
+  stream_opts.pairs = o.pairs;
+  stream_opts.on_error = o.on_error;
+  return stream_opts;
+}
+
+int tokenize(const grist::cli::Tool& tool, const Options& o,
+             grist::TokenizeStreamOptions stream_opts) {
+  const grist::cli::Common& c = tool.common();
+  // Before any work: a missing input fails before the files before it
+  // are read, and no output is begun.
+  grist::RunFiles files;
+  files.add_inputs("FILE", o.inputs);
+  if (!o.stopwords.empty()) files.add_input("--stopwords", o.stopwords);
+  files.add_output("-o", c.output);
+  grist::check_run_files(files);
+  grist::StopWords stopwords;
+  if (!o.stopwords.empty()) {
+    stopwords = grist::StopWords::load(o.stopwords, o.lower);
+    stream_opts.stopwords = &stopwords;
+  }
+
+  grist::BlockReader reader(o.inputs, grist::kTokenizeBlockSize);
+  auto sink = grist::Sink::open(c.output, c.sink_options(c.threads));
+  std::atomic<uint64_t> raw{0};
+  grist::cli::Progress progress(
+      tool, "reading", [&] { return raw.load(std::memory_order_relaxed); },
+      [&] { return reader.raw_size_total(); });
+  grist::TokenizeStats st = grist::tokenize_stream(reader, *sink, stream_opts, c.threads, &raw);
+  sink->commit();
+  progress.stop();
+
+  const grist::SkippedLines& skipped = st.skipped;
+  if (skipped.count > 0) {
+    tool.warn("skipped " + std::to_string(skipped.count) + " of " + std::to_string(st.records) +
+              " records without text (first: " + skipped.first + ")");
+  }
+  tool.summary(st.records, st.bytes,
+               std::to_string(st.tokens) + " tokens, " + std::to_string(st.invalid_bytes) +
+                   " invalid UTF-8 bytes, " + std::to_string(skipped.count) + " skipped records");
+  return 0;
+}
 
 void describe(grist::cli::ManText& man) {
   man.synopsis = "[OPTION]... [FILE]...";

@@ -46,6 +46,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "grist/io/sink.hpp"
 #include "grist/record/skipped.hpp"
 
 namespace grist::cli {
@@ -57,6 +58,9 @@ namespace grist::cli {
 // one thread reading the input barely runs: `-j 10000` took minutes for two
 // lines on two CPUs.
 inline constexpr int kMaxThreads = 256;
+
+// The smallest -S a program that takes one accepts, unless it needs more.
+inline constexpr uint64_t kMinMemory = uint64_t(1) << 20;
 
 // The values a numeric option takes: min..max, each end included unless
 // open (open ends are for floating-point options: a rate above 0, a
@@ -154,6 +158,10 @@ struct Common {
   bool quiet = false;
   bool zstd = false;
   int level = -1;                 // grist::kDefaultLevel: not given
+
+  // The output's SinkOptions: --zstd, --level, and `workers` zstd or xz
+  // worker threads (the compressed bytes do not depend on them).
+  SinkOptions sink_options(int workers = 1) const;
 };
 
 // Which common options a tool has; all by default.
@@ -209,10 +217,16 @@ class Tool {
 
   std::chrono::steady_clock::time_point started() const { return started_; }
 
+  // The -S minimum: throws grist::UsageError "-S TEXT is too small:
+  // grist-TOOL needs at least SIZE[ PURPOSE]" when the budget is below
+  // `minimum`. Call it in the body (the budget is resolved by then).
+  void require_memory(uint64_t minimum, const std::string& purpose = "") const;
+
  private:
+  void add_compression_options();
   int finish_parse_error(const CLI::ParseError& e);
-  std::string parse_error_message(const CLI::ParseError& e) const;
-  std::string did_you_mean(const std::string& arg) const;
+  int generate();  // --generate KIND
+  void resolve_common();
 
   std::string name_;
   std::unique_ptr<CLI::App> app_;
@@ -221,6 +235,7 @@ class Tool {
   ManText man_;
   std::optional<bool> progress_flag_;
   std::string generate_;
+  std::vector<std::string> args_;  // the command line after the program name
   std::chrono::steady_clock::time_point started_;
 };
 

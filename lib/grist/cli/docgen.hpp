@@ -9,6 +9,11 @@
 // (scripts/gen-docs.sh does all of it; tests/e2e/docs/generated.sh checks
 // that the committed files equal a fresh generation.)
 //
+// The options model is docgen_model.hpp; the man page writer is
+// docgen_man.cpp, each shell's completion writer a file of its own
+// (docgen_bash.cpp, docgen_zsh.cpp, docgen_fish.cpp), and lint_options is
+// docgen_lint.cpp.
+//
 // What is read from the definition
 // --------------------------------
 // Every option of the app and of its option groups (nameless sub-apps made

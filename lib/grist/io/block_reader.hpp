@@ -88,6 +88,8 @@ class BlockReader {
   BlockReader(std::vector<std::string> paths, size_t block_size = kDefaultBlockSize);
   // Reads one already open source.
   BlockReader(std::unique_ptr<Source> source, size_t block_size = kDefaultBlockSize);
+  BlockReader(const BlockReader&) = delete;  // owns the open Source
+  BlockReader& operator=(const BlockReader&) = delete;
   ~BlockReader();
 
   // Fills `b` (reusing its buffer) with the next block; false at the end of

@@ -71,6 +71,9 @@ class Encoder {
     ~Output() = default;
   };
 
+  Encoder() = default;
+  Encoder(const Encoder&) = delete;  // holds a codec context
+  Encoder& operator=(const Encoder&) = delete;
   virtual ~Encoder() = default;
   // Compresses p[0..n); may keep bytes back until finish().
   virtual void write(const char* p, size_t n, Output& out) = 0;

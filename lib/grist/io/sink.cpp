@@ -21,6 +21,9 @@ constexpr size_t kSinkBufferSize = 1 << 20;
 // Where encoded bytes go.
 class RawOut {
  public:
+  RawOut() = default;
+  RawOut(const RawOut&) = delete;  // FdOut owns a descriptor
+  RawOut& operator=(const RawOut&) = delete;
   virtual ~RawOut() = default;
   virtual void write(const char* p, size_t n) = 0;
   virtual void close() {}
@@ -93,6 +96,8 @@ void keep_owner_and_mode(int fd, const struct stat& st) {
 class Sink::Backend {
  public:
   explicit Backend(std::unique_ptr<RawOut> out) : out_(std::move(out)) {}
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
   virtual ~Backend() = default;
   virtual void consume(const char* p, size_t n) { out_->write(p, n); }
   virtual void finish() {}

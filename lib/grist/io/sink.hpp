@@ -65,6 +65,8 @@ class Sink {
   static std::unique_ptr<Sink> to_string(std::string* out, Compression c, int level,
                                          int threads = 0);
 
+  Sink(const Sink&) = delete;  // holds a descriptor and an encoder
+  Sink& operator=(const Sink&) = delete;
   virtual ~Sink();
 
   void write(const char* p, size_t n) {

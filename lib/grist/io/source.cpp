@@ -66,6 +66,9 @@ std::string exceeds_budget(const char* what, uint64_t needs) {
 // Where raw bytes come from: a descriptor or a string in memory.
 class RawInput {
  public:
+  RawInput() = default;
+  RawInput(const RawInput&) = delete;  // FdInput owns a descriptor
+  RawInput& operator=(const RawInput&) = delete;
   virtual ~RawInput() = default;
   virtual size_t read(char* buf, size_t n) = 0;  // 0 at end
   virtual uint64_t size() const = 0;

@@ -37,6 +37,9 @@ uint64_t decoder_memory_limit();
 
 class Source {
  public:
+  Source() = default;
+  Source(const Source&) = delete;  // holds a descriptor and a decoder context
+  Source& operator=(const Source&) = delete;
   virtual ~Source() = default;
 
   // Opens `path` ("-" means stdin). Throws grist::Error if it cannot be

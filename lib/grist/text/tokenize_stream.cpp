@@ -17,8 +17,7 @@ void TokenizeStats::add(const TokenizeStats& later) {
   bytes += later.bytes;
   tokens += later.tokens;
   invalid_bytes += later.invalid_bytes;
-  skipped += later.skipped;
-  if (first_skip.empty()) first_skip = later.first_skip;
+  skipped.add(later.skipped);
 }
 
 BlockTokenizer::BlockTokenizer(const TokenizeStreamOptions& options)
@@ -71,90 +70,99 @@ void BlockTokenizer::skip(const Block& block, uint64_t line, const std::string& 
                           TokenizeStats& stats) {
   const std::string& file = block.source ? *block.source : std::string("(input)");
   if (options_->on_error == OnError::fail) throw Error(file, line, why);
-  if (stats.skipped++ == 0) {
-    stats.first_skip = escape_bytes(file, SIZE_MAX) + ":" + std::to_string(line) + ": " + why;
-  }
+  stats.skipped.add(escape_bytes(file, SIZE_MAX) + ":" + std::to_string(line) + ": " + why);
 }
 
 void BlockTokenizer::process(const Block& block, std::string& out, TokenizeStats& stats) {
-  const char* const begin = block.data();
-  const char* const end = begin + block.size;
   stats.records += block.lines;
   stats.bytes += block.size;
-
   if (options_->format == RecordFormat::line && options_->ngram_max == 1) {
-    // A newline ends tokens in both modes, so plain lines can be tokenized
-    // many at a time: one call per chunk of about 64 KiB (small enough that
-    // the token views stay in cache) instead of one per line.
-    constexpr size_t kChunk = 64 << 10;
-    const std::string_view readable(begin, block.size + kBlockPadding);
-    const char* p = begin;
-    while (p < end) {
-      const char* q = p + std::min<size_t>(kChunk, end - p);
-      if (q < end) {
-        const char* nl = static_cast<const char*>(std::memchr(q, '\n', end - q));
-        q = nl ? nl + 1 : end;
-      }
-      tokens_.clear();
-      if (plain_ && lower_ascii_chunk(p, q - p)) {
-        const std::string_view lowered(lowered_.data(), q - p);
-        stats.invalid_bytes += plain_->tokenize(lowered, tokens_);
-        drop_stopwords();
-        stats.tokens += append_tokens(tokens_, suffix_, out, lowered_);
-      } else {
-        stats.invalid_bytes += tokenizer_.tokenize(std::string_view(p, q - p), tokens_);
-        drop_stopwords();
-        stats.tokens += append_tokens(tokens_, suffix_, out, readable);
-      }
-      p = q;
-    }
+    process_chunks(block, out, stats);
     return;
   }
-
+  const char* const end = block.data() + block.size;
   uint64_t line_no = block.first_line;
-  for (const char* p = begin; p < end; ++line_no) {
+  for (const char* p = block.data(); p < end; ++line_no) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
     std::string_view line(p, nl - p);
     switch (options_->format) {
       case RecordFormat::line:
         record(line, out, stats);
         break;
-      case RecordFormat::json: {
-        // Blank lines are not records (as jq reads JSON lines).
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) break;
-        std::string_view text;
+      case RecordFormat::json:
         // The bytes after the line (the next lines, then the block's
         // padding) are the padding simdjson needs.
-        size_t room = static_cast<size_t>(end - p) + kBlockPadding;
-        if (json_->extract(p, line.size(), room, text) == JsonField::Status::ok) {
-          record(text, out, stats);
-        } else {
-          skip(block, line_no, json_->error(), stats);
-        }
+        json_record(block, line_no, line, static_cast<size_t>(end - p) + kBlockPadding, out,
+                    stats);
         break;
-      }
-      case RecordFormat::column: {
-        size_t start = 0;
-        size_t col = 1;
-        for (; col < options_->column; ++col) {
-          size_t tab = line.find('\t', start);
-          if (tab == std::string_view::npos) break;
-          start = tab + 1;
-        }
-        if (col < options_->column) {
-          skip(block, line_no,
-               "missing column " + std::to_string(options_->column) + " (the line has " +
-                   std::to_string(col) + ")",
-               stats);
-          break;
-        }
-        size_t tab = line.find('\t', start);
-        record(line.substr(start, tab == std::string_view::npos ? tab : tab - start), out, stats);
+      case RecordFormat::column:
+        column_record(block, line_no, line, out, stats);
         break;
-      }
     }
     p = nl + 1;
   }
+}
+
+// A newline ends tokens in both modes, so plain lines can be tokenized many
+// at a time: one call per chunk of about 64 KiB (small enough that the
+// token views stay in cache) instead of one per line.
+void BlockTokenizer::process_chunks(const Block& block, std::string& out, TokenizeStats& stats) {
+  constexpr size_t kChunk = 64 << 10;
+  const char* const begin = block.data();
+  const char* const end = begin + block.size;
+  const std::string_view readable(begin, block.size + kBlockPadding);
+  const char* p = begin;
+  while (p < end) {
+    const char* q = p + std::min<size_t>(kChunk, end - p);
+    if (q < end) {
+      const char* nl = static_cast<const char*>(std::memchr(q, '\n', end - q));
+      q = nl ? nl + 1 : end;
+    }
+    tokens_.clear();
+    if (plain_ && lower_ascii_chunk(p, q - p)) {
+      const std::string_view lowered(lowered_.data(), q - p);
+      stats.invalid_bytes += plain_->tokenize(lowered, tokens_);
+      drop_stopwords();
+      stats.tokens += append_tokens(tokens_, suffix_, out, lowered_);
+    } else {
+      stats.invalid_bytes += tokenizer_.tokenize(std::string_view(p, q - p), tokens_);
+      drop_stopwords();
+      stats.tokens += append_tokens(tokens_, suffix_, out, readable);
+    }
+    p = q;
+  }
+}
+
+void BlockTokenizer::json_record(const Block& block, uint64_t line_no, std::string_view line,
+                                 size_t room, std::string& out, TokenizeStats& stats) {
+  // Blank lines are not records (as jq reads JSON lines).
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
+  std::string_view text;
+  if (json_->extract(line.data(), line.size(), room, text) == JsonField::Status::ok) {
+    record(text, out, stats);
+  } else {
+    skip(block, line_no, json_->error(), stats);
+  }
+}
+
+void BlockTokenizer::column_record(const Block& block, uint64_t line_no, std::string_view line,
+                                   std::string& out, TokenizeStats& stats) {
+  size_t start = 0;
+  size_t col = 1;
+  for (; col < options_->column; ++col) {
+    size_t tab = line.find('\t', start);
+    if (tab == std::string_view::npos) break;
+    start = tab + 1;
+  }
+  if (col < options_->column) {
+    skip(block, line_no,
+         "missing column " + std::to_string(options_->column) + " (the line has " +
+             std::to_string(col) + ")",
+         stats);
+    return;
+  }
+  size_t tab = line.find('\t', start);
+  record(line.substr(start, tab == std::string_view::npos ? tab : tab - start), out, stats);
 }
 
 namespace {

@@ -56,8 +56,7 @@ struct TokenizeStats {
   uint64_t bytes = 0;          // decoded input bytes
   uint64_t tokens = 0;         // tokens (or n-grams) written
   uint64_t invalid_bytes = 0;  // invalid UTF-8 bytes met
-  uint64_t skipped = 0;        // records without usable text (on_error skip)
-  std::string first_skip;      // "FILE:LINE: why" of the first one skipped
+  SkippedLines skipped;        // records without usable text (on_error skip)
 
   // Adds `later`, which comes after this in input order.
   void add(const TokenizeStats& later);
@@ -79,6 +78,11 @@ class BlockTokenizer {
   void process(const Block& block, std::string& out, TokenizeStats& stats);
 
  private:
+  void process_chunks(const Block& block, std::string& out, TokenizeStats& stats);
+  void json_record(const Block& block, uint64_t line_no, std::string_view line, size_t room,
+                   std::string& out, TokenizeStats& stats);
+  void column_record(const Block& block, uint64_t line_no, std::string_view line,
+                     std::string& out, TokenizeStats& stats);
   void record(std::string_view text, std::string& out, TokenizeStats& stats);
   void drop_stopwords();
   void skip(const Block& block, uint64_t line, const std::string& why, TokenizeStats& stats);
