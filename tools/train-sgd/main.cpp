@@ -335,10 +335,7 @@ int main(int argc, char** argv) {
     if (readable_out) model->write_readable(*readable_out, names.get());
     if (model_out) model_out->commit();
     if (readable_out) readable_out->commit();
-    if (rep.skipped) {
-      tool.warn("skipped " + std::to_string(rep.skipped) + " malformed examples (first: " +
-                rep.first_skipped + ")");
-    }
+    if (rep.skipped.count) tool.warn(rep.skipped.warning("malformed example"));
     if (!c.quiet) {
       const PassReport& last = rep.passes.back();
       char buf[512];

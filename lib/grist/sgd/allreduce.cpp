@@ -43,11 +43,11 @@ void AllreduceMixer::end_pass(Model& model, PassReport& pass, TrainReport* first
   if (first) {
     // Exact as doubles below 2^53 examples.
     double c[5] = {double(first->examples), double(first->holdout_examples),
-                   double(first->features), double(first->skipped),
+                   double(first->features), double(first->skipped.count),
                    double(first->trained_examples)};
     comm_.sum(c, 5);
     first->examples = uint64_t(c[0]), first->holdout_examples = uint64_t(c[1]);
-    first->features = uint64_t(c[2]), first->skipped = uint64_t(c[3]);
+    first->features = uint64_t(c[2]), first->skipped.count = uint64_t(c[3]);
     first->trained_examples = global_pass1_trained_ = uint64_t(c[4]);
   }
   next_mix_ = every_;

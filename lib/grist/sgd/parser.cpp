@@ -430,11 +430,11 @@ bool Parser::parse_line(std::string_view line, Examples& out, uint64_t line_no) 
   }
 }
 
-void Parser::parse_block(const Block& b, Examples& out, ErrorLog* skip) {
+void Parser::parse_block(const Block& b, Examples& out, ErrorLog* skip, LineShare share) {
   uint64_t line_no = b.first_line;
   for_each_line(b, [&](std::string_view line) {
     try {
-      parse_line(line, out, line_no);
+      if (share.keeps(line_no)) parse_line(line, out, line_no);
     } catch (const std::invalid_argument& e) {
       if (!skip) throw Error(*b.source, line_no, e.what());
       if (skip->skipped++ == 0) {

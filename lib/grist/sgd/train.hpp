@@ -21,7 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "grist/record/skipped.hpp"
 #include "grist/sgd/examples.hpp"
+#include "grist/sgd/learner.hpp"
 #include "grist/sgd/model.hpp"
 #include "grist/sgd/names.hpp"
 
@@ -92,8 +94,7 @@ struct TrainReport {
   uint64_t holdout_examples = 0;  // of them held out
   uint64_t features = 0;          // feature occurrences in pass 1
   uint64_t bytes = 0;             // input bytes (decompressed) read in pass 1
-  uint64_t skipped = 0;           // malformed lines skipped
-  std::string first_skipped;
+  SkippedLines skipped;           // malformed lines skipped (--on-error skip)
   std::vector<PassReport> passes;
   std::string stop_reason;
   double seconds = 0;
@@ -105,9 +106,5 @@ struct TrainReport {
 // pass lines. Throws grist::Error on bad input (FILE:LINE) or on empty input.
 TrainReport train(Model& model, const TrainOptions& opts,
                   const std::function<void(const std::string&)>& log);
-
-// Trains on examples already in memory, one pass, in order, one thread
-// (unit tests). Returns the average progressive loss.
-double train_examples(Model& model, const Examples& ex);
 
 }  // namespace grist::sgd
