@@ -420,7 +420,7 @@ TEST_CASE("train from files: -j1 is reproducible, save/load predicts identically
   m.save(file);
   auto back = Model::load(file);
   CHECK(back->to_bytes() == m.to_bytes());
-  auto pred_only = Model::load(file, false);
+  auto pred_only = Model::load(file, ModelState::weights_only);
   ParseOptions po;
   po.bits = 14;
   Examples ex = parse(Format::svmlight, separable_svm(500, 5000, 12, 20), po);

@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     files.add_inputs("FILE", inputs);
     files.add_output("-o", c.output);
     check_run_files(files);
-    auto model = Model::load(model_path, false);
+    auto model = Model::load(model_path, ModelState::weights_only);
     if (!format.empty()) po.format = *parse_format_name(format);
     po.inputs = inputs;
     po.skip_errors = on_error == grist::OnError::skip;
