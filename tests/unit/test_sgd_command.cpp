@@ -263,9 +263,9 @@ TEST_CASE("the report's lines", "[test_sgd_command]") {
   p1.train_loss = 4, p1.train_weight = 8;
   p1.holdout_loss = 1, p1.holdout_weight = 2;
   rep.passes = {p1, p1};
-  TrainOptions to;
-  to.holdout_every = 5;
-  auto lines = report_lines(rep, to, false);
+  TrainOptions train_opts;
+  train_opts.holdout_every = 5;
+  auto lines = report_lines(rep, train_opts, false);
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] ==
         "grist-train-sgd: 10 examples (25 features) in 2 passes, 1.50 s, 20 examples/s in pass "
@@ -275,8 +275,8 @@ TEST_CASE("the report's lines", "[test_sgd_command]") {
         "on; last held-out loss 0.500000");
   CHECK(lines[2] == "grist-train-sgd: stopped: all 2 passes done");
   rep.passes.resize(1);
-  to.holdout_every = 0;
-  lines = report_lines(rep, to, true);
+  train_opts.holdout_every = 0;
+  lines = report_lines(rep, train_opts, true);
   CHECK_THAT(lines[0], Catch::Contains("in 1 pass, ") && Catch::EndsWith("(0/1 error)"));
   CHECK(lines[1] == "grist-train-sgd: held out: nothing (--holdout-every N to hold out)");
   CHECK(updates_summary(rep) == "16 example updates in 1 pass");
