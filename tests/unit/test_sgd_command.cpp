@@ -234,7 +234,8 @@ TEST_CASE("TrainCommand trains and writes the model", "[test_sgd_command]") {
   TrainReport rep = cmd.run([&](const std::string& l) { logged.push_back(l); });
   CHECK(logged.empty());  // quiet
   CHECK(cmd.rank0());
-  CHECK_FALSE(cmd.oaa());
+  CHECK(cmd.model_options().classes == 0);
+  CHECK(cmd.model_options().format == Format::svmlight);  // sniffed
   CHECK(cmd.options().passes == 2);
   CHECK(rep.examples == 3);
   CHECK(rep.passes.size() == 2);
@@ -265,7 +266,8 @@ TEST_CASE("the report's lines", "[test_sgd_command]") {
   rep.passes = {p1, p1};
   TrainOptions train_opts;
   train_opts.holdout_every = 5;
-  auto lines = report_lines(rep, train_opts, false);
+  ModelOptions model_opts;
+  auto lines = report_lines(rep, train_opts, model_opts);
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] ==
         "grist-train-sgd: 10 examples (25 features) in 2 passes, 1.50 s, 20 examples/s in pass "
@@ -276,7 +278,8 @@ TEST_CASE("the report's lines", "[test_sgd_command]") {
   CHECK(lines[2] == "grist-train-sgd: stopped: all 2 passes done");
   rep.passes.resize(1);
   train_opts.holdout_every = 0;
-  lines = report_lines(rep, train_opts, true);
+  model_opts.classes = 3;  // --oaa: 0/1 errors
+  lines = report_lines(rep, train_opts, model_opts);
   CHECK_THAT(lines[0], Catch::Contains("in 1 pass, ") && Catch::EndsWith("(0/1 error)"));
   CHECK(lines[1] == "grist-train-sgd: held out: nothing (--holdout-every N to hold out)");
   CHECK(updates_summary(rep) == "16 example updates in 1 pass");

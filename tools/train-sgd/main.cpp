@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
     if (!command->rank0()) return 0;  // distributed training: rank 0 reports
     if (rep.skipped.count) tool.warn(rep.skipped.warning("malformed example"));
     if (!c.quiet) {
-      for (const auto& line : report_lines(rep, command->options(), command->oaa())) {
+      for (const auto& line : report_lines(rep, command->options(), command->model_options())) {
         std::fprintf(stderr, "%s\n", line.c_str());
       }
     }

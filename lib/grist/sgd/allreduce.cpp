@@ -5,17 +5,13 @@
 #include <cstdlib>
 
 #include "grist/error.hpp"
+#include "grist/sgd/optimizer.hpp"
 
 #ifdef GRIST_HAVE_MPI
 #include <mpi.h>
 #endif
 
 namespace grist::sgd {
-
-namespace {
-inline float ld(const std::atomic<float>& a) { return a.load(std::memory_order_relaxed); }
-inline void st(std::atomic<float>& a, float v) { a.store(v, std::memory_order_relaxed); }
-}  // namespace
 
 void AllreduceMixer::begin(Model& model) {
   const uint64_t n = model.slots() * model.stride();
@@ -27,12 +23,12 @@ void AllreduceMixer::begin(Model& model) {
 
 void AllreduceMixer::block_done(Model& model, uint64_t examples) {
   if (every_ == 0 || examples < next_mix_) return;
-  round(model, false);
+  round(model, RoundAt::mid_pass);
   next_mix_ = (examples / every_ + 1) * every_;
 }
 
 void AllreduceMixer::end_pass(Model& model, PassReport& pass, TrainReport* first) {
-  while (!round(model, true)) {
+  while (!round(model, RoundAt::pass_end)) {
   }
   double v[5] = {pass.train_loss, pass.train_weight, pass.holdout_loss, pass.holdout_weight,
                  double(pass.examples)};
@@ -60,8 +56,8 @@ void AllreduceMixer::end(TrainReport& rep) {
   rep.trained_examples = global_pass1_trained_ + uint64_t(later);
 }
 
-bool AllreduceMixer::round(Model& model, bool done) {
-  double running = done ? 0 : 1;
+bool AllreduceMixer::round(Model& model, RoundAt at) {
+  double running = at == RoundAt::pass_end ? 0 : 1;
   comm_.sum(&running, 1);
   mix(model);
   ++rounds_;

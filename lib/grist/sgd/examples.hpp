@@ -1,8 +1,8 @@
 // Parsed examples for grist-train-sgd and grist-predict, and the parsers of
 // the three input formats (svmlight/libsvm, Vowpal Wabbit text, label\ttext).
 //
-//   grist::sgd::ParseOptions po;  po.format = Format::vw;  po.bits = 20;
-//   grist::sgd::Parser parser(po);
+//   grist::sgd::ParseOptions parse_opts;  parse_opts.format = Format::vw;  parse_opts.bits = 20;
+//   grist::sgd::Parser parser(parse_opts);
 //   grist::sgd::Examples ex;
 //   parser.parse_block(block, ex, log);   // appends; FILE:LINE errors
 //

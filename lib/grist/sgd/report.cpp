@@ -56,7 +56,8 @@ std::string pass_line(int p, const PassReport& pass) {
   return buf;
 }
 
-std::vector<std::string> report_lines(const TrainReport& rep, const TrainOptions& opts, bool oaa) {
+std::vector<std::string> report_lines(const TrainReport& rep, const TrainOptions& opts,
+                                      const ModelOptions& model) {
   std::vector<std::string> lines;
   const PassReport& last = rep.passes.back();
   char buf[512];
@@ -68,7 +69,7 @@ std::vector<std::string> report_lines(const TrainReport& rep, const TrainOptions
                 plural_es(rep.passes.size()), rep.seconds,
                 rep.examples / std::max(rep.train_seconds_pass1, 1e-9),
                 rep.passes[0].train_loss / std::max(rep.passes[0].train_weight, 1e-300),
-                oaa ? " (0/1 error)" : "");
+                model.classes > 0 ? " (0/1 error)" : "");
   lines.emplace_back(buf);
   if (opts.holdout_every) {
     std::snprintf(buf, sizeof buf,

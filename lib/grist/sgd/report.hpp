@@ -46,8 +46,10 @@ std::string pass_line(int p, const PassReport& pass);
 
 // The report's lines after training, each starting "grist-train-sgd: ":
 // counts, speed and progressive loss; what was held out and its last
-// loss; why training stopped. `oaa`: losses are 0/1 errors.
-std::vector<std::string> report_lines(const TrainReport& rep, const TrainOptions& opts, bool oaa);
+// loss; why training stopped. `model`: the options of the model trained
+// (with --oaa the losses are 0/1 errors).
+std::vector<std::string> report_lines(const TrainReport& rep, const TrainOptions& opts,
+                                      const ModelOptions& model);
 
 // The summary's detail: "N example updates in P pass(es)".
 std::string updates_summary(const TrainReport& rep);

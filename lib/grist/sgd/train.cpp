@@ -97,7 +97,8 @@ class Trainer {
   bool early_stop(int p);
   void work_first(Item& it);
   void work_cached(Item& it, uint64_t seed);
-  void finish(Item& it, bool first_pass);
+  enum class Phase { first_pass, cached_pass };
+  void finish(Item& it, Phase phase);
   void end_pass(TrainReport* first);
   PerThread& thread_state();
   int pipeline_threads() const { return opts_.threads > 1 && opts_.batch_size == 1 ? opts_.threads : 1; }
@@ -203,7 +204,7 @@ void Trainer::first_pass() {
       return reader_.next(it.block);
     };
     ordered_pipeline<Item>(pipeline_threads(), produce, [&](Item& it) { work_first(it); },
-                           [&](Item& it) { finish(it, true); });
+                           [&](Item& it) { finish(it, Phase::first_pass); });
   }
   rep_.bytes = reader_.bytes_read();
   end_pass(&rep_);
@@ -264,7 +265,7 @@ void Trainer::cached_pass(int p) {
   };
   ordered_pipeline<Item>(
       pipeline_threads(), produce, [&](Item& it) { work_cached(it, seeds[it.seq]); },
-      [&](Item& it) { finish(it, false); });
+      [&](Item& it) { finish(it, Phase::cached_pass); });
   end_pass(nullptr);
   log_(pass_line(p, pass_));
   rep_.passes.push_back(pass_);
@@ -286,7 +287,7 @@ void Trainer::work_cached(Item& it, uint64_t seed) {
 }
 
 // The serial end of a block, in input (or cache) order.
-void Trainer::finish(Item& it, bool first_pass) {
+void Trainer::finish(Item& it, Phase phase) {
   progress_.block(it.ex, it.order.empty() ? nullptr : it.order.data(), it.res);
   pass_.train_loss += it.res.loss;
   pass_.train_weight += it.res.weight;
@@ -294,7 +295,7 @@ void Trainer::finish(Item& it, bool first_pass) {
   pass_.holdout_weight += it.res.hweight;
   pass_.examples += it.res.trained + it.res.held;
   rep_.trained_examples += it.res.trained;
-  if (first_pass) {
+  if (phase == Phase::first_pass) {
     rep_.examples += it.ex.size();
     rep_.holdout_examples += it.res.held;
     rep_.features += it.ex.features();

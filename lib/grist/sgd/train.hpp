@@ -1,18 +1,21 @@
 // Training: stream examples through the model, one or several passes.
 //
 //   grist::sgd::Model model(model_options);
-//   grist::sgd::TrainOptions to;  to.inputs = {"train.svm.zst"};  to.passes = 3;
-//   TrainReport rep = grist::sgd::train(model, to, [](const std::string& line) {
+//   grist::sgd::TrainOptions train_opts;
+//   train_opts.inputs = {"train.svm.zst"};  train_opts.passes = 3;
+//   TrainReport rep = grist::sgd::train(model, train_opts, [](const std::string& line) {
 //     std::fprintf(stderr, "%s\n", line.c_str());
 //   });
 //
 // Pass 1 reads the inputs in blocks; with several passes it also writes
 // each parsed block, zstd-compressed, to an anonymous file in temp_dir
-// (gone on every exit path), and later passes read that cache, in block
-// order or, with shuffle, in a seeded random order of blocks and of the
-// examples within each block. With threads > 1 the blocks are parsed and
-// trained on concurrently against the one shared weight vector (Hogwild);
-// with threads == 1 (or mini-batches) the result is deterministic.
+// (gone on every exit path; grist/sgd/example_cache.hpp), and later
+// passes read that cache, in block order or, with shuffle, in a seeded
+// random order of blocks and of the examples within each block. With
+// threads > 1 the blocks are parsed and trained on concurrently against
+// the one shared weight vector (Hogwild); with threads == 1 (or
+// mini-batches) the result is deterministic. The phases are in train.cpp,
+// the learner in learner.hpp, the lines it logs in report.hpp.
 #pragma once
 
 #include <cstdint>

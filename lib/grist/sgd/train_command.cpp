@@ -205,7 +205,6 @@ TrainReport TrainCommand::run(const LogLine& log) {
   setup_ = resolve(args_);
   check_files();
   std::unique_ptr<Model> model = initial_model(args_, setup_);
-  oaa_ = model->options().classes > 0;
   dist_ = std::make_unique<Distributed>(args_, setup_.train);
   LogLine rank0_log = [&](const std::string& line) {
     if (!args_.quiet && rank0()) log(line);
@@ -223,6 +222,7 @@ TrainReport TrainCommand::run(const LogLine& log) {
     setup_.train.names = names.get();
   }
   TrainReport rep = train(*model, setup_.train, rank0_log);
+  trained_ = model->options();
   if (!rank0()) return rep;  // distributed training: rank 0 writes and reports
   // A diverged model is refused before anything is written, naming the
   // feature (by its name when --readable-model records names).

@@ -7,7 +7,7 @@
 //   TrainArgs args;  ...  args.given = {"--loss", ...};   // from the CLI
 //   TrainCommand cmd(args);
 //   TrainReport rep = cmd.run(log);     // throws UsageError or Error
-//   if (cmd.rank0()) for (auto& l : report_lines(rep, cmd.options(), cmd.oaa())) ...
+//   if (cmd.rank0()) for (auto& l : report_lines(rep, cmd.options(), cmd.model_options())) ...
 #pragma once
 
 #include <cstdint>
@@ -90,7 +90,8 @@ class TrainCommand {
 
   bool rank0() const;  // writes and reports (distributed training)
   const TrainOptions& options() const { return setup_.train; }
-  bool oaa() const { return oaa_; }
+  // The options of the model trained (after run()).
+  const ModelOptions& model_options() const { return trained_; }
   // With status non-zero in a job of several processes, ends them all
   // (the others would wait for this one); else returns.
   void abort_if_failed(int status);
@@ -100,7 +101,7 @@ class TrainCommand {
 
   TrainArgs args_;
   TrainSetup setup_;
-  bool oaa_ = false;
+  ModelOptions trained_;
   std::unique_ptr<Distributed> dist_;
 };
 
