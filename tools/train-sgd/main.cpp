@@ -1,6 +1,7 @@
 // grist-train-sgd: sparse linear models by stochastic gradient descent.
 // The options and the man page; the policy is grist::sgd::TrainCommand.
 #include <cstdio>
+#include <string>
 
 #include "grist/cli/app.hpp"
 #include "grist/cli/man_files.hpp"
@@ -91,12 +92,10 @@ void add_options(CLI::App& app, TrainArgs& args) {
   // --- end distributed training ---
 }
 
-// The man page's text (the options' part comes from add_options).
-void set_man(cli::Tool& tool) {
-  auto& man = tool.man();
-  man.synopsis = "[OPTION]... [FILE]...";
-  man.description =
-      "grist-train-sgd streams labelled examples through a linear model over 2^b hashed "
+// The man page's DESCRIPTION, but for the distributed part and the
+// common paragraphs (set_man adds them).
+std::string description() {
+  return "grist-train-sgd streams labelled examples through a linear model over 2^b hashed "
       "features and writes the model (-f). Inputs are svmlight/libsvm (LABEL [qid:N] "
       "INDEX:VALUE ...), Vowpal Wabbit text (LABEL [IMPORTANCE] ['TAG]|NS FEATURE[:VALUE] ...) or "
       "LABEL<TAB>TEXT, tokenized like grist-tokenize, with word n-grams (--ngrams). Labels are "
@@ -151,6 +150,13 @@ void set_man(cli::Tool& tool) {
       " "
       "A model (-f) or --readable-model named .zst, .gz, .bz2 or .xz is written with that "
       "codec at its default level; grist-predict and -i read it back.";
+}
+
+// The man page's text (the options' part comes from add_options).
+void set_man(cli::Tool& tool) {
+  auto& man = tool.man();
+  man.synopsis = "[OPTION]... [FILE]...";
+  man.description = description();
 #ifdef GRIST_HAVE_MPI
   man.description +=
       "\n\nWith --allreduce, run under mpirun -np K: each rank trains on its share of the "

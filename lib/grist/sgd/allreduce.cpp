@@ -64,16 +64,13 @@ bool AllreduceMixer::round(Model& model, RoundAt at) {
   return running == 0;
 }
 
-void AllreduceMixer::mix(Model& model) {
-  const ModelOptions& o = model.options();
+// slots_: the slots some process changed since the last round. Each
+// process marks its changed slots in a bitmap, the bitmaps are OR-ed, and
+// the values of the union are then reduced packed, in slot order.
+void AllreduceMixer::find_changed(const Model& model) {
   const uint64_t n = model.slots();
   const int S = model.stride();
-  const float K = static_cast<float>(comm_.size());
-  std::atomic<float>* s = model.state();
-
-  // Only the slots some process changed since the last round travel: each
-  // process marks its changed slots in a bitmap, the bitmaps are OR-ed, and
-  // the values of the union are reduced packed, in slot order.
+  const std::atomic<float>* s = model.state();
   dirty_.assign((n + 63) / 64, 0);
   for (uint64_t i = 0; i < n; ++i) {
     for (int c = 0; c < S; ++c) {
@@ -90,33 +87,56 @@ void AllreduceMixer::mix(Model& model) {
       slots_.push_back(wi * 64 + uint64_t(__builtin_ctzll(bits)));
     }
   }
+}
+
+void AllreduceMixer::mix(Model& model) {
+  find_changed(model);
+  if (slots_.empty()) return;
+  const ModelOptions& o = model.options();
+  if (o.normalized && o.optimizer != Optimizer::ftrl) mix_scales(model);
+  mix_weights(model);
+  const int S = model.stride();
+  const std::atomic<float>* s = model.state();
+  for (uint64_t i : slots_) {
+    for (int c = 0; c < S; ++c) prev_[i * S + c] = ld(s[i * S + c]);
+  }
+}
+
+// The normalisation state (largest |x|) first: it is the maximum over the
+// processes, and each process's weight and gradient sum, learnt at its
+// own scale, are rescaled to that one before they are mixed (as a
+// process rescales them itself when it meets a larger value). The last
+// round's gradient sum is rescaled from the last round's scale alike.
+void AllreduceMixer::mix_scales(Model& model) {
+  const Optimizer opt = model.options().optimizer;
+  const int S = model.stride();
+  std::atomic<float>* s = model.state();
   const size_t m = slots_.size();
-  if (m == 0) return;
+  const int off = opt == Optimizer::sgd ? 1 : 2;
+  buf_.resize(m);
+  for (size_t k = 0; k < m; ++k) buf_[k] = ld(s[slots_[k] * S + off]);
+  comm_.max(buf_.data(), m);
+  for (size_t k = 0; k < m; ++k) {
+    const uint64_t i = slots_[k];
+    const float now = buf_[k], mine = ld(s[i * S + off]), last = prev_[i * S + off];
+    if (mine > 0 && now > mine) rescale_slot(opt, s + i * S, mine, now);
+    if (opt == Optimizer::adagrad && last > 0 && now > last) {
+      const double r = double(last) / now;
+      prev_[i * S + 1] = static_cast<float>(prev_[i * S + 1] * r * r);
+    }
+    st(s[i * S + off], now);
+  }
+}
+
+// The weights and optimiser state of the changed slots, by optimiser.
+void AllreduceMixer::mix_weights(Model& model) {
+  const ModelOptions& o = model.options();
+  const int S = model.stride();
+  const float K = static_cast<float>(comm_.size());
+  std::atomic<float>* s = model.state();
+  const size_t m = slots_.size();
   auto cur = [&](uint64_t slot, int c) { return ld(s[slot * S + c]); };
   auto old = [&](uint64_t slot, int c) -> float& { return prev_[slot * S + c]; };
-
-  // The normalisation state (largest |x|) first: it is the maximum over the
-  // processes, and each process's weight and gradient sum, learnt at its
-  // own scale, are rescaled to that one before they are mixed (as a
-  // process rescales them itself when it meets a larger value). The last
-  // round's gradient sum is rescaled from the last round's scale alike.
-  if (o.normalized && o.optimizer != Optimizer::ftrl) {
-    const int off = o.optimizer == Optimizer::sgd ? 1 : 2;
-    buf_.resize(m);
-    for (size_t k = 0; k < m; ++k) buf_[k] = cur(slots_[k], off);
-    comm_.max(buf_.data(), m);
-    for (size_t k = 0; k < m; ++k) {
-      const uint64_t i = slots_[k];
-      const float now = buf_[k], mine = cur(i, off), last = old(i, off);
-      if (mine > 0 && now > mine) rescale_slot(o.optimizer, s + i * S, mine, now);
-      if (o.optimizer == Optimizer::adagrad && last > 0 && now > last) {
-        const double r = double(last) / now;
-        old(i, 1) = static_cast<float>(old(i, 1) * r * r);
-      }
-      st(s[i * S + off], now);
-    }
-  }
-
   switch (o.optimizer) {
     case Optimizer::adagrad: {
       buf_.resize(3 * m);
@@ -154,7 +174,7 @@ void AllreduceMixer::mix(Model& model) {
       for (size_t k = 0; k < m; ++k) {
         uint64_t i = slots_[k];
         float z = old(i, 1) + buf_[k], nn = old(i, 2) + buf_[m + k];
-        // The same closed form as the ftrl update in train.cpp.
+        // The same closed form as the ftrl step in optimizer.hpp.
         float w = std::fabs(z) <= l1
                       ? 0.f
                       : -(z - std::copysign(l1, z)) / ((beta + std::sqrt(nn)) / lr + l2);
@@ -162,9 +182,6 @@ void AllreduceMixer::mix(Model& model) {
       }
       break;
     }
-  }
-  for (uint64_t i : slots_) {
-    for (int c = 0; c < S; ++c) old(i, c) = cur(i, c);
   }
 }
 

@@ -73,6 +73,9 @@ class AllreduceMixer : public ModelMixer {
   // One collective round. Returns true when every process was at pass_end.
   bool round(Model& model, RoundAt at);
   void mix(Model& model);
+  void find_changed(const Model& model);
+  void mix_scales(Model& model);
+  void mix_weights(Model& model);
 
   Communicator& comm_;
   uint64_t every_;
