@@ -23,6 +23,7 @@
 #include "grist/sgd/names.hpp"
 #include "grist/sgd/predict.hpp"
 #include "grist/sgd/train.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace grist;
 using namespace grist::sgd;
@@ -30,18 +31,10 @@ using namespace grist::sgd;
 namespace {
 
 std::filesystem::path test_dir(const std::string& name) {
-  const char* base = std::getenv("GRIST_TEST_TMP");
-  std::filesystem::path p = std::filesystem::path(base ? base : "/tmp") /
-                            ("sgd-" + name + "-" + std::to_string(getpid()));
-  std::filesystem::remove_all(p);
-  std::filesystem::create_directories(p);
-  return p;
+  return grist_test::fresh_dir("sgd", name);
 }
 
-std::string write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-  return p.string();
-}
+using grist_test::write_file;
 
 Examples parse(Format f, const std::string& text, ParseOptions parse_opts = {}) {
   parse_opts.format = f;

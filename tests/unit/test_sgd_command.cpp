@@ -15,6 +15,7 @@
 #include "grist/sgd/model.hpp"
 #include "grist/sgd/report.hpp"
 #include "grist/sgd/train_command.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace grist;
 using namespace grist::sgd;
@@ -22,18 +23,10 @@ using namespace grist::sgd;
 namespace {
 
 std::filesystem::path test_dir(const std::string& name) {
-  const char* base = std::getenv("GRIST_TEST_TMP");
-  std::filesystem::path p = std::filesystem::path(base ? base : "/tmp") /
-                            ("sgd-command-" + name + "-" + std::to_string(getpid()));
-  std::filesystem::remove_all(p);
-  std::filesystem::create_directories(p);
-  return p;
+  return grist_test::fresh_dir("sgd-command", name);
 }
 
-std::string write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-  return p.string();
-}
+using grist_test::write_file;
 
 TrainArgs args_with(std::initializer_list<const char*> given) {
   TrainArgs a;
