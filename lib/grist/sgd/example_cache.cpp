@@ -32,7 +32,13 @@ void encode_examples(const Examples& ex, std::string& out, ZSTD_CCtx* cctx, std:
   put(ex.index.data(), size_t(nf) * 4);
   put(ex.value.data(), size_t(nf) * 4);
   out.resize(ZSTD_compressBound(raw.size()));
-  size_t r = ZSTD_compressCCtx(cctx, out.data(), out.size(), raw.data(), raw.size(), 1);
+  // Level 1 and a content checksum (docs/reliability.md: every zstd frame
+  // grist writes carries one), so that damage the layout checks cannot see
+  // (a changed label or value) is an error too.
+  ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  size_t r = ZSTD_compress2(cctx, out.data(), out.size(), raw.data(), raw.size());
   if (ZSTD_isError(r)) throw Error(std::string("zstd: ") + ZSTD_getErrorName(r));
   out.resize(r);
 }

@@ -11,7 +11,8 @@
 // lives only for one run, so its format is private to this grist: it
 // holds the chunks one after another, and their offsets and sizes are kept
 // in memory. A chunk is one zstd frame (level 1, content size in its
-// header) of, all integers and floats little-endian as the machine's:
+// header, content checksum) of, integers and floats in the machine's
+// order (little-endian where grist runs):
 //   u32 n        examples in the block
 //   u32 nf       feature occurrences in the block
 //   f32 label[n]
@@ -43,11 +44,12 @@ void encode_examples(const Examples& ex, std::string& out, ZSTD_CCtx* cctx, std:
 
 // The examples of a chunk made by encode_examples, into `ex` (cleared
 // first). Checks everything before trusting it: a chunk that is not one
-// whole zstd frame, whose size does not match its counts, whose begin[]
-// does not run from 0 to nf without decreasing, or whose index is not
-// below `index_limit` (2^bits of the model) throws grist::Error "example
-// cache: corrupt block". It never reads out of bounds, and allocates at
-// most what the frame's blocks can hold (zstd's 128 KiB per 4 bytes).
+// whole zstd frame (its checksum, when it has one, included), whose size
+// does not match its counts, whose begin[] does not run from 0 to nf
+// without decreasing, or whose index is not below `index_limit` (2^bits
+// of the model) throws grist::Error "example cache: corrupt block". It
+// never reads out of bounds, and allocates at most what the frame's
+// blocks can hold (zstd's 128 KiB per 4 bytes).
 void decode_examples(const std::string& in, Examples& ex, uint64_t index_limit, ZSTD_DCtx* dctx,
                      std::string& raw);
 
