@@ -7,14 +7,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "grist/sgd/examples.hpp"
 #include "grist/sgd/model.hpp"
 
 namespace grist::sgd {
-
-struct Rates;  // grist/sgd/optimizer.hpp
 
 // One thread's share of the learner's state: the normaliser's sums (the
 // rate multiplier is sum weight / sum of (x/N)^2) and scratch scores.
@@ -43,6 +42,9 @@ class Learner {
  public:
   // `batch`: 1 for SGD, N for mini-batches of N, 0 for the whole input.
   Learner(Model& m, uint64_t batch);
+  ~Learner();
+  Learner(const Learner&) = delete;
+  Learner& operator=(const Learner&) = delete;
 
   // Learns `ex` in order, or in the order of the indices `order` (non-null:
   // ex.size() of them). Held-out examples are scored, never learnt.
@@ -53,25 +55,8 @@ class Learner {
   void flush(LocalState& ls);
 
  private:
-  Rates rates(const LocalState& ls, uint64_t t) const;
-  void raise_scale(std::atomic<float>* s, float ax) const;
-  template <bool Norm>
-  double scores(const uint32_t* idx, const float* val, size_t nf, bool update_norm,
-                LocalState& ls);
-  double example_loss(const LocalState& ls, float y, float& pred) const;
-  template <Optimizer O, bool Norm, bool Batch>
-  void run(const Examples& ex, const uint32_t* order, LocalState& ls, BlockResult& res,
-           bool record);
-
-  Model& m_;
-  const ModelOptions& o_;
-  uint64_t batch_;
-  bool norm_;
-  int noff_;  // offset of max |x| in a slot
-  std::atomic<uint64_t> t_{0};
-  std::vector<float> acc_;
-  std::vector<uint64_t> touched_;
-  uint64_t in_batch_ = 0;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Trains on examples already in memory, one pass, in order, one thread
