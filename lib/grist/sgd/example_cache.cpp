@@ -84,7 +84,7 @@ void decode_examples(const std::string& in, Examples& ex, uint64_t index_limit, 
 ExampleCache::ExampleCache(const std::string& dir) : dir_(dir), fd_(open_anonymous_temp_file(dir)) {}
 
 void ExampleCache::append(const std::string& bytes) {
-  pwrite_all(fd_.get(), bytes.data(), bytes.size(), end_, dir_ + " (example cache)");
+  pwrite_all(fd_.get(), bytes.data(), bytes.size(), end_, dir_);
   chunks_.push_back({end_, bytes.size()});
   end_ += bytes.size();
 }
@@ -92,7 +92,7 @@ void ExampleCache::append(const std::string& bytes) {
 void ExampleCache::read(size_t chunk, std::string& out) const {
   auto [off, n] = chunks_.at(chunk);
   out.resize(n);
-  pread_all(fd_.get(), out.data(), n, off, dir_ + " (example cache)");
+  pread_all(fd_.get(), out.data(), n, off, dir_);
 }
 
 }  // namespace grist::sgd

@@ -55,7 +55,9 @@ void decode_examples(const std::string& in, Examples& ex, uint64_t index_limit, 
 
 class ExampleCache {
  public:
-  // Makes the anonymous file in `dir` (grist::Error if it cannot).
+  // Makes the anonymous file in `dir` (grist::Error if it cannot). Errors
+  // writing or reading it name `dir`, the -T directory (there is no file
+  // name): "DIR: file size limit exceeded" (docs/reliability.md).
   explicit ExampleCache(const std::string& dir);
 
   size_t chunks() const { return chunks_.size(); }
