@@ -23,6 +23,7 @@
 #include "grist/sgd/names.hpp"
 #include "grist/sgd/predict.hpp"
 #include "grist/sgd/train.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace grist;
 using namespace grist::sgd;
@@ -30,22 +31,14 @@ using namespace grist::sgd;
 namespace {
 
 std::filesystem::path test_dir(const std::string& name) {
-  const char* base = std::getenv("GRIST_TEST_TMP");
-  std::filesystem::path p = std::filesystem::path(base ? base : "/tmp") /
-                            ("sgd-" + name + "-" + std::to_string(getpid()));
-  std::filesystem::remove_all(p);
-  std::filesystem::create_directories(p);
-  return p;
+  return grist_test::fresh_dir("sgd", name);
 }
 
-std::string write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-  return p.string();
-}
+using grist_test::write_file;
 
-Examples parse(Format f, const std::string& text, ParseOptions po = {}) {
-  po.format = f;
-  Parser parser(po);
+Examples parse(Format f, const std::string& text, ParseOptions parse_opts = {}) {
+  parse_opts.format = f;
+  Parser parser(parse_opts);
   Examples ex;
   size_t i = 0;
   uint64_t line = 1;
@@ -58,9 +51,9 @@ Examples parse(Format f, const std::string& text, ParseOptions po = {}) {
   return ex;
 }
 
-std::string parse_error(Format f, const std::string& line, ParseOptions po = {}) {
+std::string parse_error(Format f, const std::string& line, ParseOptions parse_opts = {}) {
   try {
-    parse(f, line, po);
+    parse(f, line, parse_opts);
   } catch (const std::invalid_argument& e) {
     return e.what();
   }
@@ -124,18 +117,19 @@ TEST_CASE("svmlight parser", "[test_sgd]") {
   CHECK(ex.value == std::vector<float>{0.5f, 1, 2});
   CHECK(ex.line == std::vector<uint64_t>{1, 2, 5});
   // Indices beyond 2^b wrap to their low bits.
-  ParseOptions po;
-  po.bits = 4;
-  CHECK(parse(Format::svmlight, "1 17:1", po).index == std::vector<uint32_t>{1});
+  ParseOptions parse_opts;
+  parse_opts.bits = 4;
+  CHECK(parse(Format::svmlight, "1 17:1", parse_opts).index == std::vector<uint32_t>{1});
   // Real labels for squared loss; classes for --oaa.
-  po = {};
-  po.labels = LabelKind::real;
-  CHECK(parse(Format::svmlight, "2.5 1:1", po).label == std::vector<float>{2.5f});
-  po.labels = LabelKind::multiclass;
-  po.classes = 3;
-  po.class_base = 0;
-  CHECK(parse(Format::svmlight, "2 1:1", po).label == std::vector<float>{2});
-  CHECK_THAT(parse_error(Format::svmlight, "3 1:1", po), Catch::Contains("out of range 0..2"));
+  parse_opts = {};
+  parse_opts.labels = LabelKind::real;
+  CHECK(parse(Format::svmlight, "2.5 1:1", parse_opts).label == std::vector<float>{2.5f});
+  parse_opts.labels = LabelKind::multiclass;
+  parse_opts.classes = 3;
+  parse_opts.class_base = 0;
+  CHECK(parse(Format::svmlight, "2 1:1", parse_opts).label == std::vector<float>{2});
+  CHECK_THAT(parse_error(Format::svmlight, "3 1:1", parse_opts),
+             Catch::Contains("out of range 0..2"));
 }
 
 TEST_CASE("svmlight parser rejects malformed lines", "[test_sgd]") {
@@ -180,9 +174,9 @@ TEST_CASE("block parsing names file and line, or skips", "[test_sgd]") {
 }
 
 TEST_CASE("VW parser", "[test_sgd]") {
-  ParseOptions po;
-  po.keep_tags = true;
-  Examples ex = parse(Format::vw, "1 2 'ex1|a x y:2 |b 5\n-1 |c:0.5 z:4\n0 t2| w\n", po);
+  ParseOptions parse_opts;
+  parse_opts.keep_tags = true;
+  Examples ex = parse(Format::vw, "1 2 'ex1|a x y:2 |b 5\n-1 |c:0.5 z:4\n0 t2| w\n", parse_opts);
   REQUIRE(ex.size() == 3);
   CHECK(ex.label == std::vector<float>{1, -1, -1});
   CHECK(ex.weight == std::vector<float>{2, 1, 1});
@@ -197,8 +191,8 @@ TEST_CASE("VW parser", "[test_sgd]") {
                                           uint32_t(feature_hash("w", 0) & mask)});
   CHECK(ex.value == std::vector<float>{1, 2, 1, 2, 1});
   // Unlabelled examples for prediction.
-  po.require_label = false;
-  Examples u = parse(Format::vw, "| a b", po);
+  parse_opts.require_label = false;
+  Examples u = parse(Format::vw, "| a b", parse_opts);
   CHECK(std::isnan(u.label[0]));
   CHECK_THAT(parse_error(Format::vw, "| a b"), Catch::Contains("no label"));
   CHECK_THAT(parse_error(Format::vw, "1 a b"), Catch::Contains("no '|'"));
@@ -210,9 +204,9 @@ TEST_CASE("VW parser", "[test_sgd]") {
 }
 
 TEST_CASE("VW quadratic features", "[test_sgd]") {
-  ParseOptions po;
-  po.quadratic = {"ab"};
-  Examples ex = parse(Format::vw, "1 |a x:2 |b y:3 z", po);
+  ParseOptions parse_opts;
+  parse_opts.quadratic = {"ab"};
+  Examples ex = parse(Format::vw, "1 |a x:2 |b y:3 z", parse_opts);
   uint64_t a = namespace_seed("a"), b = namespace_seed("b");
   uint64_t hx = feature_hash("x", a), hy = feature_hash("y", b), hz = feature_hash("z", b);
   uint32_t mask = (1u << 20) - 1;
@@ -224,9 +218,9 @@ TEST_CASE("VW quadratic features", "[test_sgd]") {
 }
 
 TEST_CASE("text parser: unigrams and n-grams", "[test_sgd]") {
-  ParseOptions po;
-  po.ngrams = 2;
-  Examples ex = parse(Format::text, "1\tspam and eggs", po);
+  ParseOptions parse_opts;
+  parse_opts.ngrams = 2;
+  Examples ex = parse(Format::text, "1\tspam and eggs", parse_opts);
   uint32_t mask = (1u << 20) - 1;
   CHECK(ex.label == std::vector<float>{1});
   REQUIRE(ex.features() == 5);
@@ -252,8 +246,8 @@ TEST_CASE("the three formats describe the same examples alike", "[test_sgd]") {
   CHECK(t.value == w.value);
   CHECK(t.label == w.label);
   // ... and train the same model.
-  ModelOptions mo;
-  Model m1(mo), m2(mo);
+  ModelOptions model_opts;
+  Model m1(model_opts), m2(model_opts);
   train_examples(m1, t);
   train_examples(m2, w);
   CHECK(m1.to_bytes() == m2.to_bytes());
@@ -294,17 +288,17 @@ TEST_CASE("loss derivatives match finite differences", "[test_sgd]") {
 
 TEST_CASE("a separable problem is separated", "[test_sgd]") {
   std::string text = separable_svm(3000, 200, 3);
-  ParseOptions po;
-  po.bits = 10;
-  Examples ex = parse(Format::svmlight, text, po);
+  ParseOptions parse_opts;
+  parse_opts.bits = 10;
+  Examples ex = parse(Format::svmlight, text, parse_opts);
   for (Optimizer opt : {Optimizer::adagrad, Optimizer::sgd, Optimizer::ftrl}) {
     for (Loss loss : {Loss::logistic, Loss::hinge}) {
-      ModelOptions mo;
-      mo.bits = 10;
-      mo.loss = loss;
-      mo.optimizer = opt;
-      mo.learning_rate = opt == Optimizer::ftrl ? 1 : (opt == Optimizer::sgd ? 2 : 0.5);
-      Model m(mo);
+      ModelOptions model_opts;
+      model_opts.bits = 10;
+      model_opts.loss = loss;
+      model_opts.optimizer = opt;
+      model_opts.learning_rate = opt == Optimizer::ftrl ? 1 : (opt == Optimizer::sgd ? 2 : 0.5);
+      Model m(model_opts);
       for (int pass = 0; pass < 15; ++pass) train_examples(m, ex);
       auto s = scores_of(m, ex);
       int wrong = 0;
@@ -323,15 +317,15 @@ TEST_CASE("squared and quantile loss fit a linear function", "[test_sgd]") {
     double a = u(rng), b = u(rng);
     text += std::to_string(3 * a - 2 * b + 1) + " 1:" + std::to_string(a) + " 2:" + std::to_string(b) + "\n";
   }
-  ParseOptions po;
-  po.labels = LabelKind::real;
-  po.bits = 4;
-  Examples ex = parse(Format::svmlight, text, po);
+  ParseOptions parse_opts;
+  parse_opts.labels = LabelKind::real;
+  parse_opts.bits = 4;
+  Examples ex = parse(Format::svmlight, text, parse_opts);
   for (Loss loss : {Loss::squared, Loss::quantile}) {
-    ModelOptions mo;
-    mo.bits = 4;
-    mo.loss = loss;
-    Model m(mo);
+    ModelOptions model_opts;
+    model_opts.bits = 4;
+    model_opts.loss = loss;
+    Model m(model_opts);
     for (int pass = 0; pass < 10; ++pass) train_examples(m, ex);
     INFO(loss_name(loss));
     CHECK(m.weight(1) == Approx(3).margin(0.15));
@@ -348,15 +342,15 @@ TEST_CASE("one against all learns three classes", "[test_sgd]") {
     text += std::to_string(c) + " " + std::to_string(c * 10 + rng() % 5) + ":1 " +
             std::to_string(100 + rng() % 50) + ":1\n";
   }
-  ParseOptions po;
-  po.labels = LabelKind::multiclass;
-  po.classes = 3;
-  po.bits = 10;
-  Examples ex = parse(Format::svmlight, text, po);
-  ModelOptions mo;
-  mo.bits = 10;
-  mo.classes = 3;
-  Model m(mo);
+  ParseOptions parse_opts;
+  parse_opts.labels = LabelKind::multiclass;
+  parse_opts.classes = 3;
+  parse_opts.bits = 10;
+  Examples ex = parse(Format::svmlight, text, parse_opts);
+  ModelOptions model_opts;
+  model_opts.bits = 10;
+  model_opts.classes = 3;
+  Model m(model_opts);
   for (int pass = 0; pass < 3; ++pass) train_examples(m, ex);
   int right = 0;
   for (size_t i = 0; i < ex.size(); ++i) {
@@ -375,28 +369,28 @@ TEST_CASE("one against all learns three classes", "[test_sgd]") {
 TEST_CASE("train from files: -j1 is reproducible, save/load predicts identically", "[test_sgd]") {
   auto dir = test_dir("train");
   std::string path = write_file(dir / "train.svm", separable_svm(20000, 5000, 11, 20));
-  TrainOptions to;
-  to.inputs = {path};
-  to.block_size = 64 << 10;  // many blocks
-  to.temp_dir = dir.string();
-  ModelOptions mo;
-  mo.bits = 14;
+  TrainOptions train_opts;
+  train_opts.inputs = {path};
+  train_opts.block_size = 64 << 10;  // many blocks
+  train_opts.temp_dir = dir.string();
+  ModelOptions model_opts;
+  model_opts.bits = 14;
   std::string bytes[2];
   for (auto& b : bytes) {
-    Model m(mo);
-    TrainReport rep = train(m, to, quiet);
+    Model m(model_opts);
+    TrainReport rep = train(m, train_opts, quiet);
     CHECK(rep.examples == 20000);
     b = m.to_bytes();
   }
   CHECK(bytes[0] == bytes[1]);
   // Several passes, shuffled, from the cache: also reproducible.
-  to.passes = 3;
-  to.shuffle = true;
-  to.holdout_every = 10;
+  train_opts.passes = 3;
+  train_opts.shuffle = true;
+  train_opts.holdout_every = 10;
   double holdout_j1 = 0;
   for (auto& b : bytes) {
-    Model m(mo);
-    TrainReport rep = train(m, to, quiet);
+    Model m(model_opts);
+    TrainReport rep = train(m, train_opts, quiet);
     holdout_j1 = rep.passes.back().holdout_loss / rep.passes.back().holdout_weight;
     CHECK(rep.passes.size() == 3);
     CHECK(rep.holdout_examples == 2000);
@@ -406,24 +400,24 @@ TEST_CASE("train from files: -j1 is reproducible, save/load predicts identically
   }
   CHECK(bytes[0] == bytes[1]);
   // Threads: not reproducible, but as good.
-  to.threads = 2;
-  Model mt(mo);
-  TrainReport rep = train(mt, to, quiet);
+  train_opts.threads = 2;
+  Model mt(model_opts);
+  TrainReport rep = train(mt, train_opts, quiet);
   CHECK(rep.passes.back().holdout_loss / rep.passes.back().holdout_weight <
         holdout_j1 + 0.03);
 
   // Save and load: identical predictions and bytes.
-  Model m(mo);
-  to.threads = 1;
-  train(m, to, quiet);
+  Model m(model_opts);
+  train_opts.threads = 1;
+  train(m, train_opts, quiet);
   std::string file = (dir / "m.gsgd").string();
   m.save(file);
   auto back = Model::load(file);
   CHECK(back->to_bytes() == m.to_bytes());
-  auto pred_only = Model::load(file, false);
-  ParseOptions po;
-  po.bits = 14;
-  Examples ex = parse(Format::svmlight, separable_svm(500, 5000, 12, 20), po);
+  auto pred_only = Model::load(file, ModelState::weights_only);
+  ParseOptions parse_opts;
+  parse_opts.bits = 14;
+  Examples ex = parse(Format::svmlight, separable_svm(500, 5000, 12, 20), parse_opts);
   CHECK(scores_of(*pred_only, ex) == scores_of(m, ex));
   std::filesystem::remove_all(dir);
 }
@@ -438,16 +432,16 @@ TEST_CASE("early stopping says why", "[test_sgd]") {
     for (int k = 0; k < 5; ++k) text += " " + std::to_string(1 + rng() % 2000) + ":1";
     text += '\n';
   }
-  TrainOptions to;
-  to.inputs = {write_file(dir / "noise.svm", text)};
-  to.temp_dir = dir.string();
-  to.passes = 50;
-  to.holdout_every = 5;
-  to.early_stop = 2;
-  ModelOptions mo;
-  mo.bits = 12;
-  Model m(mo);
-  TrainReport rep = train(m, to, quiet);
+  TrainOptions train_opts;
+  train_opts.inputs = {write_file(dir / "noise.svm", text)};
+  train_opts.temp_dir = dir.string();
+  train_opts.passes = 50;
+  train_opts.holdout_every = 5;
+  train_opts.early_stop = 2;
+  ModelOptions model_opts;
+  model_opts.bits = 12;
+  Model m(model_opts);
+  TrainReport rep = train(m, train_opts, quiet);
   CHECK(rep.passes.size() < 50);
   CHECK_THAT(rep.stop_reason, Catch::Contains("held-out loss did not improve for 2 passes"));
   std::filesystem::remove_all(dir);
@@ -455,25 +449,25 @@ TEST_CASE("early stopping says why", "[test_sgd]") {
 
 TEST_CASE("mini-batches and full-batch gradient descent", "[test_sgd]") {
   auto dir = test_dir("batch");
-  TrainOptions to;
-  to.inputs = {write_file(dir / "t.svm", separable_svm(2000, 100, 21))};
-  to.temp_dir = dir.string();
-  to.passes = 30;
-  to.threads = 2;  // batches train on one thread: still reproducible
-  ModelOptions mo;
-  mo.bits = 8;
+  TrainOptions train_opts;
+  train_opts.inputs = {write_file(dir / "t.svm", separable_svm(2000, 100, 21))};
+  train_opts.temp_dir = dir.string();
+  train_opts.passes = 30;
+  train_opts.threads = 2;  // batches train on one thread: still reproducible
+  ModelOptions model_opts;
+  model_opts.bits = 8;
   for (uint64_t batch : {uint64_t(16), uint64_t(0)}) {
-    to.batch_size = batch;
+    train_opts.batch_size = batch;
     if (batch == 0) {  // gradient descent: a constant rate
-      mo.optimizer = Optimizer::sgd;
-      mo.power_t = 0;
-      mo.learning_rate = 20;
+      model_opts.optimizer = Optimizer::sgd;
+      model_opts.power_t = 0;
+      model_opts.learning_rate = 20;
     }
     std::string bytes[2];
     double loss[2];
     for (int i = 0; i < 2; ++i) {
-      Model m(mo);
-      TrainReport rep = train(m, to, quiet);
+      Model m(model_opts);
+      TrainReport rep = train(m, train_opts, quiet);
       loss[i] = rep.passes.back().train_loss / rep.passes.back().train_weight;
       bytes[i] = m.to_bytes();
     }
@@ -486,27 +480,27 @@ TEST_CASE("mini-batches and full-batch gradient descent", "[test_sgd]") {
 
 TEST_CASE("empty input and all-bad input are errors", "[test_sgd]") {
   auto dir = test_dir("empty");
-  TrainOptions to;
-  to.inputs = {write_file(dir / "empty.svm", "")};
-  to.temp_dir = dir.string();
+  TrainOptions train_opts;
+  train_opts.inputs = {write_file(dir / "empty.svm", "")};
+  train_opts.temp_dir = dir.string();
   Model m(ModelOptions{});
-  CHECK_THROWS_WITH(train(m, to, quiet), Catch::Contains("no examples"));
-  to.inputs = {write_file(dir / "bad.svm", "x\ny\n")};
-  to.sniff = false;
-  to.skip_errors = true;
-  CHECK_THROWS_WITH(train(m, to, quiet), Catch::Contains("no valid example"));
-  to.skip_errors = false;
-  CHECK_THROWS_WITH(train(m, to, quiet), Catch::Contains("bad.svm:1: bad label"));
+  CHECK_THROWS_WITH(train(m, train_opts, quiet), Catch::Contains("no examples"));
+  train_opts.inputs = {write_file(dir / "bad.svm", "x\ny\n")};
+  train_opts.sniff = false;
+  train_opts.skip_errors = true;
+  CHECK_THROWS_WITH(train(m, train_opts, quiet), Catch::Contains("no valid example"));
+  train_opts.skip_errors = false;
+  CHECK_THROWS_WITH(train(m, train_opts, quiet), Catch::Contains("bad.svm:1: bad label"));
   std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("model files: truncated, foreign, corrupt, other version refused", "[test_sgd]") {
-  ModelOptions mo;
-  mo.bits = 6;
-  Model m(mo);
-  ParseOptions po;
-  po.bits = 6;
-  train_examples(m, parse(Format::svmlight, "1 1:1 2:1\n-1 3:1\n", po));
+  ModelOptions model_opts;
+  model_opts.bits = 6;
+  Model m(model_opts);
+  ParseOptions parse_opts;
+  parse_opts.bits = 6;
+  train_examples(m, parse(Format::svmlight, "1 1:1 2:1\n-1 3:1\n", parse_opts));
   std::string good = m.to_bytes();
   CHECK(Model::from_bytes(good, "m")->to_bytes() == good);
   for (size_t n : {size_t(0), size_t(5), size_t(8), size_t(11), size_t(20), good.size() / 2,
@@ -529,12 +523,12 @@ TEST_CASE("metrics", "[test_sgd]") {
   CHECK(auc({1, -1, 1, -1}, {0.9f, 0.1f, 0.8f, 0.2f}) == 1.0);
   CHECK(auc({1, -1}, {0.5f, 0.5f}) == 0.5);
   CHECK(std::isnan(auc({1, 1}, {0.5f, 0.2f})));
-  ModelOptions mo;
-  Metrics m = compute_metrics(mo, {1, -1}, {0.8f, 0.4f}, {1.4f, -0.4f}, {1, 1});
+  ModelOptions model_opts;
+  Metrics m = compute_metrics(model_opts, {1, -1}, {0.8f, 0.4f}, {1.4f, -0.4f}, {1, 1});
   CHECK(m.logloss == Approx(-(std::log(0.8) + std::log(0.6)) / 2));
   CHECK(m.accuracy == 1.0);
-  mo.loss = Loss::squared;
-  m = compute_metrics(mo, {1, 3}, {2, 3}, {2, 3}, {1, 1});
+  model_opts.loss = Loss::squared;
+  m = compute_metrics(model_opts, {1, 3}, {2, 3}, {2, 3}, {1, 1});
   CHECK(m.rmse == Approx(std::sqrt(0.5)));
   CHECK(std::isnan(m.logloss));
 }
@@ -570,21 +564,21 @@ TEST_CASE("feature names: the first name per index, bounded", "[test_sgd]") {
 TEST_CASE("feature names: what each format records", "[test_sgd]") {
   uint32_t mask = (1u << 20) - 1;
   FeatureNames names(20);
-  ParseOptions po;
-  po.names = &names;
-  parse(Format::svmlight, "1 3:0.5 1048579:1 9:0\n", po);
+  ParseOptions parse_opts;
+  parse_opts.names = &names;
+  parse(Format::svmlight, "1 3:0.5 1048579:1 9:0\n", parse_opts);
   CHECK(names.name(3) == "3");  // 1048579 = 3 mod 2^20: the first keeps it
   CHECK_FALSE(names.has(9));    // zero values are no features
-  po.quadratic = {"ab"};
-  parse(Format::vw, "1 |a x:2 |b y |c z\n-1 | w\n", po);
+  parse_opts.quadratic = {"ab"};
+  parse(Format::vw, "1 |a x:2 |b y |c z\n-1 | w\n", parse_opts);
   uint64_t a = namespace_seed("a"), b = namespace_seed("b"), c = namespace_seed("c");
   CHECK(names.name(feature_hash("x", a) & mask) == "a^x");
   CHECK(names.name(feature_hash("z", c) & mask) == "c^z");
   CHECK(names.name(feature_hash("w", 0) & mask) == "w");
   CHECK(names.name(quadratic_hash(feature_hash("x", a), feature_hash("y", b)) & mask) == "a^x*b^y");
-  po.quadratic.clear();
-  po.ngrams = 3;
-  parse(Format::text, "1\tSpam and eggs\n", po);
+  parse_opts.quadratic.clear();
+  parse_opts.ngrams = 3;
+  parse(Format::text, "1\tSpam and eggs\n", parse_opts);
   CHECK(names.name(feature_hash("Spam", 0) & mask) == "Spam");
   CHECK(names.name(XXH3_64bits("Spam and", 8) & mask) == "Spam and");
   CHECK(names.name(XXH3_64bits("Spam and eggs", 13) & mask) == "Spam and eggs");
@@ -595,9 +589,9 @@ TEST_CASE("readable model with feature names", "[test_sgd]") {
   std::string path = write_file(dir / "t.tsv",
                                 "1\tcheap pills now\n-1\tmeeting at noon\n1\tcheap watches\n"
                                 "-1\tnoon lunch meeting\n");
-  ModelOptions mo;
-  mo.bits = 18;
-  mo.ngrams = 2;
+  ModelOptions model_opts;
+  model_opts.bits = 18;
+  model_opts.ngrams = 2;
   auto dump = [&](const FeatureNames* names, const Model& m) {
     std::string file = (dir / "r.txt").string();
     auto out = Sink::open(file, SinkOptions{});
@@ -608,13 +602,13 @@ TEST_CASE("readable model with feature names", "[test_sgd]") {
   };
   std::string text[2];
   for (auto& t : text) {
-    FeatureNames names(mo.bits);
-    TrainOptions to;
-    to.inputs = {path};
-    to.temp_dir = dir.string();
-    to.names = &names;
-    Model m(mo);
-    train(m, to, quiet);
+    FeatureNames names(model_opts.bits);
+    TrainOptions train_opts;
+    train_opts.inputs = {path};
+    train_opts.temp_dir = dir.string();
+    train_opts.names = &names;
+    Model m(model_opts);
+    train(m, train_opts, quiet);
     t = dump(&names, m);
     // Without names: the two columns of before (and the columns line).
     std::string plain = dump(nullptr, m);
@@ -643,7 +637,7 @@ TEST_CASE("readable model with feature names", "[test_sgd]") {
   CHECK(weights == 16);  // 8 words, 7 bigrams, the bias
   // A table of another size is refused.
   FeatureNames wrong(10);
-  Model m(mo);
+  Model m(model_opts);
   CHECK_THROWS_AS(dump(&wrong, m), Error);
   std::filesystem::remove_all(dir);
 }
@@ -654,10 +648,10 @@ TEST_CASE("sparse weights with 8-byte slot indexes (models of 2^32 slots and mor
   // 8-byte indexes (encoding 2). Such a model is too large for a test, so a
   // small model's sparse section (encoding 1) is rewritten as encoding 2: it
   // must load to the same model, and an index past the slots must be refused.
-  ModelOptions mo;
-  mo.bits = 10;
-  mo.classes = 3;
-  Model m(mo);
+  ModelOptions model_opts;
+  model_opts.bits = 10;
+  model_opts.classes = 3;
+  Model m(model_opts);
   m.state()[5 * m.stride()].store(0.5f);
   m.state()[2000 * m.stride()].store(-2.0f);
   m.state()[(m.slots() - 1) * m.stride()].store(0.25f);

@@ -114,22 +114,22 @@ double accuracy(const Model& m, const Problem& p, bool all = true) {
 // Rates at which each optimiser separates these problems in a few passes
 // when no value is shrunk (sgd on squared loss diverges above about 2).
 ModelOptions options(Optimizer opt, Loss loss, bool normalized) {
-  ModelOptions mo;
-  mo.bits = 4;
-  mo.optimizer = opt;
-  mo.loss = loss;
-  mo.normalized = normalized;
+  ModelOptions model_opts;
+  model_opts.bits = 4;
+  model_opts.optimizer = opt;
+  model_opts.loss = loss;
+  model_opts.normalized = normalized;
   switch (opt) {
-    case Optimizer::adagrad: mo.learning_rate = 2; break;
-    case Optimizer::ftrl: mo.learning_rate = 0.5; break;
+    case Optimizer::adagrad: model_opts.learning_rate = 2; break;
+    case Optimizer::ftrl: model_opts.learning_rate = 0.5; break;
     case Optimizer::sgd:
-      mo.learning_rate = !normalized            ? 1
+      model_opts.learning_rate = !normalized            ? 1
                          : loss == Loss::squared  ? 2
                          : loss == Loss::quantile ? 4
                                                   : 8;
       break;
   }
-  return mo;
+  return model_opts;
 }
 
 auto quiet = [](const std::string&) {};
@@ -193,18 +193,18 @@ TEST_CASE("growing feature scales: the file paths (cached passes, mini-batches, 
       for (const Path& tp : {Path{"cached passes, shuffled", 6, 1, 1, true},
                              Path{"mini-batches of 4", 8, 1, 4, false},
                              Path{"Hogwild, 2 threads", 6, 2, 1, true}}) {
-        TrainOptions to;
-        to.inputs = {path};
-        to.temp_dir = dir.string();
-        to.block_size = 4 << 10;  // many blocks: the cache and the threads see several
-        to.passes = tp.passes;
-        to.threads = tp.threads;
-        to.batch_size = tp.batch;
-        to.shuffle = tp.shuffle;
-        to.progress_lines = false;
-        ModelOptions mo = options(opt, loss, true);
-        Model m(mo);
-        train(m, to, quiet);
+        TrainOptions train_opts;
+        train_opts.inputs = {path};
+        train_opts.temp_dir = dir.string();
+        train_opts.block_size = 4 << 10;  // many blocks: the cache and the threads see several
+        train_opts.passes = tp.passes;
+        train_opts.threads = tp.threads;
+        train_opts.batch_size = tp.batch;
+        train_opts.shuffle = tp.shuffle;
+        train_opts.progress_lines = false;
+        ModelOptions model_opts = options(opt, loss, true);
+        Model m(model_opts);
+        train(m, train_opts, quiet);
         INFO(optimizer_name(opt) << " " << loss_name(loss) << ", " << tp.name);
         CHECK_NOTHROW(m.check_finite());
         CHECK(accuracy(m, p, false) >= 0.97);
@@ -230,14 +230,14 @@ TEST_CASE("a feature whose first value is small: the weight keeps its sign", "[t
           ex.value.push_back(i == 0 ? small : 1.f);
           ex.begin.push_back(static_cast<uint32_t>(ex.index.size()));
         }
-        ModelOptions mo;
-        mo.bits = 4;
-        mo.bias = false;
-        mo.optimizer = opt;
-        mo.loss = loss;
-        if (opt == Optimizer::sgd) mo.learning_rate = 0.5;
-        if (opt == Optimizer::ftrl) mo.learning_rate = 0.1;
-        Model m(mo);
+        ModelOptions model_opts;
+        model_opts.bits = 4;
+        model_opts.bias = false;
+        model_opts.optimizer = opt;
+        model_opts.loss = loss;
+        if (opt == Optimizer::sgd) model_opts.learning_rate = 0.5;
+        if (opt == Optimizer::ftrl) model_opts.learning_rate = 0.1;
+        Model m(model_opts);
         train_examples(m, ex);
         INFO(optimizer_name(opt) << " " << loss_name(loss) << " first value " << small);
         CHECK(std::isfinite(m.weight(2)));
@@ -264,10 +264,10 @@ TEST_CASE("rescale_slot: the weight the new scale would have learnt", "[test_sgd
 }
 
 TEST_CASE("a model that is not finite is never written, nor loaded", "[test_sgd_scale]") {
-  ModelOptions mo;
-  mo.bits = 3;
-  mo.classes = 2;
-  Model m(mo);
+  ModelOptions model_opts;
+  model_opts.bits = 3;
+  model_opts.classes = 2;
+  Model m(model_opts);
   CHECK_NOTHROW(m.check_finite());
   std::string good = m.to_bytes();
   m.state()[(5 * 2 + 1) * m.stride()].store(std::numeric_limits<float>::quiet_NaN());
@@ -289,7 +289,7 @@ TEST_CASE("a model that is not finite is never written, nor loaded", "[test_sgd_
                     Catch::Contains("the optimizer state of feature (index 1, class 2) is -inf"));
   // A file holding a NaN weight (as an older grist could write) is refused
   // on load: to_bytes() serialises without the check.
-  Model n(mo);
+  Model n(model_opts);
   n.state()[3 * n.stride()].store(std::numeric_limits<float>::quiet_NaN());
   CHECK_THROWS_WITH(Model::from_bytes(n.to_bytes(), "old.gsgd"),
                     Catch::Contains("old.gsgd: corrupt model file (the weight of feature "

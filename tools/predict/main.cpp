@@ -82,7 +82,7 @@ int predict_files(const cli::Tool& tool, const Options& o) {
   files.add_inputs("FILE", o.inputs);
   files.add_output("-o", c.output);
   check_run_files(files);
-  auto model = Model::load(o.model_path, false);
+  auto model = Model::load(o.model_path, ModelState::weights_only);
   PredictOptions predict_opts;
   if (!o.format.empty()) predict_opts.format = *parse_format_name(o.format);
   predict_opts.inputs = o.inputs;

@@ -5,17 +5,13 @@
 #include <cstdlib>
 
 #include "grist/error.hpp"
+#include "grist/sgd/optimizer.hpp"
 
 #ifdef GRIST_HAVE_MPI
 #include <mpi.h>
 #endif
 
 namespace grist::sgd {
-
-namespace {
-inline float ld(const std::atomic<float>& a) { return a.load(std::memory_order_relaxed); }
-inline void st(std::atomic<float>& a, float v) { a.store(v, std::memory_order_relaxed); }
-}  // namespace
 
 void AllreduceMixer::begin(Model& model) {
   const uint64_t n = model.slots() * model.stride();
@@ -27,12 +23,12 @@ void AllreduceMixer::begin(Model& model) {
 
 void AllreduceMixer::block_done(Model& model, uint64_t examples) {
   if (every_ == 0 || examples < next_mix_) return;
-  round(model, false);
+  round(model, RoundAt::mid_pass);
   next_mix_ = (examples / every_ + 1) * every_;
 }
 
 void AllreduceMixer::end_pass(Model& model, PassReport& pass, TrainReport* first) {
-  while (!round(model, true)) {
+  while (!round(model, RoundAt::pass_end)) {
   }
   double v[5] = {pass.train_loss, pass.train_weight, pass.holdout_loss, pass.holdout_weight,
                  double(pass.examples)};
@@ -43,11 +39,11 @@ void AllreduceMixer::end_pass(Model& model, PassReport& pass, TrainReport* first
   if (first) {
     // Exact as doubles below 2^53 examples.
     double c[5] = {double(first->examples), double(first->holdout_examples),
-                   double(first->features), double(first->skipped),
+                   double(first->features), double(first->skipped.count),
                    double(first->trained_examples)};
     comm_.sum(c, 5);
     first->examples = uint64_t(c[0]), first->holdout_examples = uint64_t(c[1]);
-    first->features = uint64_t(c[2]), first->skipped = uint64_t(c[3]);
+    first->features = uint64_t(c[2]), first->skipped.count = uint64_t(c[3]);
     first->trained_examples = global_pass1_trained_ = uint64_t(c[4]);
   }
   next_mix_ = every_;
@@ -60,24 +56,21 @@ void AllreduceMixer::end(TrainReport& rep) {
   rep.trained_examples = global_pass1_trained_ + uint64_t(later);
 }
 
-bool AllreduceMixer::round(Model& model, bool done) {
-  double running = done ? 0 : 1;
+bool AllreduceMixer::round(Model& model, RoundAt at) {
+  double running = at == RoundAt::pass_end ? 0 : 1;
   comm_.sum(&running, 1);
   mix(model);
   ++rounds_;
   return running == 0;
 }
 
-void AllreduceMixer::mix(Model& model) {
-  const ModelOptions& o = model.options();
+// slots_: the slots some process changed since the last round. Each
+// process marks its changed slots in a bitmap, the bitmaps are OR-ed, and
+// the values of the union are then reduced packed, in slot order.
+void AllreduceMixer::find_changed(const Model& model) {
   const uint64_t n = model.slots();
   const int S = model.stride();
-  const float K = static_cast<float>(comm_.size());
-  std::atomic<float>* s = model.state();
-
-  // Only the slots some process changed since the last round travel: each
-  // process marks its changed slots in a bitmap, the bitmaps are OR-ed, and
-  // the values of the union are reduced packed, in slot order.
+  const std::atomic<float>* s = model.state();
   dirty_.assign((n + 63) / 64, 0);
   for (uint64_t i = 0; i < n; ++i) {
     for (int c = 0; c < S; ++c) {
@@ -94,33 +87,56 @@ void AllreduceMixer::mix(Model& model) {
       slots_.push_back(wi * 64 + uint64_t(__builtin_ctzll(bits)));
     }
   }
+}
+
+void AllreduceMixer::mix(Model& model) {
+  find_changed(model);
+  if (slots_.empty()) return;
+  const ModelOptions& o = model.options();
+  if (o.normalized && o.optimizer != Optimizer::ftrl) mix_scales(model);
+  mix_weights(model);
+  const int S = model.stride();
+  const std::atomic<float>* s = model.state();
+  for (uint64_t i : slots_) {
+    for (int c = 0; c < S; ++c) prev_[i * S + c] = ld(s[i * S + c]);
+  }
+}
+
+// The normalisation state (largest |x|) first: it is the maximum over the
+// processes, and each process's weight and gradient sum, learnt at its
+// own scale, are rescaled to that one before they are mixed (as a
+// process rescales them itself when it meets a larger value). The last
+// round's gradient sum is rescaled from the last round's scale alike.
+void AllreduceMixer::mix_scales(Model& model) {
+  const Optimizer opt = model.options().optimizer;
+  const int S = model.stride();
+  std::atomic<float>* s = model.state();
   const size_t m = slots_.size();
-  if (m == 0) return;
+  const int off = opt == Optimizer::sgd ? 1 : 2;
+  buf_.resize(m);
+  for (size_t k = 0; k < m; ++k) buf_[k] = ld(s[slots_[k] * S + off]);
+  comm_.max(buf_.data(), m);
+  for (size_t k = 0; k < m; ++k) {
+    const uint64_t i = slots_[k];
+    const float now = buf_[k], mine = ld(s[i * S + off]), last = prev_[i * S + off];
+    if (mine > 0 && now > mine) rescale_slot(opt, s + i * S, mine, now);
+    if (opt == Optimizer::adagrad && last > 0 && now > last) {
+      const double r = double(last) / now;
+      prev_[i * S + 1] = static_cast<float>(prev_[i * S + 1] * r * r);
+    }
+    st(s[i * S + off], now);
+  }
+}
+
+// The weights and optimiser state of the changed slots, by optimiser.
+void AllreduceMixer::mix_weights(Model& model) {
+  const ModelOptions& o = model.options();
+  const int S = model.stride();
+  const float K = static_cast<float>(comm_.size());
+  std::atomic<float>* s = model.state();
+  const size_t m = slots_.size();
   auto cur = [&](uint64_t slot, int c) { return ld(s[slot * S + c]); };
   auto old = [&](uint64_t slot, int c) -> float& { return prev_[slot * S + c]; };
-
-  // The normalisation state (largest |x|) first: it is the maximum over the
-  // processes, and each process's weight and gradient sum, learnt at its
-  // own scale, are rescaled to that one before they are mixed (as a
-  // process rescales them itself when it meets a larger value). The last
-  // round's gradient sum is rescaled from the last round's scale alike.
-  if (o.normalized && o.optimizer != Optimizer::ftrl) {
-    const int off = o.optimizer == Optimizer::sgd ? 1 : 2;
-    buf_.resize(m);
-    for (size_t k = 0; k < m; ++k) buf_[k] = cur(slots_[k], off);
-    comm_.max(buf_.data(), m);
-    for (size_t k = 0; k < m; ++k) {
-      const uint64_t i = slots_[k];
-      const float now = buf_[k], mine = cur(i, off), last = old(i, off);
-      if (mine > 0 && now > mine) rescale_slot(o.optimizer, s + i * S, mine, now);
-      if (o.optimizer == Optimizer::adagrad && last > 0 && now > last) {
-        const double r = double(last) / now;
-        old(i, 1) = static_cast<float>(old(i, 1) * r * r);
-      }
-      st(s[i * S + off], now);
-    }
-  }
-
   switch (o.optimizer) {
     case Optimizer::adagrad: {
       buf_.resize(3 * m);
@@ -158,7 +174,7 @@ void AllreduceMixer::mix(Model& model) {
       for (size_t k = 0; k < m; ++k) {
         uint64_t i = slots_[k];
         float z = old(i, 1) + buf_[k], nn = old(i, 2) + buf_[m + k];
-        // The same closed form as the ftrl update in train.cpp.
+        // The same closed form as the ftrl step in optimizer.hpp.
         float w = std::fabs(z) <= l1
                       ? 0.f
                       : -(z - std::copysign(l1, z)) / ((beta + std::sqrt(nn)) / lr + l2);
@@ -166,9 +182,6 @@ void AllreduceMixer::mix(Model& model) {
       }
       break;
     }
-  }
-  for (uint64_t i : slots_) {
-    for (int c = 0; c < S; ++c) old(i, c) = cur(i, c);
   }
 }
 

@@ -5,8 +5,9 @@
 //
 //   auto comm = grist::sgd::MpiCommunicator::init(&argc, &argv);  // MPI builds only
 //   grist::sgd::AllreduceMixer mixer(*comm, every);
-//   to.shards = comm->size();  to.shard = comm->rank();  to.mixer = &mixer;
-//   train(model, to, log);     // every rank; rank 0 saves the model
+//   train_opts.shards = comm->size();  train_opts.shard = comm->rank();
+//   train_opts.mixer = &mixer;
+//   train(model, train_opts, log);    // every rank; rank 0 saves the model
 //
 // Only the slots that some process changed since the last round are sent
 // (a bitmap OR-reduce finds them), so a round costs 2^b/8 bytes plus the
@@ -66,11 +67,15 @@ class AllreduceMixer : public ModelMixer {
   uint64_t rounds() const { return rounds_; }  // mixing rounds so far
 
  private:
-  // One collective round. `done`: this process has finished its pass (it
-  // keeps joining rounds until every process has). Returns true when every
-  // process was done.
-  bool round(Model& model, bool done);
+  // Where this process is when it joins a round: at pass_end it has
+  // finished its pass, and keeps joining rounds until every process has.
+  enum class RoundAt { mid_pass, pass_end };
+  // One collective round. Returns true when every process was at pass_end.
+  bool round(Model& model, RoundAt at);
   void mix(Model& model);
+  void find_changed(const Model& model);
+  void mix_scales(Model& model);
+  void mix_weights(Model& model);
 
   Communicator& comm_;
   uint64_t every_;

@@ -1,8 +1,8 @@
 // Parsed examples for grist-train-sgd and grist-predict, and the parsers of
 // the three input formats (svmlight/libsvm, Vowpal Wabbit text, label\ttext).
 //
-//   grist::sgd::ParseOptions po;  po.format = Format::vw;  po.bits = 20;
-//   grist::sgd::Parser parser(po);
+//   grist::sgd::ParseOptions parse_opts;  parse_opts.format = Format::vw;  parse_opts.bits = 20;
+//   grist::sgd::Parser parser(parse_opts);
 //   grist::sgd::Examples ex;
 //   parser.parse_block(block, ex, log);   // appends; FILE:LINE errors
 //
@@ -77,6 +77,16 @@ struct ErrorLog {
   std::string first;  // "FILE:LINE: message" of the first one
 };
 
+// --- distributed training ---
+// A process's share of the lines: those numbered n (1-based, in each
+// input) with (n - 1) % shards == shard. The default is every line.
+struct LineShare {
+  uint64_t shards = 1;
+  uint64_t shard = 0;
+  bool keeps(uint64_t line_no) const { return shards <= 1 || (line_no - 1) % shards == shard; }
+};
+// --- end distributed training ---
+
 class Parser {
  public:
   explicit Parser(const ParseOptions& opts);
@@ -87,7 +97,9 @@ class Parser {
   // Appends the examples of every line of `b`. Blank lines (and svmlight
   // '#' comment lines) are skipped. A malformed line throws grist::Error
   // "FILE:LINE: message", or, with `skip` non-null, is counted there.
-  void parse_block(const Block& b, Examples& out, ErrorLog* skip = nullptr);
+  // Lines outside `share` are passed over (their numbers still count).
+  void parse_block(const Block& b, Examples& out, ErrorLog* skip = nullptr,
+                   LineShare share = {});
 
   // Parses one line (without '\n'). Returns false for a blank line. Throws
   // std::invalid_argument with the message (no file or line) on bad input.

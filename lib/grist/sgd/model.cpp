@@ -1,17 +1,14 @@
 #include "grist/sgd/model.hpp"
 
-#include <zstd.h>
 
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <functional>
 #include <map>
 #include <utility>
 
 #include "grist/error.hpp"
-#include "grist/io/source.hpp"
 #include "grist/sgd/hash.hpp"
+#include "grist/sgd/model_file.hpp"
 
 #ifndef GRIST_VERSION
 #define GRIST_VERSION "0.0.0"
@@ -48,8 +45,11 @@ ParseOptions ModelOptions::parse_options() const {
   return p;
 }
 
-Model::Model(const ModelOptions& o, bool with_state)
-    : o_(o), k_(o.k()), stride_(with_state ? o.stride() : 1), slots_(o.slots()) {
+Model::Model(const ModelOptions& o, ModelState state)
+    : o_(o),
+      k_(o.k()),
+      stride_(state == ModelState::with_optimizer ? o.stride() : 1),
+      slots_(o.slots()) {
   if (o_.bits < 1 || o_.bits > 30) throw Error("-b must be between 1 and 30");
   if (slots_ * stride_ > kMaxModelFloats) throw Error("model too large: lower -b or --oaa");
   state_.reset(new std::atomic<float>[slots_ * stride_]());
@@ -112,363 +112,6 @@ std::string options_header(const ModelOptions& o) {
   return h;
 }
 
-// ---- writing: every section is streamed, so that saving costs no copy of
-// the model (a 2^22-slot AdaGrad model used to need 2.3 times its size).
-
-namespace {
-
-constexpr size_t kChunk = 1 << 20;
-
-// Writes to a Sink and into the running checksum.
-struct HashedOut {
-  Sink& out;
-  XXH3_state_t* h;
-  void write(const void* p, size_t n) {
-    out.write(static_cast<const char*>(p), n);
-    XXH3_64bits_update(h, p, n);
-  }
-  template <class T>
-  void put(T v) {
-    write(&v, sizeof v);
-  }
-};
-
-struct Xxh3State {
-  XXH3_state_t* s = XXH3_createState();
-  Xxh3State() {
-    if (!s) throw std::bad_alloc();
-    XXH3_64bits_reset(s);
-  }
-  ~Xxh3State() { XXH3_freeState(s); }
-  Xxh3State(const Xxh3State&) = delete;
-  Xxh3State& operator=(const Xxh3State&) = delete;
-};
-
-// The raw bytes of a section, a chunk at a time: writes the next whole
-// entries into buf (at most cap bytes) and returns their size, 0 at the end.
-using Fill = std::function<size_t(char* buf, size_t cap)>;
-
-// One zstd frame of the `raw` bytes `fill` makes, written to `out` (or,
-// without it, only measured). Returns the frame's size.
-uint64_t zstd_frame(ZSTD_CCtx* c, uint64_t raw, const Fill& fill, HashedOut* out,
-                    std::vector<char>& in, std::vector<char>& buf) {
-  ZSTD_CCtx_reset(c, ZSTD_reset_session_only);
-  ZSTD_CCtx_setPledgedSrcSize(c, raw);
-  uint64_t fed = 0, size = 0;
-  for (;;) {
-    size_t n = fill(in.data(), in.size());
-    fed += n;
-    const ZSTD_EndDirective mode = n ? ZSTD_e_continue : ZSTD_e_end;
-    ZSTD_inBuffer ib{in.data(), n, 0};
-    size_t rem;
-    do {
-      ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
-      rem = ZSTD_compressStream2(c, &ob, &ib, mode);
-      if (ZSTD_isError(rem)) throw Error(std::string("zstd: ") + ZSTD_getErrorName(rem));
-      if (out) out->write(buf.data(), ob.pos);
-      size += ob.pos;
-    } while (mode == ZSTD_e_end ? rem != 0 : ib.pos < ib.size);
-    if (n == 0) break;
-  }
-  if (fed != raw) throw std::logic_error("model section: size changed while writing");
-  return size;
-}
-
-// A section: u64 raw size, u64 frame size, the frame. The frame's size
-// comes first, so the section is compressed twice: once to measure it,
-// once to write it (the same input and parameters give the same bytes).
-void write_section(HashedOut& out, ZSTD_CCtx* c, uint64_t raw,
-                   const std::function<Fill()>& make_fill) {
-  std::vector<char> in(kChunk), buf(ZSTD_CStreamOutSize());
-  const uint64_t size = zstd_frame(c, raw, make_fill(), nullptr, in, buf);
-  out.put<uint64_t>(raw);
-  out.put<uint64_t>(size);
-  if (zstd_frame(c, raw, make_fill(), &out, in, buf) != size) {
-    throw std::logic_error("model section: zstd gave two sizes");
-  }
-}
-
-}  // namespace
-
-namespace {
-
-// "feature 'NAME' (index I, class K)", "the bias (class K)".
-std::string describe_slot(uint64_t slot, int k, int bits, int class_base,
-                          const FeatureNames* names) {
-  uint64_t f = slot / k;
-  std::string s;
-  if (f == (uint64_t(1) << bits)) {
-    s = "the bias";
-    if (k > 1) s += " (class " + std::to_string(slot % k + class_base) + ")";
-    return s;
-  }
-  std::string_view name = names ? names->name(static_cast<uint32_t>(f)) : std::string_view();
-  s = "feature ";
-  if (!name.empty()) s += quote_input(name) + " ";
-  s += "(index " + std::to_string(f);
-  if (k > 1) s += ", class " + std::to_string(slot % k + class_base);
-  return s + ")";
-}
-
-std::string describe_value(float v) {
-  return std::isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf");
-}
-
-}  // namespace
-
-void Model::check_finite(const FeatureNames* names) const {
-  if (names && names->size() != (uint64_t(1) << o_.bits)) names = nullptr;
-  for (uint64_t i = 0; i < slots_; ++i) {
-    for (int j = 0; j < stride_; ++j) {
-      float v = state_[i * stride_ + j].load(std::memory_order_relaxed);
-      if (std::isfinite(v)) continue;
-      throw Error(std::string(j == 0 ? "the weight of " : "the optimizer state of ") +
-                  describe_slot(i, k_, o_.bits, o_.class_base, names) + " is " +
-                  describe_value(v) +
-                  ": training diverged, and no model is written (a smaller --learning-rate, "
-                  "--loss logistic, or inputs of a smaller range may help)");
-    }
-  }
-}
-
-void Model::save(Sink& sink) const {
-  check_finite();
-  write_bytes(sink);
-}
-
-void Model::write_bytes(Sink& sink) const {
-  Xxh3State h;
-  HashedOut out{sink, h.s};
-  out.write("GRISTSGD", 8);
-  out.put<uint32_t>(kModelVersion);
-  std::string header = options_header(o_);
-  out.put<uint32_t>(static_cast<uint32_t>(header.size()));
-  out.write(header.data(), header.size());
-  out.put<uint64_t>(slots_);
-  uint64_t nnz = 0;
-  for (uint64_t i = 0; i < slots_; ++i) nnz += weight(i) != 0;
-  // --oaa K multiplies the slots: past 2^32 a sparse slot needs 8 bytes.
-  const bool wide = slots_ > UINT32_MAX;
-  const uint64_t entry = wide ? 12 : 8;
-  const bool sparse = nnz * entry < slots_ * 4;
-  out.put<uint8_t>(sparse ? (wide ? 2 : 1) : 0);
-
-  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> c(ZSTD_createCCtx(), ZSTD_freeCCtx);
-  if (!c) throw std::bad_alloc();
-  ZSTD_CCtx_setParameter(c.get(), ZSTD_c_compressionLevel, 3);
-  if (sparse) {
-    write_section(out, c.get(), nnz * entry, [&]() -> Fill {
-      return [this, wide, entry, i = uint64_t(0)](char* buf, size_t cap) mutable {
-        size_t n = 0;
-        for (; i < slots_ && cap - n >= entry; ++i) {
-          float w = weight(i);
-          if (w == 0) continue;
-          if (wide) {
-            uint64_t s = i;
-            std::memcpy(buf + n, &s, 8);
-          } else {
-            uint32_t s = static_cast<uint32_t>(i);
-            std::memcpy(buf + n, &s, 4);
-          }
-          std::memcpy(buf + n + entry - 4, &w, 4);
-          n += entry;
-        }
-        return n;
-      };
-    });
-  } else {
-    write_section(out, c.get(), slots_ * 4, [&]() -> Fill {
-      return [this, i = uint64_t(0)](char* buf, size_t cap) mutable {
-        size_t n = 0;
-        for (; i < slots_ && cap - n >= 4; ++i, n += 4) {
-          float w = weight(i);
-          std::memcpy(buf + n, &w, 4);
-        }
-        return n;
-      };
-    });
-  }
-  if (stride_ > 1) {
-    const size_t per = static_cast<size_t>(stride_ - 1) * 4;
-    write_section(out, c.get(), slots_ * per, [&]() -> Fill {
-      return [this, per, i = uint64_t(0)](char* buf, size_t cap) mutable {
-        size_t n = 0;
-        for (; i < slots_ && cap - n >= per; ++i) {
-          for (int j = 1; j < stride_; ++j, n += 4) {
-            float v = state_[i * stride_ + j].load(std::memory_order_relaxed);
-            std::memcpy(buf + n, &v, 4);
-          }
-        }
-        return n;
-      };
-    });
-  } else {
-    out.put<uint64_t>(0);
-    out.put<uint64_t>(0);
-  }
-  uint64_t sum = XXH3_64bits_digest(h.s);
-  sink.write(reinterpret_cast<const char*>(&sum), 8);
-}
-
-void Model::save(const std::string& path) const {
-  auto out = Sink::open(path, SinkOptions{});
-  save(*out);
-  out->commit();
-}
-
-std::string Model::to_bytes() const {
-  std::string s;
-  auto out = Sink::to_string(&s, Compression::none, 0);
-  write_bytes(*out);
-  out->commit();
-  return s;
-}
-
-// ---- reading: streamed too. A first pass checks the whole file (structure,
-// sections, indices, checksum) without a model; only then is the model
-// allocated (a damaged header must not ask for gigabytes) and a second pass
-// fills it.
-
-namespace {
-
-// Reads a model file from a Source, hashing what it reads.
-class ModelReader {
- public:
-  ModelReader(Source& src, const std::string& name) : src_(src), name_(name) {}
-
-  // Exactly n bytes, or "truncated model file" (`missing`, if given).
-  void read(void* p, size_t n, const char* missing = "truncated model file") {
-    char* d = static_cast<char*>(p);
-    size_t got = 0;
-    while (got < n) {
-      size_t r = src_.read(d + got, n - got);
-      if (r == 0) throw Error(name_, missing);
-      got += r;
-    }
-    XXH3_64bits_update(h_.s, p, n);
-  }
-  template <class T>
-  T get() {
-    T v;
-    read(&v, sizeof v);
-    return v;
-  }
-  uint64_t digest() const { return XXH3_64bits_digest(h_.s); }
-  // The stored checksum (not hashed), then the end of the file.
-  uint64_t checksum_and_end() {
-    uint64_t sum;
-    char* d = reinterpret_cast<char*>(&sum);
-    size_t got = 0;
-    while (got < 8) {
-      size_t r = src_.read(d + got, 8 - got);
-      if (r == 0) throw Error(name_, "truncated model file");
-      got += r;
-    }
-    char extra;
-    if (src_.read(&extra, 1) != 0) throw Error(name_, "corrupt model file (trailing bytes)");
-    return sum;
-  }
-
-  // A section's sizes, checked against `limit` (what the header allows) and
-  // the frame size before anything is read.
-  std::pair<uint64_t, uint64_t> section_sizes(uint64_t limit) {
-    uint64_t raw = get<uint64_t>(), comp = get<uint64_t>();
-    constexpr uint64_t kMaxRatio = 1 << 15;  // beyond zstd's best on real weights
-    if (raw > limit || raw / kMaxRatio > comp) {
-      throw Error(name_, "corrupt model file (section size)");
-    }
-    return {raw, comp};
-  }
-
-  // The section's frame of `comp` bytes, decompressed to `raw` bytes handed
-  // to `consume` in pieces; without `consume` only read (and hashed).
-  void section(uint64_t raw, uint64_t comp, const std::function<void(const char*, size_t)>& consume,
-               const char* what) {
-    if (raw == 0 || !consume) {
-      char skip[1 << 14];
-      while (comp) {
-        size_t n = static_cast<size_t>(std::min<uint64_t>(comp, sizeof skip));
-        read(skip, n);
-        comp -= n;
-      }
-      return;
-    }
-    std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> d(ZSTD_createDCtx(), ZSTD_freeDCtx);
-    if (!d) throw std::bad_alloc();
-    ZSTD_DCtx_setParameter(d.get(), ZSTD_d_windowLogMax, 24);  // we write 2 MiB windows
-    std::vector<char> in(std::min<uint64_t>(comp, 1 << 16)), out(1 << 16);
-    const std::string corrupt = std::string("corrupt model file (") + what + ")";
-    uint64_t made = 0;
-    size_t last = 1;
-    bool first = true;
-    while (comp) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(comp, in.size()));
-      read(in.data(), n);
-      comp -= n;
-      if (first) {
-        first = false;
-        if (ZSTD_getFrameContentSize(in.data(), n) != raw) {
-          throw Error(name_, "corrupt model file (section size)");
-        }
-      }
-      ZSTD_inBuffer ib{in.data(), n, 0};
-      while (ib.pos < ib.size) {
-        if (last == 0) throw Error(name_, corrupt);  // bytes after the frame
-        ZSTD_outBuffer ob{out.data(), out.size(), 0};
-        last = ZSTD_decompressStream(d.get(), &ob, &ib);
-        if (ZSTD_isError(last)) throw Error(name_, corrupt);
-        made += ob.pos;
-        if (made > raw) throw Error(name_, corrupt);
-        consume(out.data(), ob.pos);
-      }
-    }
-    // Output the decoder still holds.
-    while (last != 0) {
-      ZSTD_inBuffer ib{nullptr, 0, 0};
-      ZSTD_outBuffer ob{out.data(), out.size(), 0};
-      last = ZSTD_decompressStream(d.get(), &ob, &ib);
-      if (ZSTD_isError(last) || ob.pos == 0) throw Error(name_, corrupt);
-      made += ob.pos;
-      if (made > raw) throw Error(name_, corrupt);
-      consume(out.data(), ob.pos);
-    }
-    if (made != raw) throw Error(name_, corrupt);
-  }
-
- private:
-  Source& src_;
-  const std::string& name_;
-  Xxh3State h_;
-};
-
-// Hands fixed-size records to `f` from pieces cut anywhere.
-class Records {
- public:
-  Records(size_t size, std::function<void(const char*)> f) : size_(size), f_(std::move(f)) {}
-  void operator()(const char* p, size_t n) {
-    if (have_) {
-      size_t take = std::min(size_ - have_, n);
-      std::memcpy(carry_ + have_, p, take);
-      have_ += take;
-      p += take;
-      n -= take;
-      if (have_ < size_) return;
-      f_(carry_);
-      have_ = 0;
-    }
-    for (; n >= size_; p += size_, n -= size_) f_(p);
-    std::memcpy(carry_, p, n);
-    have_ = n;
-  }
-
- private:
-  size_t size_;
-  std::function<void(const char*)> f_;
-  char carry_[16];
-  size_t have_ = 0;
-};
-
-// The header's "key=value" lines to options; every value checked.
 ModelOptions options_from_header(std::string_view header, const std::string& name) {
   std::map<std::string, std::string, std::less<>> kv;
   for (size_t i = 0; i < header.size();) {
@@ -541,125 +184,40 @@ ModelOptions options_from_header(std::string_view header, const std::string& nam
   return o;
 }
 
-}  // namespace
+std::string describe_slot(uint64_t slot, int k, int bits, int class_base,
+                          const FeatureNames* names) {
+  uint64_t f = slot / k;
+  std::string s;
+  if (f == (uint64_t(1) << bits)) {
+    s = "the bias";
+    if (k > 1) s += " (class " + std::to_string(slot % k + class_base) + ")";
+    return s;
+  }
+  std::string_view name = names ? names->name(static_cast<uint32_t>(f)) : std::string_view();
+  s = "feature ";
+  if (!name.empty()) s += quote_input(name) + " ";
+  s += "(index " + std::to_string(f);
+  if (k > 1) s += ", class " + std::to_string(slot % k + class_base);
+  return s + ")";
+}
 
-// One pass over a model file: without `m`, checks everything and returns
-// the options; with `m` (made from those options), fills it as well.
-ModelOptions Model::read_file(Source& src, const std::string& name, Model* m) {
-  ModelReader r(src, name);
-  char magic[8];
-  r.read(magic, 8, "not a grist-train-sgd model (no GRISTSGD magic)");
-  if (std::memcmp(magic, "GRISTSGD", 8) != 0) {
-    throw Error(name, "not a grist-train-sgd model (no GRISTSGD magic)");
-  }
-  uint32_t version = r.get<uint32_t>();
-  if (version != kModelVersion) {
-    throw Error(name, "model file format version " + std::to_string(version) +
-                          (version > kModelVersion ? " is newer than" : " is not") +
-                          " the version this grist reads (" + std::to_string(kModelVersion) +
-                          "); retrain it with this grist");
-  }
-  uint32_t hlen = r.get<uint32_t>();
-  if (hlen > (1 << 20)) throw Error(name, "corrupt model file (header size)");
-  std::string header(hlen, '\0');
-  r.read(header.data(), hlen);
-  // The checksum covers the header too, but a truncated file is more
-  // useful to report as truncated; check it before trusting the sections.
-  uint64_t slots = r.get<uint64_t>();
-  uint8_t enc = r.get<uint8_t>();
-  ModelOptions o = options_from_header(header, name);
-  if (o.bits < 1 || o.bits > 30 || o.classes < 0 || o.classes > 100000 || slots != o.slots()) {
-    throw Error(name, "corrupt model file (inconsistent header)");
-  }
-  if (enc > 2) throw Error(name, "corrupt model file (unknown weight encoding)");
+std::string describe_value(float v) {
+  return std::isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf");
+}
 
-  const int stride = m ? m->stride_ : 1;
-  auto finite = [&](float v, uint64_t slot) {
-    if (!std::isfinite(v)) {
-      throw Error(name, "corrupt model file (the weight of " +
-                            describe_slot(slot, m->k_, o.bits, o.class_base, nullptr) + " is " +
-                            describe_value(v) + ")");
+void Model::check_finite(const FeatureNames* names) const {
+  if (names && names->size() != (uint64_t(1) << o_.bits)) names = nullptr;
+  for (uint64_t i = 0; i < slots_; ++i) {
+    for (int j = 0; j < stride_; ++j) {
+      float v = state_[i * stride_ + j].load(std::memory_order_relaxed);
+      if (std::isfinite(v)) continue;
+      throw Error(std::string(j == 0 ? "the weight of " : "the optimizer state of ") +
+                  describe_slot(i, k_, o_.bits, o_.class_base, names) + " is " +
+                  describe_value(v) +
+                  ": training diverged, and no model is written (a smaller --learning-rate, "
+                  "--loss logistic, or inputs of a smaller range may help)");
     }
-  };
-  auto [raw, comp] = r.section_sizes(slots * 12);
-  if (enc != 0) {
-    const size_t isz = enc == 1 ? 4 : 8;
-    if (raw % (isz + 4)) throw Error(name, "corrupt model file (weights)");
-    Records entries(isz + 4, [&](const char* p) {
-      uint64_t i = 0;  // little-endian: the low bytes first
-      std::memcpy(&i, p, isz);
-      if (i >= slots) throw Error(name, "corrupt model file (weights)");
-      if (m) {
-        float v;
-        std::memcpy(&v, p + isz, 4);
-        finite(v, i);
-        m->state_[i * stride].store(v, std::memory_order_relaxed);
-      }
-    });
-    r.section(raw, comp, std::ref(entries), "weights");
-  } else {
-    if (raw != slots * 4) throw Error(name, "corrupt model file (weights)");
-    uint64_t i = 0;
-    Records weights(4, [&](const char* p) {
-      float v;
-      std::memcpy(&v, p, 4);
-      finite(v, i);
-      m->state_[i++ * stride].store(v, std::memory_order_relaxed);
-    });
-    r.section(raw, comp, m ? std::function<void(const char*, size_t)>(std::ref(weights)) : nullptr,
-              "weights");
   }
-  auto [sraw, scomp] = r.section_sizes(slots * 4 * 8);
-  if (m && stride > 1 && sraw != 0) {
-    if (sraw != slots * (stride - 1) * 4) throw Error(name, "corrupt model file (optimizer state)");
-    uint64_t i = 0;
-    Records state(4, [&](const char* p) {
-      float v;
-      std::memcpy(&v, p, 4);
-      // slot i / (stride - 1), float 1 + i % (stride - 1)
-      uint64_t slot = i / (stride - 1), j = 1 + i % (stride - 1);
-      if (!std::isfinite(v)) {
-        throw Error(name, "corrupt model file (the optimizer state of " +
-                              describe_slot(slot, m->k_, o.bits, o.class_base, nullptr) + " is " +
-                              describe_value(v) + ")");
-      }
-      m->state_[slot * stride + j].store(v, std::memory_order_relaxed);
-      ++i;
-    });
-    r.section(sraw, scomp, std::ref(state), "optimizer state");
-  } else {
-    r.section(sraw, scomp, nullptr, "optimizer state");
-  }
-  const uint64_t computed = r.digest();
-  if (r.checksum_and_end() != computed) throw Error(name, "corrupt model file (checksum)");
-  return o;
-}
-
-std::unique_ptr<Model> Model::from_bytes(const std::string& bytes, const std::string& name,
-                                         bool with_state) {
-  auto check = Source::from_memory(bytes, name);
-  ModelOptions o = read_file(*check, name, nullptr);
-  auto m = std::make_unique<Model>(o, with_state);
-  auto fill = Source::from_memory(bytes, name);
-  read_file(*fill, name, m.get());
-  return m;
-}
-
-std::unique_ptr<Model> Model::load(const std::string& path, bool with_state) {
-  auto check = Source::open(path);
-  const std::string name = check->name();
-  if (path == "-") {  // read once: keep the bytes for the second pass
-    std::string bytes;
-    char buf[1 << 16];
-    while (size_t n = check->read(buf, sizeof buf)) bytes.append(buf, n);
-    return from_bytes(bytes, name, with_state);
-  }
-  ModelOptions o = read_file(*check, name, nullptr);
-  check.reset();
-  auto m = std::make_unique<Model>(o, with_state);
-  auto fill = Source::open(path);
-  read_file(*fill, name, m.get());
-  return m;
 }
 
 void Model::write_readable(Sink& out, const FeatureNames* names) const {

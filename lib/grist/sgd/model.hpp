@@ -13,8 +13,9 @@
 //
 // Model file (all integers little-endian):
 //   "GRISTSGD"  u32 version (1)  u32 H  H bytes of "key=value\n" header
-//   u64 slots  u8 encoding (0 dense f32[slots], 1 sparse (u32 slot, f32 w)*,
-//              2 sparse (u64 slot, f32 w)*, used when slots > 2^32)
+//   u64 slots  u8 encoding (WeightEncoding: 0 dense f32[slots], 1 sparse
+//              (u32 slot, f32 w)*, 2 sparse (u64 slot, f32 w)*, used when
+//              slots > 2^32)
 //   u64 raw bytes  u64 zstd bytes  zstd(weights)
 //   u64 raw bytes  u64 zstd bytes  zstd(optimiser state f32[slots*(stride-1)]) (0 0: none)
 //   u64 XXH3_64bits of everything before it
@@ -43,9 +44,18 @@ const char* optimizer_name(Optimizer o);
 std::optional<Optimizer> parse_optimizer_name(std::string_view s);
 
 constexpr uint32_t kModelVersion = 1;
+// How the model file holds the weights: every weight, or the nonzero ones
+// with their slot numbers (when that is smaller).
+enum class WeightEncoding : uint8_t { dense = 0, sparse32 = 1, sparse64 = 2 };
 // The most floats (weights and optimiser state) a model may hold: 64 GiB.
 constexpr uint64_t kMaxModelFloats = uint64_t(1) << 34;
 constexpr const char* kHashName = "xxh3-64/numeric-names/v1";
+
+// What a Model holds besides its weights.
+enum class ModelState {
+  weights_only,    // enough to predict
+  with_optimizer,  // and the optimiser's state: enough to train on
+};
 
 struct ModelOptions {
   // Shape predictions.
@@ -80,9 +90,9 @@ struct ModelOptions {
 
 class Model {
  public:
-  // A zero model. `with_state` false keeps only the weights (prediction).
-  // Throws grist::Error for -b outside 1..30 or more than kMaxModelFloats.
-  explicit Model(const ModelOptions& o, bool with_state = true);
+  // A zero model. Throws grist::Error for -b outside 1..30 or more than
+  // kMaxModelFloats.
+  explicit Model(const ModelOptions& o, ModelState state = ModelState::with_optimizer);
 
   const ModelOptions& options() const { return o_; }
   ModelOptions& options() { return o_; }
@@ -120,10 +130,11 @@ class Model {
   // file. Reads a file twice (checks it whole,
   // checksum included, before allocating the model, then fills the model)
   // and costs no copy of it; stdin ("-") is read into memory once.
-  static std::unique_ptr<Model> load(const std::string& path, bool with_state = true);
+  static std::unique_ptr<Model> load(const std::string& path,
+                                     ModelState state = ModelState::with_optimizer);
   // Parses model bytes (tests).
   static std::unique_ptr<Model> from_bytes(const std::string& bytes, const std::string& name,
-                                           bool with_state = true);
+                                           ModelState state = ModelState::with_optimizer);
   // The file's bytes, without the finiteness check (tests write the
   // corrupt files an older grist could have written).
   std::string to_bytes() const;
@@ -138,7 +149,6 @@ class Model {
 
  private:
   void write_bytes(Sink& out) const;
-  static ModelOptions read_file(Source& src, const std::string& name, Model* m);
 
   ModelOptions o_;
   int k_, stride_;
@@ -148,6 +158,10 @@ class Model {
 
 // The header text of the options ("key=value\n" lines).
 std::string options_header(const ModelOptions& o);
+// Its mirror: the options of a header's "key=value" lines, every value
+// checked; throws grist::Error naming `name` (the file) for a missing,
+// unknown or out-of-range value.
+ModelOptions options_from_header(std::string_view header, const std::string& name);
 
 // The normaliser (sgd and adagrad unless --no-normalize) keeps, per slot,
 // the largest |x| seen, N, and steps in units of x/N. When N grows from

@@ -4,7 +4,7 @@
 // --invert_hash does at the price of a slow second mode).
 //
 //   grist::sgd::FeatureNames names(bits);
-//   ParseOptions po;  po.names = &names;   // the parser records names
+//   ParseOptions parse_opts;  parse_opts.names = &names;   // the parser records names
 //   ...
 //   std::string_view n = names.name(index);  // "" if none was recorded
 //

@@ -1,18 +1,21 @@
 // Training: stream examples through the model, one or several passes.
 //
 //   grist::sgd::Model model(model_options);
-//   grist::sgd::TrainOptions to;  to.inputs = {"train.svm.zst"};  to.passes = 3;
-//   TrainReport rep = grist::sgd::train(model, to, [](const std::string& line) {
+//   grist::sgd::TrainOptions train_opts;
+//   train_opts.inputs = {"train.svm.zst"};  train_opts.passes = 3;
+//   TrainReport rep = grist::sgd::train(model, train_opts, [](const std::string& line) {
 //     std::fprintf(stderr, "%s\n", line.c_str());
 //   });
 //
 // Pass 1 reads the inputs in blocks; with several passes it also writes
 // each parsed block, zstd-compressed, to an anonymous file in temp_dir
-// (gone on every exit path), and later passes read that cache, in block
-// order or, with shuffle, in a seeded random order of blocks and of the
-// examples within each block. With threads > 1 the blocks are parsed and
-// trained on concurrently against the one shared weight vector (Hogwild);
-// with threads == 1 (or mini-batches) the result is deterministic.
+// (gone on every exit path; grist/sgd/example_cache.hpp), and later
+// passes read that cache, in block order or, with shuffle, in a seeded
+// random order of blocks and of the examples within each block. With
+// threads > 1 the blocks are parsed and trained on concurrently against
+// the one shared weight vector (Hogwild); with threads == 1 (or
+// mini-batches) the result is deterministic. The phases are in train.cpp,
+// the learner in learner.hpp, the lines it logs in report.hpp.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +24,9 @@
 #include <string>
 #include <vector>
 
+#include "grist/record/skipped.hpp"
 #include "grist/sgd/examples.hpp"
+#include "grist/sgd/learner.hpp"
 #include "grist/sgd/model.hpp"
 #include "grist/sgd/names.hpp"
 
@@ -92,8 +97,7 @@ struct TrainReport {
   uint64_t holdout_examples = 0;  // of them held out
   uint64_t features = 0;          // feature occurrences in pass 1
   uint64_t bytes = 0;             // input bytes (decompressed) read in pass 1
-  uint64_t skipped = 0;           // malformed lines skipped
-  std::string first_skipped;
+  SkippedLines skipped;           // malformed lines skipped (--on-error skip)
   std::vector<PassReport> passes;
   std::string stop_reason;
   double seconds = 0;
@@ -105,9 +109,5 @@ struct TrainReport {
 // pass lines. Throws grist::Error on bad input (FILE:LINE) or on empty input.
 TrainReport train(Model& model, const TrainOptions& opts,
                   const std::function<void(const std::string&)>& log);
-
-// Trains on examples already in memory, one pass, in order, one thread
-// (unit tests). Returns the average progressive loss.
-double train_examples(Model& model, const Examples& ex);
 
 }  // namespace grist::sgd

@@ -9,7 +9,7 @@ check_grep "file and line" '^grist-train-sgd: bad.svm:3: bad feature value' err
 check_no_file "no model" m.gsgd
 run_cmd out err grist-train-sgd --on-error skip bad.svm -f m.gsgd
 check_status "skip" 0 "$rc"
-check_grep "counted" 'skipped 1 malformed examples \(first: bad.svm:3:' err
+check_grep "counted" 'skipped 1 malformed example \(first: bad.svm:3:' err
 
 printf '1 |a x\n2 |a y\n' > labels.vw
 run_cmd out err grist-train-sgd labels.vw

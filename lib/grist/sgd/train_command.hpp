@@ -1,0 +1,108 @@
+// grist-train-sgd's policy, between its command line and train(): the
+// optimiser's default learning rate, which options conflict, what -i fixes
+// and what it lets change, the checks on files before any work, the
+// distributed set-up, and the writing of the model. The program declares
+// its options into a TrainArgs and calls TrainCommand::run.
+//
+//   TrainArgs args;  ...  args.given = {"--loss", ...};   // from the CLI
+//   TrainCommand cmd(args);
+//   TrainReport rep = cmd.run(log);     // throws UsageError or Error
+//   if (cmd.rank0()) for (auto& l : report_lines(rep, cmd.options(), cmd.model_options())) ...
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "grist/record/skipped.hpp"
+#include "grist/sgd/model.hpp"
+#include "grist/sgd/report.hpp"
+#include "grist/sgd/train.hpp"
+
+namespace grist::sgd {
+
+// The command line as given, before defaults and checks.
+struct TrainArgs {
+  std::vector<std::string> inputs;  // empty: stdin
+  std::string final_model, initial_model, readable_model;
+  std::string format;  // empty: sniffed, or -i's
+  std::string loss = "logistic", optimizer = "adagrad", batch = "1";
+  OnError on_error = OnError::fail;
+  // The numeric model options as given: quantile_tau, classes, class_base,
+  // bits, quadratic, ngrams, power_t, initial_t, l1, l2, ftrl_beta.
+  ModelOptions model;
+  // As given: passes, shuffle, seed, holdout_every, early_stop.
+  TrainOptions train;
+  double learning_rate = 0;  // 0: the optimiser's default
+  bool no_bias = false, no_normalize = false;
+  bool allreduce = false;  // distributed training (MPI builds)
+  uint64_t allreduce_every = 0;
+  // The common options, resolved.
+  int threads = 1;
+  std::string temp_dir = "/tmp";
+  bool quiet = false;
+  // The options on the command line, by their long names ("--loss"):
+  // those of kConsultedOptions that were given.
+  std::set<std::string> given;
+
+  bool was_given(const std::string& name) const { return given.count(name) > 0; }
+};
+
+// The options whose presence (not only value) matters: given or not.
+inline constexpr const char* kConsultedOptions[] = {
+    "--loss",    "--quantile-tau", "--oaa",           "--class-base",
+    "--bits",    "--no-bias",      "--quadratic",     "--ngrams",
+    "--optimizer", "--holdout-every", "--allreduce-every", "--threads",
+    "--temp-dir"};
+
+// adagrad 4, sgd 0.5, ftrl 0.1.
+double default_learning_rate(Optimizer o);
+
+// What the arguments come to: the options of a new model (or, with -i,
+// those the run may change), and the training options but for the
+// distributed ones. Throws UsageError for options that conflict.
+struct TrainSetup {
+  ModelOptions model;
+  TrainOptions train;
+};
+TrainSetup resolve(const TrainArgs& args);
+
+// The model to train: a new one, or -i's with the options it lets a run
+// change (normaliser, rates, regularisers, and vw input for an svmlight
+// model) taken from `setup`. Throws UsageError for an option -i fixes, a
+// differing --optimizer or format, or a new model beyond kMaxModelFloats.
+std::unique_ptr<Model> initial_model(const TrainArgs& args, const TrainSetup& setup);
+
+class Distributed;  // MPI processes (--allreduce), defined in train_command.cpp
+
+class TrainCommand {
+ public:
+  explicit TrainCommand(TrainArgs args);
+  ~TrainCommand();
+
+  // Resolves the arguments, checks the files, makes or loads the model,
+  // joins the distributed job (--allreduce), trains, and (rank 0) writes
+  // the model and the readable model, all or nothing. `log` gets the
+  // progress lines (on rank 0, unless quiet). Throws UsageError or Error.
+  TrainReport run(const LogLine& log);
+
+  bool rank0() const;  // writes and reports (distributed training)
+  const TrainOptions& options() const { return setup_.train; }
+  // The options of the model trained (after run()).
+  const ModelOptions& model_options() const { return trained_; }
+  // With status non-zero in a job of several processes, ends them all
+  // (the others would wait for this one); else returns.
+  void abort_if_failed(int status);
+
+ private:
+  void check_files() const;
+
+  TrainArgs args_;
+  TrainSetup setup_;
+  ModelOptions trained_;
+  std::unique_ptr<Distributed> dist_;
+};
+
+}  // namespace grist::sgd
