@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <strings.h>
+
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -61,6 +63,28 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
     ctx->start = Clock::now();
     *con_cls = ctx;
     s.in_flight.fetch_add(1, std::memory_order_relaxed);
+    // Two Content-Length headers, or one with chunked encoding, read one
+    // way here and another by a proxy in front: refused (RFC 9112 6.3),
+    // which libmicrohttpd 0.9 does not do itself.
+    int lengths = 0;
+    bool chunked = false;
+    MHD_get_connection_values(
+        c, MHD_HEADER_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char*) -> MHD_Result {
+          if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) ++*static_cast<int*>(cls);
+          return MHD_YES;
+        },
+        &lengths);
+    if (header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING)) chunked = true;
+    if (lengths > 1 || (lengths == 1 && chunked)) {
+      Response r;
+      r.status = 400;
+      r.body = lengths > 1 ? "more than one Content-Length\n"
+                           : "both Content-Length and Transfer-Encoding\n";
+      r.headers.emplace_back(MHD_HTTP_HEADER_CONNECTION, "close");
+      s.service.metrics().request(Endpoint::other, 400, 0);
+      return send(s, c, r);
+    }
     // A body announced larger than the limit is refused before it is read
     // (libmicrohttpd then closes the connection rather than read it).
     if (auto cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH)) {

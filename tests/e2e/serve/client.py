@@ -139,7 +139,8 @@ def status_of(reply):
     return int(reply.split(b" ", 2)[1])
 
 
-def raw(port, payload, name, ok=lambda st: st is None or 400 <= st < 500, pause=0.0, shut=False):
+def raw(port, payload, name, ok=lambda st: st is None or 400 <= st < 500 or st == 505, pause=0.0,
+        shut=False):
     s = socket.create_connection((HOST, port), timeout=10)
     try:
         for i, part in enumerate(payload if isinstance(payload, list) else [payload]):
@@ -194,6 +195,8 @@ def bad(port, max_body, pid):
         ("negative Content-Length", (P + "Content-Length: -5\r\n\r\n1 1:1\n").encode()),
         ("non-numeric Content-Length", (P + "Content-Length: abc\r\n\r\n1 1:1\n").encode()),
         ("two Content-Lengths", (P + "Content-Length: 6\r\nContent-Length: 7\r\n\r\n1 1:1\n").encode()),
+        ("Content-Length and chunked",
+         (P + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n1 1:1\n\r\n0\r\n\r\n").encode()),
         ("Content-Length too short, garbage after",
          (P + "Content-Length: 3\r\n\r\n1 1:1\n\x00\x01junk\r\n\r\n").encode()),
         ("invalid UTF-8 line", post(P, b"1 1:1 \xff\xfe:1\n")),
@@ -234,6 +237,7 @@ def bad(port, max_body, pid):
 
 def slow(port, timeout_s):
     """A client that sends a byte now and then: closed within about --timeout."""
+    timeout_s = float(timeout_s)
     t0 = time.time()
     for name, parts in (("slow headers", [b"POST /v1/predict HTTP/1.1\r\n", b"Host: x\r\n"]),
                         ("slow body", [b"POST /v1/predict HTTP/1.1\r\nHost: x\r\n"
@@ -271,8 +275,8 @@ def slow(port, timeout_s):
 
 def load(port, seconds, body, expect_dir):
     body = open(body, "rb").read()
-    expect = {}
-    for name in os.listdir(expect_dir):
+    expect = {}  # "-": any answer will do (load next to another test)
+    for name in os.listdir(expect_dir) if expect_dir != "-" else []:
         expect[name] = open(os.path.join(expect_dir, name), "rb").read()
     stop = time.time() + float(seconds)
     counts = {"ok": 0, "hashes": set()}
@@ -290,7 +294,9 @@ def load(port, seconds, body, expect_dir):
                 continue
             hh = h.get("x-grist-model")
             with lock:
-                if st != 200:
+                if expect_dir == "-":
+                    counts["ok"] += 1
+                elif st != 200:
                     fail("status %d: %r" % (st, b[:200]))
                 elif hh not in expect:
                     fail("hash %r is none of the models" % hh)
