@@ -91,7 +91,7 @@ void set_man(cli::ManText& m) {
       "X-Grist-Model: the XXH3-64 hash (16 hex digits) of the model file that answered it. "
       "No path serves files.\n\n"
       "Reloading: on SIGHUP, and when the model file is replaced (its path is checked every "
-      "--poll milliseconds: another inode, size or modification time), the new file is read, "
+      "--poll milliseconds, never with --poll 0: another inode, size or modification time), the new file is read, "
       "checked whole and loaded on the main thread, off the request path, then swapped in at "
       "once: a request answered meanwhile is answered whole by the old model. A file that is "
       "not a good model is refused with a message, counted in "
@@ -164,32 +164,31 @@ int main(int argc, char** argv) {
   cli::add_number(app, "-p,--port", so.port, "The TCP port (default 7607; 0: any free one)")
       ->type_name("PORT");
   auto* tf = app.add_option("--token-file", token_file,
-                            "Require 'Authorization: Bearer' with the token in FILE")
+                            "Require the bearer token in FILE")
                  ->type_name("FILE");
   app.add_flag("--no-auth", no_auth, "Allow a non-loopback --listen without a token")
       ->excludes(tf);
   cli::add_number(app, "--max-body", svc.max_body,
-                  "The most bytes of a request body, before and after decoding (default 16 MiB)",
+                  "Largest body, raw or decoded (default 16 MiB)",
                   {.min = 1})
       ->type_name("BYTES");
   cli::add_number(app, "--max-header", max_header,
-                  "The most bytes of a request's line and headers (default 32768)",
+                  "Largest request line and headers (default 32768)",
                   {.min = 4096, .max = uint64_t(16) << 20})
       ->type_name("BYTES");
   cli::add_number(app, "--max-connections", so.max_connections,
                   "The most open connections (default 256)", {.min = 1, .max = 1000000})
       ->type_name("N");
   cli::add_number(app, "--timeout", so.timeout_s,
-                  "Close a connection idle, or a body still arriving, after SECONDS (default 30)",
+                  "Close idle and slow connections (default 30)",
                   {.min = 1, .max = 86400})
       ->type_name("SECONDS");
   cli::add_number(app, "--drain", drain_s,
-                  "On SIGTERM, wait at most SECONDS for requests in flight (default 10)",
+                  "Wait for requests in flight on SIGTERM (default 10)",
                   {.min = 0, .max = 3600})
       ->type_name("SECONDS");
   cli::add_number(app, "--poll", poll_ms,
-                  "Check the model file for a replacement every MS milliseconds (default 1000; "
-                  "0: only on SIGHUP)",
+                  "Check the model file every MS ms (default 1000)",
                   {.min = 0, .max = 3600000})
       ->type_name("MS");
   set_man(tool.man());
