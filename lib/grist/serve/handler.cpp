@@ -148,6 +148,14 @@ const std::shared_ptr<const std::string>& source_name() {
 // The instances of {"instances": [...]} joined into lines. Throws Failure.
 void json_instances(std::string_view body, Block& block, uint64_t max_body) {
   thread_local simdjson::dom::parser parser;
+  // The parser keeps its buffers at the size of the largest document it
+  // has seen; past 1 MiB they are given back after the request, so that a
+  // large body costs memory only while it is answered.
+  struct Shrink {
+    ~Shrink() {
+      if (parser.capacity() > (1 << 20)) parser = simdjson::dom::parser{};
+    }
+  } shrink;
   simdjson::dom::element doc;
   auto err = parser.parse(body.data(), body.size()).get(doc);
   if (err) throw Failure{400, std::string("the body is not JSON: ") + simdjson::error_message(err)};
