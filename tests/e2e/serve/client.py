@@ -4,7 +4,7 @@ sockets for requests no well-behaved client sends. Every socket has a
 timeout; every mode exits 1 on the first wrong answer, naming it.
 
   client.py endpoints PORT DATA EXPECTED [TOKEN]
-  client.py bad PORT MAX_BODY PID
+  client.py bad PORT MAX_BODY PID [RSS_BOUND_MIB]
   client.py load PORT SECONDS BODY EXPECT_DIR   (EXPECT_DIR/HASH: the answer of model HASH)
   client.py inflight PORT BODY READY GO OUT
 """
@@ -175,7 +175,7 @@ def rss_kib(pid):
     return 0
 
 
-def bad(port, max_body, pid):
+def bad(port, max_body, pid, rss_bound_mib="64"):
     max_body = int(max_body)
     P = "POST /v1/predict HTTP/1.1\r\nHost: x\r\n"
     J = P + "Content-Type: application/json\r\n"
@@ -231,7 +231,7 @@ def bad(port, max_body, pid):
     good(port, "after connections closed mid-body")
     after = rss_kib(pid)
     print("RSS before %d KiB, after %d KiB" % (before, after))
-    if after - before > 64 * 1024:
+    if after - before > int(rss_bound_mib) * 1024:
         fail("RSS grew by %d KiB over the bad requests" % (after - before))
 
 
