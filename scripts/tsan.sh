@@ -15,7 +15,8 @@
 #    partitions), shuffle-sort (sort, partitions, --random), merge of
 #    partition directories and of sorted files, tokenize (the ordered
 #    pipeline over two blocks), train-sgd (Hogwild, two passes through the
-#    cache), predict; count and shuffle-sort once more on 70,000 keys to
+#    cache), predict, serve (clients while the model is swapped, then
+#    SIGTERM); count and shuffle-sort once more on 70,000 keys to
 #    cross the 32768-record threshold of the parallel sorts; several with
 #    --progress. Each output is checked against an oracle (sort, awk):
 #    races through TBB workers are hidden by the suppressions (see below),
@@ -38,7 +39,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
   -DGRIST_SANITIZE=thread -DGRIST_MPI=OFF >/dev/null
 cmake --build "$build" -j"$jobs" --target grist-unit-tests grist-count grist-shuffle-sort \
-  grist-merge grist-tokenize grist-train-sgd grist-predict
+  grist-merge grist-tokenize grist-train-sgd grist-predict grist-serve
 echo "tsan: build ${SECONDS}s"
 t0=$SECONDS
 supp=$root/tests/tsan/suppressions.txt
@@ -73,7 +74,7 @@ if [ $full = 1 ]; then
   done
   for p in "$@"; do wait "$p" || status=1; done
 else
-  unit a '[test_merge_tool],[test_io],[test_regressions],parallel bucket compression*' & a=$!
+  unit a '[test_merge_tool],[test_io],[test_regressions],[test_serve],parallel bucket compression*' & a=$!
   unit b '[test_sgd],[test_sgd_scale],[test_tokenize_tool],partitioned counting writes every key once*,runs mix streamed records and precompressed frames' & b=$!
   wait $a || status=1
   wait $b || status=1
@@ -155,6 +156,39 @@ same "tokenize -j2" tokens.txt
 step "train-sgd -j2 (Hogwild) --passes 2 --progress" grist-train-sgd -j2 -b 12 --passes 2 -T spill -f m.bin --progress train.svm
 step "predict -j2" grist-predict -j2 -i m.bin train.svm
 if [ "$(wc -l < out.txt)" != 20000 ]; then echo "tsan predict -j2: WRONG OUTPUT"; status=1; fi
+# grist-serve -j2: three clients for 4 s while the model file is replaced
+# by renames and SIGHUP (the model swap under requests), then SIGTERM
+# (the drain); exit 0 and no report.
+serve_check() {
+  head -n 2000 train.svm | awk '{ $1 = -$1 } 1' | grist-train-sgd -q -b 12 -f m2.bin
+  cp m.bin served.bin
+  grist-serve -i served.bin -p 0 -j2 --poll 50 2> serve.log &
+  local pid=$! port= i
+  for i in $(seq 200); do
+    port=$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9][0-9]*\) .*/\1/p' serve.log)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  head -n 20 train.svm > body.svm
+  python3 "$root/tests/e2e/serve/client.py" load "$port" 4 body.svm - & local client=$!
+  for i in 1 2 3 4 5 6; do
+    if [ $((i % 2)) = 1 ]; then cp m2.bin s.tmp; else cp m.bin s.tmp; fi
+    mv s.tmp served.bin
+    sleep 0.5
+  done
+  kill -HUP "$pid"
+  local crc=0 rc=0
+  wait "$client" || crc=$?
+  kill -TERM "$pid"
+  wait "$pid" || rc=$?
+  cat serve.log >&2
+  [ "$crc" = 0 ] && [ "$rc" = 0 ]
+}
+if command -v python3 >/dev/null; then
+  step "serve -j2, load, 6 reloads, SIGHUP, SIGTERM" serve_check
+else
+  echo "tsan serve: skipped (no python3)"
+fi
 if [ -n "$(ls -A spill)" ]; then echo "tsan: files left in -T"; status=1; fi
 cd "$root"
 rm -rf "$build/tsan-work"

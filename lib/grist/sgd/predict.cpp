@@ -19,10 +19,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct Item {
   Block block;
-  Examples ex;
-  ErrorLog errors;
-  std::string text;
-  std::vector<float> pred, score;  // per example
+  ScoredBlock s;
 };
 }  // namespace
 
@@ -103,20 +100,90 @@ std::string Metrics::text() const {
   return s;
 }
 
-Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
+ParseOptions prediction_parse_options(const Model& model, std::optional<Format> format) {
   const ModelOptions& mo = model.options();
   ParseOptions po = mo.parse_options();
   po.require_label = false;
   po.keep_tags = true;
-  if (opts.format && *opts.format != mo.format) {
-    if (!format_reads_as(mo.format, *opts.format)) {
-      throw UsageError(std::string("--format ") + format_name(*opts.format) +
+  if (format && *format != mo.format) {
+    if (!format_reads_as(mo.format, *format)) {
+      throw UsageError(std::string("--format ") + format_name(*format) +
                        ": the model was trained on " + format_name(mo.format) +
                        " input, and reads only that" +
                        (mo.format == Format::svmlight ? " (or vw)" : ""));
     }
-    po.format = *opts.format;
+    po.format = *format;
   }
+  return po;
+}
+
+// One output line per input line, whatever the line holds: the prediction
+// of its example, or nothing for a blank line, a comment or (--on-error
+// skip) a malformed example, so that line n of the output is about line n
+// of the input.
+void score_block(const Model& model, Parser& parser, const Block& block, bool skip_errors,
+                 ScoredBlock& it, const std::function<std::string(const std::string&)>& hint) {
+  const ModelOptions& mo = model.options();
+  it.ex.clear();
+  it.errors = ErrorLog{};
+  it.text.clear();
+  it.pred.clear();
+  it.score.clear();
+  char buf[64];
+  const int K = model.k();
+  uint64_t line_no = block.first_line;
+  for_each_line(block, [&](std::string_view line) {
+    const size_t i = it.ex.size();
+    try {
+      parser.parse_line(line, it.ex, line_no);
+    } catch (const std::invalid_argument& e) {
+      if (!skip_errors) throw Error(*block.source, line_no, hint ? hint(e.what()) : e.what());
+      if (it.errors.skipped++ == 0) {
+        it.errors.first = *block.source + ":" + std::to_string(line_no) + ": " + e.what();
+      }
+    }
+    ++line_no;
+    if (it.ex.size() == i) {  // no example on this line
+      it.text += '\n';
+      return;
+    }
+    const uint32_t b = it.ex.begin[i];
+    const size_t nf = it.ex.begin[i + 1] - b;
+    const uint32_t* idx = it.ex.index.data() + b;
+    const float* val = it.ex.value.data() + b;
+    char* e;
+    if (mo.classes > 0) {
+      int best = 0;
+      double bs = -std::numeric_limits<double>::infinity();
+      for (int k = 0; k < K; ++k) {
+        double s = model.score(idx, val, nf, k);
+        if (s > bs) bs = s, best = k;
+      }
+      it.pred.push_back(static_cast<float>(best));
+      it.score.push_back(static_cast<float>(bs));
+      e = std::to_chars(buf, buf + sizeof buf, best + mo.class_base).ptr;
+    } else {
+      double s = model.score(idx, val, nf, 0);
+      float p = static_cast<float>(mo.loss == Loss::logistic ? sigmoid(s) : s);
+      it.pred.push_back(p);
+      it.score.push_back(static_cast<float>(s));
+      e = std::to_chars(buf, buf + sizeof buf, p).ptr;
+    }
+    it.text.append(buf, e);
+    if (it.ex.tag_end.size() > i) {  // VW
+      uint32_t t0 = i ? it.ex.tag_end[i - 1] : 0, t1 = it.ex.tag_end[i];
+      if (t1 > t0) {
+        it.text += ' ';
+        it.text.append(it.ex.tags, t0, t1 - t0);
+      }
+    }
+    it.text += '\n';
+  });
+}
+
+Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
+  const ModelOptions& mo = model.options();
+  const ParseOptions po = prediction_parse_options(model, opts.format);
   BlockReader reader(opts.inputs, opts.block_size);
   auto first = std::make_unique<Item>();
   bool have_first = reader.next(first->block);
@@ -137,84 +204,26 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
   Metrics m;
   m.logloss = m.accuracy = m.auc = m.rmse = m.mae = m.quantile_loss = kNaN;
 
-  // One output line per input line, whatever the line holds: the prediction
-  // of its example, or nothing for a blank line, a comment or (--on-error
-  // skip) a malformed example, so that line n of the output is about line n
-  // of the input.
   auto work = [&](Item& it) {
     auto& parser = parsers.local();
     if (!parser) parser = std::make_unique<Parser>(po);
-    it.ex.clear();
-    it.errors = ErrorLog{};
-    it.text.clear();
-    it.pred.clear();
-    it.score.clear();
-    char buf[64];
-    const int K = model.k();
-    uint64_t line_no = it.block.first_line;
-    for_each_line(it.block, [&](std::string_view line) {
-      const size_t i = it.ex.size();
-      try {
-        parser->parse_line(line, it.ex, line_no);
-      } catch (const std::invalid_argument& e) {
-        if (!opts.skip_errors) throw Error(*it.block.source, line_no, with_hint(e.what()));
-        if (it.errors.skipped++ == 0) {
-          it.errors.first = *it.block.source + ":" + std::to_string(line_no) + ": " + e.what();
-        }
-      }
-      ++line_no;
-      if (it.ex.size() == i) {  // no example on this line
-        it.text += '\n';
-        return;
-      }
-      const uint32_t b = it.ex.begin[i];
-      const size_t nf = it.ex.begin[i + 1] - b;
-      const uint32_t* idx = it.ex.index.data() + b;
-      const float* val = it.ex.value.data() + b;
-      char* e;
-      if (mo.classes > 0) {
-        int best = 0;
-        double bs = -std::numeric_limits<double>::infinity();
-        for (int k = 0; k < K; ++k) {
-          double s = model.score(idx, val, nf, k);
-          if (s > bs) bs = s, best = k;
-        }
-        it.pred.push_back(static_cast<float>(best));
-        it.score.push_back(static_cast<float>(bs));
-        e = std::to_chars(buf, buf + sizeof buf, best + mo.class_base).ptr;
-      } else {
-        double s = model.score(idx, val, nf, 0);
-        float p = static_cast<float>(mo.loss == Loss::logistic ? sigmoid(s) : s);
-        it.pred.push_back(p);
-        it.score.push_back(static_cast<float>(s));
-        e = std::to_chars(buf, buf + sizeof buf, p).ptr;
-      }
-      it.text.append(buf, e);
-      if (it.ex.tag_end.size() > i) {  // VW
-        uint32_t t0 = i ? it.ex.tag_end[i - 1] : 0, t1 = it.ex.tag_end[i];
-        if (t1 > t0) {
-          it.text += ' ';
-          it.text.append(it.ex.tags, t0, t1 - t0);
-        }
-      }
-      it.text += '\n';
-    });
+    score_block(model, *parser, it.block, opts.skip_errors, it.s, with_hint);
   };
   auto finish = [&](Item& it) {
-    out.write(it.text);
-    m.examples += it.ex.size();
+    out.write(it.s.text);
+    m.examples += it.s.ex.size();
     m.lines += it.block.lines;
-    if (it.errors.skipped) {
-      if (m.skipped == 0) m.first_skipped = it.errors.first;
-      m.skipped += it.errors.skipped;
+    if (it.s.errors.skipped) {
+      if (m.skipped == 0) m.first_skipped = it.s.errors.first;
+      m.skipped += it.s.errors.skipped;
     }
     if (!opts.metrics) return;
-    for (size_t i = 0; i < it.ex.size(); ++i) {
-      if (std::isnan(it.ex.label[i])) continue;
-      labels.push_back(it.ex.label[i]);
-      preds.push_back(it.pred[i]);
-      scores.push_back(it.score[i]);
-      weights.push_back(it.ex.weight[i]);
+    for (size_t i = 0; i < it.s.ex.size(); ++i) {
+      if (std::isnan(it.s.ex.label[i])) continue;
+      labels.push_back(it.s.ex.label[i]);
+      preds.push_back(it.s.pred[i]);
+      scores.push_back(it.s.score[i]);
+      weights.push_back(it.s.ex.weight[i]);
     }
   };
 

@@ -1,6 +1,6 @@
 // Scoring examples with a trained model (grist-predict).
 //
-//   auto model = grist::sgd::Model::load("model.gsgd", false);
+//   auto model = grist::sgd::Model::load("model.gsgd", grist::sgd::ModelState::weights_only);
 //   grist::sgd::PredictOptions po;  po.inputs = {"test.svm.zst"};
 //   auto out = grist::Sink::open("-", {});
 //   grist::sgd::Metrics m = grist::sgd::predict(*model, po, *out);
@@ -17,10 +17,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "grist/io/block_reader.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/sgd/examples.hpp"
 #include "grist/sgd/model.hpp"
@@ -56,6 +58,30 @@ struct Metrics {
 // hint when the input looks like another format than the model's), and
 // when skip_errors skipped every line that was not blank.
 Metrics predict(const Model& model, const PredictOptions& opts, Sink& out);
+
+// The parse options predictions read input with: the model's own, in
+// `format` when given, which must be one the model reads (format_reads_as)
+// or this throws grist::UsageError. Labels are optional, VW tags kept.
+ParseOptions prediction_parse_options(const Model& model, std::optional<Format> format);
+
+// The predictions of one block of lines, as predict() writes them.
+struct ScoredBlock {
+  Examples ex;
+  ErrorLog errors;  // lines skipped (skip_errors)
+  std::string text;  // one line per input line, each ending in '\n'
+  std::vector<float> pred, score;  // per example: what text shows, the raw score
+};
+
+// Scores every line of `block` with `model`, replacing what `out` held:
+// out.text is byte for byte what predict() writes for these lines (the one
+// implementation behind grist-predict and grist-serve). `parser` must have
+// been made from prediction_parse_options(model, ...); it is used by one
+// thread at a time. A malformed line throws grist::Error(*block.source,
+// LINE, hint(message)) (message alone without a hint) unless skip_errors,
+// which counts it in out.errors and gives it an empty output line.
+void score_block(const Model& model, Parser& parser, const Block& block, bool skip_errors,
+                 ScoredBlock& out,
+                 const std::function<std::string(const std::string&)>& hint = {});
 
 // Metrics of predictions against labels (exposed for tests). `pred` is
 // what predict() prints; `score` the raw score (for AUC).

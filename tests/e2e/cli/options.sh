@@ -96,7 +96,7 @@ done
 
 # The class is the whole of it: every program, and the options named in
 # the report that found these defects.
-check_status "programs listed" 6 "$programs"
+check_status "programs listed" 7 "$programs"
 for p in "grist-count --top" "grist-count --min-count" "grist-tokenize --min-length" \
          "grist-shuffle-sort --seed" "grist-train-sgd --seed" "grist-train-sgd --l2" \
          "grist-train-sgd --power-t" "grist-train-sgd --initial-t" \
