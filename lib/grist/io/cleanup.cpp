@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,11 +69,11 @@ bool termination_pending() {
   return false;
 }
 
-// Removes every registered path and ends the process by `sig`. The
-// registry's lock is kept until the process dies, so that no thread can
-// register (and then create) a new temporary after this sweep.
-[[noreturn]] void sweep_and_die(int sig) {
-  registry_mutex().lock();
+// Removes every registered path and ends the process by `sig`, the
+// registry's lock held (by the caller). The lock is kept until the process
+// dies, so that no thread can register (and then create) a new temporary
+// after this sweep, nor commit one.
+[[noreturn]] void sweep_locked_and_die(int sig) {
   for (const auto& p : registry()) remove_path_quietly(p);
   signal(sig, SIG_DFL);
   sigset_t one;
@@ -84,11 +86,35 @@ bool termination_pending() {
   _exit(128 + sig);
 }
 
+[[noreturn]] void sweep_and_die(int sig) {
+  registry_mutex().lock();
+  sweep_locked_and_die(sig);
+}
+
+// Waits for a caught signal without taking it: the signal is taken off the
+// pending set only under the registry's lock. A commit (TempPath::rename_to)
+// checks for pending signals under that lock, so it either sees the signal
+// pending or never runs again; with sigwait() a signal taken just before a
+// commit, the cleanup thread not yet holding the lock, let the commit
+// through and the process exit 0.
 void cleanup_thread_main(sigset_t set) {
-  int sig = 0;
-  while (sigwait(&set, &sig) != 0) {
+  int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd < 0) {  // no signalfd: the small window above stays open
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    sweep_and_die(sig);
   }
-  sweep_and_die(sig);
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, -1) <= 0) continue;
+    registry_mutex().lock();
+    signalfd_siginfo si;
+    if (::read(fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+      sweep_locked_and_die(static_cast<int>(si.ssi_signo));
+    }
+    registry_mutex().unlock();  // taken by another thread (sigtimedwait)
+  }
 }
 
 // A word fit for a file name: [A-Za-z0-9_-] kept, anything else '_', at

@@ -28,7 +28,7 @@ cases=(
   "tokenize -o|64|out.txt|out.txt|grist-tokenize -j2 -o out.txt kv.txt"
   "train-sgd -f|16|out.model|out.model|grist-train-sgd -q -b 18 -f out.model train.svm"
   "train-sgd --readable-model|64|out.txt|out.txt|grist-train-sgd -q -b 18 -f m.bin --readable-model out.txt train.svm"
-  "train-sgd, the cache|64|spill \\(example cache\\)|out.model|grist-train-sgd -q -b 18 --passes 2 -T spill -f out.model train.svm"
+  "train-sgd, the cache|64|spill|out.model|grist-train-sgd -q -b 18 --passes 2 -T spill -f out.model train.svm"
   "predict -o|64|out.txt|out.txt|grist-predict -i model.bin -o out.txt train.svm"
 )
 for c in "${cases[@]}"; do
