@@ -382,7 +382,7 @@ Response Service::predict(const Request& r, const LoadedModel* model) const {
     try {
       sgd::score_block(*model->model, parser_for(*model), block, false, scored);
     } catch (const Error& e) {
-      metrics_.examples(false, block.lines);
+      metrics_.examples(ExampleOutcome::refused, block.lines);
       std::string where = json ? "instances[" + std::to_string(e.line() - 1) + "]"
                                : "line " + std::to_string(e.line());
       throw Failure{400, where + ": " + e.message()};
@@ -392,7 +392,7 @@ Response Service::predict(const Request& r, const LoadedModel* model) const {
     resp.model_hash = model->hash;
     return resp;
   }
-  metrics_.examples(true, scored.ex.size());
+  metrics_.examples(ExampleOutcome::scored, scored.ex.size());
   Response resp;
   if (json) {
     resp.body = json_predictions(scored.text);

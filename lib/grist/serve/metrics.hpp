@@ -25,13 +25,20 @@ inline constexpr std::array<int, 11> kStatuses = {200, 400, 401, 404, 405, 408,
 inline constexpr std::array<double, 14> kLatencyBuckets = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
 
+enum class ExampleOutcome { scored, refused };
+enum class ReloadOutcome { loaded, refused };
+
 class ServeMetrics {
  public:
   void request(Endpoint e, int status, double seconds);
-  void examples(bool ok, uint64_t n) {
-    (ok ? examples_ok_ : examples_err_).fetch_add(n, std::memory_order_relaxed);
+  void examples(ExampleOutcome o, uint64_t n) {
+    (o == ExampleOutcome::scored ? examples_ok_ : examples_err_)
+        .fetch_add(n, std::memory_order_relaxed);
   }
-  void reload(bool ok) { (ok ? reloads_ : reload_failures_).fetch_add(1, std::memory_order_relaxed); }
+  void reload(ReloadOutcome o) {
+    (o == ReloadOutcome::loaded ? reloads_ : reload_failures_)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
   void connection_opened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   int64_t open_connections() const { return connections_.load(std::memory_order_relaxed); }
