@@ -165,10 +165,10 @@ TEST_CASE("block parsing names file and line, or skips", "[test_sgd]") {
     CHECK(std::string(e.what()) == path + ":3: expected INDEX:VALUE, got 'oops'");
   }
   ex.clear();
-  ErrorLog log;
+  SkippedLines log;
   parser.parse_block(b, ex, &log);
   CHECK(ex.size() == 3);
-  CHECK(log.skipped == 1);
+  CHECK(log.count == 1);
   CHECK_THAT(log.first, Catch::Contains(":3:"));
   std::filesystem::remove_all(dir);
 }

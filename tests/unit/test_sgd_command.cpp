@@ -290,15 +290,15 @@ TEST_CASE("a line share parses only its lines, keeping their numbers", "[test_sg
     REQUIRE(reader.next(b));
     Parser parser(ParseOptions{});
     Examples ex;
-    ErrorLog log;
+    SkippedLines log;
     parser.parse_block(b, ex, &log, LineShare{2, shard});
     if (shard == 0) {  // lines 1, 3, 5
       CHECK(ex.line == std::vector<uint64_t>{1, 5});
-      CHECK(log.skipped == 1);
+      CHECK(log.count == 1);
       CHECK_THAT(log.first, Catch::Contains(":3: "));
     } else {  // lines 2, 4
       CHECK(ex.line == std::vector<uint64_t>{2, 4});
-      CHECK(log.skipped == 0);
+      CHECK(log.count == 0);
     }
   }
   std::filesystem::remove_all(dir);

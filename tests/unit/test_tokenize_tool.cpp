@@ -138,19 +138,19 @@ TEST_CASE("stopword files are read and folded", "[test_tokenize_tool]") {
     s->write("The\n  AND  of\n\nStraße\n");
     s->commit();
   }
-  StopWords folded = StopWords::load(path, true);
+  StopWords folded = StopWords::load(path, Folding::case_folded);
   CHECK(folded.contains("the"));
   CHECK(folded.contains("and"));
   CHECK(folded.contains("of"));
   CHECK(folded.contains("strasse"));
   CHECK_FALSE(folded.contains("The"));
   CHECK(folded.size() == 4);
-  StopWords plain = StopWords::load(path, false);
+  StopWords plain = StopWords::load(path, Folding::as_given);
   CHECK(plain.contains("The"));
   CHECK(plain.contains("Straße"));
   CHECK_FALSE(plain.contains("the"));
   std::remove(path.c_str());
-  CHECK_THROWS_AS(StopWords::load(path, false), Error);
+  CHECK_THROWS_AS(StopWords::load(path, Folding::as_given), Error);
 }
 
 TEST_CASE("plain lines: tokens, pairs, n-grams", "[test_tokenize_tool]") {

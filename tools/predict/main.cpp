@@ -92,17 +92,14 @@ int predict_files(const cli::Tool& tool, const Options& o) {
   auto out = Sink::open(c.output, c.sink_options());
   Metrics m = predict(*model, predict_opts, *out);
   out->commit();
-  if (m.skipped) {
-    tool.warn("skipped " + std::to_string(m.skipped) + " malformed examples (first: " +
-              m.first_skipped + ")");
-  }
+  if (m.skipped.count) tool.warn(m.skipped.warning("malformed example"));
   if (o.metrics) {
     std::fflush(stdout);
     std::fprintf(stderr, "grist-predict: %s\n", m.text().c_str());
   }
   tool.summary(m.lines, m.bytes,
                std::to_string(m.examples) + " examples" +
-                   (m.skipped ? ", " + std::to_string(m.skipped) + " skipped" : ""));
+                   (m.skipped.count ? ", " + std::to_string(m.skipped.count) + " skipped" : ""));
   return 0;
 }
 

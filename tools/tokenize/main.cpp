@@ -121,7 +121,8 @@ int tokenize(const grist::cli::Tool& tool, const Options& o,
   grist::check_run_files(files);
   grist::StopWords stopwords;
   if (!o.stopwords.empty()) {
-    stopwords = grist::StopWords::load(o.stopwords, o.lower);
+    stopwords = grist::StopWords::load(
+        o.stopwords, o.lower ? grist::Folding::case_folded : grist::Folding::as_given);
     stream_opts.stopwords = &stopwords;
   }
 

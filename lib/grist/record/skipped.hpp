@@ -19,6 +19,11 @@ struct SkippedLines {
   void add(std::string where_why) {
     if (count++ == 0) first = std::move(where_why);
   }
+  // The same, building the text only for the first (a hot path's skips).
+  template <class MakeText>
+  void add_lazily(MakeText make) {
+    if (count++ == 0) first = make();
+  }
   // Adds the skips of a later part of the input (blocks merged in order).
   void add(const SkippedLines& later) {
     if (count == 0) first = later.first;

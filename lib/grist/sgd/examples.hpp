@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "grist/io/block_reader.hpp"
+#include "grist/record/skipped.hpp"
 
 namespace grist::sgd {
 
@@ -72,10 +73,6 @@ struct Examples {
 };
 
 // Errors skipped under --on-error skip.
-struct ErrorLog {
-  uint64_t skipped = 0;
-  std::string first;  // "FILE:LINE: message" of the first one
-};
 
 // --- distributed training ---
 // A process's share of the lines: those numbered n (1-based, in each
@@ -98,7 +95,7 @@ class Parser {
   // '#' comment lines) are skipped. A malformed line throws grist::Error
   // "FILE:LINE: message", or, with `skip` non-null, is counted there.
   // Lines outside `share` are passed over (their numbers still count).
-  void parse_block(const Block& b, Examples& out, ErrorLog* skip = nullptr,
+  void parse_block(const Block& b, Examples& out, SkippedLines* skip = nullptr,
                    LineShare share = {});
 
   // Parses one line (without '\n'). Returns false for a blank line. Throws

@@ -418,16 +418,17 @@ bool Parser::parse_line(std::string_view line, Examples& out, uint64_t line_no) 
   }
 }
 
-void Parser::parse_block(const Block& b, Examples& out, ErrorLog* skip, LineShare share) {
+void Parser::parse_block(const Block& b, Examples& out, SkippedLines* skip, LineShare share) {
   uint64_t line_no = b.first_line;
   for_each_line(b, [&](std::string_view line) {
     try {
       if (share.keeps(line_no)) parse_line(line, out, line_no);
     } catch (const std::invalid_argument& e) {
       if (!skip) throw Error(*b.source, line_no, e.what());
-      if (skip->skipped++ == 0) {
-        skip->first = escape_bytes(*b.source, SIZE_MAX) + ":" + std::to_string(line_no) + ": " + e.what();
-      }
+      skip->add_lazily([&] {
+        return escape_bytes(*b.source, SIZE_MAX) + ":" + std::to_string(line_no) + ": " +
+               e.what();
+      });
     }
     ++line_no;
   });

@@ -10,6 +10,7 @@
 
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
+#include "grist/io/peek_block.hpp"
 #include "grist/io/pipeline.hpp"
 
 namespace grist::sgd {
@@ -125,7 +126,7 @@ void score_block(const Model& model, Parser& parser, const Block& block, bool sk
                  ScoredBlock& it, const std::function<std::string(const std::string&)>& hint) {
   const ModelOptions& mo = model.options();
   it.ex.clear();
-  it.errors = ErrorLog{};
+  it.errors = SkippedLines{};
   it.text.clear();
   it.pred.clear();
   it.score.clear();
@@ -138,9 +139,10 @@ void score_block(const Model& model, Parser& parser, const Block& block, bool sk
       parser.parse_line(line, it.ex, line_no);
     } catch (const std::invalid_argument& e) {
       if (!skip_errors) throw Error(*block.source, line_no, hint ? hint(e.what()) : e.what());
-      if (it.errors.skipped++ == 0) {
-        it.errors.first = *block.source + ":" + std::to_string(line_no) + ": " + e.what();
-      }
+      it.errors.add_lazily([&] {
+        return escape_bytes(*block.source, SIZE_MAX) + ":" + std::to_string(line_no) + ": " +
+               e.what();
+      });
     }
     ++line_no;
     if (it.ex.size() == i) {  // no example on this line
@@ -185,11 +187,10 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
   const ModelOptions& mo = model.options();
   const ParseOptions po = prediction_parse_options(model, opts.format);
   BlockReader reader(opts.inputs, opts.block_size);
-  auto first = std::make_unique<Item>();
-  bool have_first = reader.next(first->block);
+  PeekBlockReader input(reader);
   // What the input looks like: only to explain a failure to parse it.
   std::optional<Format> looks;
-  if (have_first) looks = sniff_format(first->block.view().substr(0, 1 << 16));
+  if (const Block* first = input.first()) looks = sniff_format(first->view().substr(0, 1 << 16));
   auto with_hint = [&](const std::string& message) {
     if (!looks || *looks == po.format) return message;
     std::string hint = std::string(" (the input looks like ") + format_name(*looks);
@@ -213,10 +214,7 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
     out.write(it.s.text);
     m.examples += it.s.ex.size();
     m.lines += it.block.lines;
-    if (it.s.errors.skipped) {
-      if (m.skipped == 0) m.first_skipped = it.s.errors.first;
-      m.skipped += it.s.errors.skipped;
-    }
+    m.skipped.add(it.s.errors);
     if (!opts.metrics) return;
     for (size_t i = 0; i < it.s.ex.size(); ++i) {
       if (std::isnan(it.s.ex.label[i])) continue;
@@ -227,22 +225,14 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
     }
   };
 
-  if (have_first) {
-    // The first block, read to sniff the format, goes through first.
-    auto produce = [&](Item& it) {
-      if (first) {
-        std::swap(it, *first);
-        first.reset();
-        return true;
-      }
-      return reader.next(it.block);
-    };
-    ordered_pipeline<Item>(opts.threads, produce, work, finish);
+  if (input.first()) {
+    ordered_pipeline<Item>(opts.threads, [&](Item& it) { return input.next(it.block); }, work,
+                           finish);
   }
   m.bytes = reader.bytes_read();
-  if (m.examples == 0 && m.skipped > 0) {
-    throw Error(with_hint("no valid example in the input (" + std::to_string(m.skipped) +
-                          " malformed lines skipped; first: " + m.first_skipped + ")"));
+  if (m.examples == 0 && m.skipped.count > 0) {
+    throw Error(with_hint("no valid example in the input (" + std::to_string(m.skipped.count) +
+                          " malformed lines skipped; first: " + m.skipped.first + ")"));
   }
   if (opts.metrics) {
     Metrics c = compute_metrics(mo, labels, preds, scores, weights);
@@ -250,7 +240,6 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
     c.lines = m.lines;
     c.bytes = m.bytes;
     c.skipped = m.skipped;
-    c.first_skipped = m.first_skipped;
     m = c;
   }
   return m;

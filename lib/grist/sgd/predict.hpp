@@ -45,8 +45,7 @@ struct Metrics {
   uint64_t lines = 0;  // input lines, i.e. output lines
   uint64_t bytes = 0;  // input bytes (decompressed)
   uint64_t labelled = 0;
-  uint64_t skipped = 0;
-  std::string first_skipped;
+  SkippedLines skipped;  // malformed lines (skip_errors)
   // NaN when not applicable.
   double logloss, accuracy, auc, rmse, mae, quantile_loss;
   // "N examples: logloss X, accuracy Y, AUC Z" (only what applies).
@@ -67,7 +66,7 @@ ParseOptions prediction_parse_options(const Model& model, std::optional<Format> 
 // The predictions of one block of lines, as predict() writes them.
 struct ScoredBlock {
   Examples ex;
-  ErrorLog errors;  // lines skipped (skip_errors)
+  SkippedLines errors;  // lines skipped (skip_errors)
   std::string text;  // one line per input line, each ending in '\n'
   std::vector<float> pred, score;  // per example: what text shows, the raw score
 };

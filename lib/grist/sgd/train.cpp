@@ -18,6 +18,7 @@
 
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
+#include "grist/io/peek_block.hpp"
 #include "grist/io/pipeline.hpp"
 #include "grist/io/test_hook.hpp"
 #include "grist/sgd/example_cache.hpp"
@@ -35,7 +36,7 @@ struct Item {
   Block block;
   Examples ex;
   BlockResult res;
-  ErrorLog errors;
+  SkippedLines errors;
   std::string packed;  // the block's cache chunk
   std::vector<uint32_t> order;
   size_t seq = 0;  // passes 2..: the position of the block in this pass
@@ -110,8 +111,7 @@ class Trainer {
   const Clock::time_point start_ = Clock::now();
   InputShare share_;
   BlockReader reader_;
-  std::unique_ptr<Item> first_ = std::make_unique<Item>();  // read to sniff the format
-  bool have_first_ = false;
+  PeekBlockReader input_;  // its first block is read to sniff the format
   ParseOptions parse_opts_;
   std::unique_ptr<ExampleCache> cache_;
   Learner learner_;
@@ -130,9 +130,9 @@ Trainer::Trainer(Model& model, const TrainOptions& opts, const LogLine& log)
       log_(log),
       share_(share_of(opts)),
       reader_(share_.inputs, opts.block_size),
+      input_(reader_),
       learner_(model, opts.batch_size),
       progress_(model.options(), opts.progress_lines, log) {
-  have_first_ = reader_.next(first_->block);
   set_format();
   parse_opts_ = model_opts_.parse_options();
   if (opts_.names && opts_.names->size() != (uint64_t(1) << model_opts_.bits)) {
@@ -146,10 +146,11 @@ Trainer::Trainer(Model& model, const TrainOptions& opts, const LogLine& log)
 // The input format (sniffed from the first block unless given), and the
 // options that need a format.
 void Trainer::set_format() {
-  if (have_first_ && opts_.sniff) {
-    auto f = sniff_format(first_->block.view().substr(0, 1 << 16));
+  const Block* first = input_.first();
+  if (first && opts_.sniff) {
+    auto f = sniff_format(first->view().substr(0, 1 << 16));
     if (!f) {
-      throw Error(*first_->block.source,
+      throw Error(*first->source,
                   "cannot tell the input format from the first example; give --format "
                   "svmlight, vw or text");
     }
@@ -193,18 +194,10 @@ TrainReport Trainer::run() {
 // Pass 1: parse the inputs, learn each block, cache it (several passes).
 void Trainer::first_pass() {
   test_stop_point("pass");
-  if (have_first_) {
-    // The first block, read to sniff the format, goes through first.
-    auto produce = [&](Item& it) {
-      if (first_) {
-        std::swap(it, *first_);
-        first_.reset();
-        return true;
-      }
-      return reader_.next(it.block);
-    };
-    ordered_pipeline<Item>(pipeline_threads(), produce, [&](Item& it) { work_first(it); },
-                           [&](Item& it) { finish(it, Phase::first_pass); });
+  if (input_.first()) {
+    ordered_pipeline<Item>(
+        pipeline_threads(), [&](Item& it) { return input_.next(it.block); },
+        [&](Item& it) { work_first(it); }, [&](Item& it) { finish(it, Phase::first_pass); });
   }
   rep_.bytes = reader_.bytes_read();
   end_pass(&rep_);
@@ -235,7 +228,7 @@ void Trainer::check_first_pass() const {
 void Trainer::work_first(Item& it) {
   PerThread& pt = thread_state();
   it.ex.clear();
-  it.errors = ErrorLog{};
+  it.errors = SkippedLines{};
   it.res.reset();
   it.order.clear();
   pt.parser->parse_block(it.block, it.ex, opts_.skip_errors ? &it.errors : nullptr, share_.lines);
@@ -299,7 +292,7 @@ void Trainer::finish(Item& it, Phase phase) {
     rep_.examples += it.ex.size();
     rep_.holdout_examples += it.res.held;
     rep_.features += it.ex.features();
-    if (it.errors.skipped) rep_.skipped.add(SkippedLines{it.errors.skipped, it.errors.first});
+    rep_.skipped.add(it.errors);
     if (cache_) cache_->append(it.packed);
   }
   if (opts_.mixer) opts_.mixer->block_done(model_, pass_.examples);  // distributed

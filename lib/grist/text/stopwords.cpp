@@ -18,11 +18,11 @@ void StopWords::add(std::string_view word) {
   set_.insert(kept);
 }
 
-StopWords StopWords::load(const std::string& path, bool lower) {
+StopWords StopWords::load(const std::string& path, Folding folding) {
   StopWords sw;
   TokenizerOptions to;
   to.mode = TokenMode::whitespace;
-  to.lower = lower;
+  to.lower = folding == Folding::case_folded;
   Tokenizer tok(to);
   std::vector<std::string_view> words;
   BlockReader reader({path}, 1 << 20);

@@ -11,6 +11,9 @@
 
 namespace grist {
 
+// Whether stopwords are kept as written or case-folded like --lower tokens.
+enum class Folding { as_given, case_folded };
+
 class StopWords {
  public:
   StopWords() = default;
@@ -20,10 +23,10 @@ class StopWords {
   StopWords& operator=(StopWords&&) = default;
 
   // Reads a stopword file (any compression): the words of each line, split
-  // at ASCII whitespace. With `lower`, each word is case-folded as the
+  // at ASCII whitespace. With Folding::case_folded, each word is folded as the
   // tokenizer folds tokens (NFKC_Casefold), so that "The" in the file drops
   // "the" from `--lower` output. Throws grist::Error naming the file.
-  static StopWords load(const std::string& path, bool lower);
+  static StopWords load(const std::string& path, Folding folding);
 
   // Adds a word as given (no folding). Empty words are ignored.
   void add(std::string_view word);
