@@ -98,8 +98,7 @@ int count(grist::cli::Tool& tool, const Options& o, const grist::CountOptions& c
   // count_records) and its last one (while the output is written).
   const grist::SpillMergeGauge gauge;
   {
-    grist::cli::Progress progress(tool, "reading", [&] { return reader.raw_bytes_read(); },
-                                  [&] { return reader.raw_size_total(); });
+    grist::cli::Progress progress(tool, "reading", reader);
     counts = grist::count_records(reader, count_options, st);
   }
   {

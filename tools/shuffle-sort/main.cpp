@@ -142,8 +142,7 @@ int run_shuffle(grist::cli::Tool& tool, const Options& o,
   grist::BlockReader reader(o.files, grist::shuffle_block_size(shuffle_options));
   grist::ShuffleStats st;
   {
-    grist::cli::Progress progress(tool, "shuffling", [&] { return reader.raw_bytes_read(); },
-                                  [&] { return reader.raw_size_total(); });
+    grist::cli::Progress progress(tool, "shuffling", reader);
     grist::shuffle_lines(reader, shuffle_options, *out, st);
   }
   out->commit();
@@ -177,8 +176,7 @@ int run_sort(grist::cli::Tool& tool, const Options& o, const grist::SortOptions&
   // sort_line_records) and its last one (while the output is written).
   const grist::SpillMergeGauge gauge;
   {
-    grist::cli::Progress progress(tool, "reading", [&] { return reader.raw_bytes_read(); },
-                                  [&] { return reader.raw_size_total(); });
+    grist::cli::Progress progress(tool, "reading", reader);
     sorted = grist::sort_line_records(reader, sort_options, st);
   }
   std::optional<grist::cli::Progress> merging;

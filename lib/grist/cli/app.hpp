@@ -49,6 +49,10 @@
 #include "grist/io/sink.hpp"
 #include "grist/record/skipped.hpp"
 
+namespace grist {
+class BlockReader;
+}
+
 namespace grist::cli {
 
 // The most threads -j takes. More threads than CPUs only add switching (the
@@ -273,6 +277,8 @@ class Progress {
  public:
   Progress(const Tool& tool, std::string label, std::function<uint64_t()> done,
            std::function<uint64_t()> total);
+  // The raw bytes `reader` has read of its inputs' total size.
+  Progress(const Tool& tool, std::string label, const BlockReader& reader);
   ~Progress();  // stops and clears the line
   void stop();
 

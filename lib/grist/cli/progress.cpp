@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "grist/cli/app.hpp"
+#include "grist/io/block_reader.hpp"
 #include "grist/record/memsize.hpp"
 
 namespace grist::cli {
@@ -51,6 +52,10 @@ std::string Progress::format_line(const std::string& program, const std::string&
   }
   return line;
 }
+
+Progress::Progress(const Tool& tool, std::string label, const BlockReader& reader)
+    : Progress(tool, std::move(label), [&reader] { return reader.raw_bytes_read(); },
+               [&reader] { return reader.raw_size_total(); }) {}
 
 Progress::Progress(const Tool& tool, std::string label, std::function<uint64_t()> done,
                    std::function<uint64_t()> total)
