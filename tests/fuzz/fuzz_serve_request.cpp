@@ -23,7 +23,7 @@ std::shared_ptr<const LoadedModel> make_model(sgd::Format f, int classes) {
   o.classes = classes;
   o.ngrams = f == sgd::Format::text ? 2 : 1;
   auto m = std::make_shared<LoadedModel>();
-  m->model = std::make_unique<sgd::Model>(o, false);
+  m->model = std::make_unique<sgd::Model>(o, sgd::ModelState::weights_only);
   for (uint64_t s = 0; s < m->model->slots(); s += 3) {
     m->model->state()[s * m->model->stride()].store(float(s % 11) * 0.1f - 0.5f);
   }
