@@ -87,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto reader = grist_fuzz::block_reader(bytes, 64);
       grist::Block b;
       grist::sgd::Examples ex;
-      grist::sgd::ErrorLog log;
+      grist::SkippedLines log;
       while (reader.next(b)) {
         try {
           parser.parse_block(b, ex, skip ? &log : nullptr);
@@ -98,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         check(ex, po);
       }
-      if (skip && log.skipped) FUZZ_CHECK(!log.first.empty());
+      if (skip && log.count) FUZZ_CHECK(!log.first.empty());
     } catch (const grist::Error&) {
     }
   }
