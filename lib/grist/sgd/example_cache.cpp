@@ -53,7 +53,10 @@ void decode_examples(const std::string& in, Examples& ex, uint64_t index_limit, 
   size_t r = ZSTD_decompressDCtx(dctx, raw.data(), raw.size(), in.data(), in.size());
   if (ZSTD_isError(r) || r != size) corrupt();
   const char* p = raw.data();
-  auto get = [&](void* dst, size_t n) { std::memcpy(dst, p, n), p += n; };
+  auto get = [&](void* dst, size_t n) {
+    if (n) std::memcpy(dst, p, n);  // an empty vector's data() may be null
+    p += n;
+  };
   uint32_t n, nf;
   get(&n, 4);
   get(&nf, 4);
