@@ -511,12 +511,38 @@ TEST_CASE("model files: truncated, foreign, corrupt, other version refused", "[t
   CHECK_THROWS_WITH(Model::from_bytes(good.substr(0, good.size() / 2), "m"), Catch::Contains("truncated"));
   CHECK_THROWS_WITH(Model::from_bytes("hello world, not a model", "m"),
                     Catch::Contains("not a grist-train-sgd model"));
-  std::string v2 = good;
-  v2[8] = 2;
-  CHECK_THROWS_WITH(Model::from_bytes(v2, "m"), Catch::Contains("version 2 is newer"));
+  CHECK(good[8] == 1);  // no class names: still version 1, as an older grist wrote it
+  std::string v3 = good;
+  v3[8] = 3;
+  CHECK_THROWS_WITH(Model::from_bytes(v3, "m"), Catch::Contains("version 3 is newer"));
   std::string flipped = good;
   flipped[good.size() - 12] ^= 0x40;
   CHECK_THROWS_WITH(Model::from_bytes(flipped, "m"), Catch::Contains("corrupt"));
+}
+
+TEST_CASE("model files: class names round trip as version 2", "[test_sgd]") {
+  ModelOptions o;
+  o.bits = 4;
+  CHECK(o.class_name(0) == "-1");
+  CHECK(o.class_name(1) == "1");
+  o.class_names = {"ham", "spam eggs"};
+  Model binary(o);
+  std::string bytes = binary.to_bytes();
+  CHECK(bytes[8] == 2);
+  auto back = Model::from_bytes(bytes, "m");
+  CHECK(back->options().class_names == o.class_names);
+  CHECK(back->options().class_name(1) == "spam eggs");
+  CHECK(back->to_bytes() == bytes);
+
+  ModelOptions k3;
+  k3.bits = 4;
+  k3.classes = 3;
+  k3.class_base = 0;
+  CHECK(k3.class_name(2) == "2");
+  k3.class_names = {"a", "b", "c"};
+  auto m3 = Model::from_bytes(Model(k3).to_bytes(), "m");
+  CHECK(m3->options().class_name(2) == "c");
+  CHECK(m3->options().classes == 3);
 }
 
 TEST_CASE("metrics", "[test_sgd]") {

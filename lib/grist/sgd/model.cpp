@@ -78,6 +78,12 @@ void rescale_slot(Optimizer o, std::atomic<float>* slot, float old, float now) {
   }
 }
 
+std::string ModelOptions::class_name(int k) const {
+  if (k >= 0 && size_t(k) < class_names.size()) return class_names[k];
+  if (classes > 0) return std::to_string(k + class_base);
+  return k > 0 ? "1" : "-1";
+}
+
 bool format_reads_as(Format model, Format input) {
   return input == model || (model == Format::svmlight && input == Format::vw);
 }
@@ -92,6 +98,11 @@ std::string options_header(const ModelOptions& o) {
   kv("quantile_tau", fmt_double(o.quantile_tau));
   kv("oaa", std::to_string(o.classes));
   kv("class_base", std::to_string(o.class_base));
+  if (!o.class_names.empty()) {
+    std::string names;
+    for (const auto& n : o.class_names) names += (names.empty() ? "" : "\t") + n;
+    kv("labels", names);
+  }
   kv("bias", o.bias ? "1" : "0");
   kv("format", format_name(o.format));
   kv("ngrams", std::to_string(o.ngrams));
@@ -152,6 +163,24 @@ ModelOptions options_from_header(std::string_view header, const std::string& nam
   o.quantile_tau = num("quantile_tau");
   o.classes = static_cast<int>(inum("oaa", 0, 100000));
   o.class_base = static_cast<int>(inum("class_base", -1e9, 1e9));
+  if (auto it = kv.find("labels"); it != kv.end()) {
+    const std::string& v = it->second;
+    for (size_t i = 0; i <= v.size();) {
+      size_t t = v.find('\t', i);
+      if (t == std::string::npos) t = v.size();
+      std::string n = v.substr(i, t - i);
+      if (n.empty() || n.find('\r') != std::string::npos) {
+        throw Error(name, "bad model header value for labels");
+      }
+      o.class_names.push_back(std::move(n));
+      i = t + 1;
+    }
+    size_t want = o.classes > 0 ? size_t(o.classes) : 2;
+    if (o.class_names.size() != want) {
+      throw Error(name, "model header: " + std::to_string(o.class_names.size()) +
+                            " labels for " + std::to_string(want) + " classes");
+    }
+  }
   o.bias = num("bias") != 0;
   auto fmt = parse_format_name(get("format"));
   if (!fmt) throw Error(name, "model has an unknown input format");

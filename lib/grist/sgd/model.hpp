@@ -43,7 +43,11 @@ enum class Optimizer { sgd, adagrad, ftrl };
 const char* optimizer_name(Optimizer o);
 std::optional<Optimizer> parse_optimizer_name(std::string_view s);
 
-constexpr uint32_t kModelVersion = 1;
+// Version 1: no class names. Version 2: the header may hold "labels="
+// (ModelOptions::class_names); a model without names is still written as
+// version 1, byte for byte as before, and an older grist refuses a model
+// with names rather than print class numbers for them.
+constexpr uint32_t kModelVersion = 2;
 // How the model file holds the weights: every weight, or the nonzero ones
 // with their slot numbers (when that is smaller).
 enum class WeightEncoding : uint8_t { dense = 0, sparse32 = 1, sparse64 = 2 };
@@ -64,6 +68,13 @@ struct ModelOptions {
   double quantile_tau = 0.5;
   int classes = 0;  // --oaa K; 0: one score
   int class_base = 1;
+  // The classes' names as the training data spells them, in class order:
+  // with classes == K > 0, K names (class k is class_names[k]); for a
+  // binary loss (logistic, hinge) without --oaa, two, [negative, positive]
+  // ("-1" "1", "0" "1", or two names). Empty: the numbers of a model
+  // without names (-1/+1 binary labels; classes class_base..). A name is
+  // not empty and holds no tab, newline or carriage return.
+  std::vector<std::string> class_names;
   bool bias = true;
   Format format = Format::svmlight;
   int ngrams = 1;
@@ -81,6 +92,10 @@ struct ModelOptions {
   uint64_t passes_trained = 0;
 
   int k() const { return classes > 0 ? classes : 1; }
+  // The name of class k (0-based; binary: 0 negative, 1 positive) as the
+  // user wrote it: class_names[k], or without names the number
+  // (k + class_base with --oaa; "-1" or "1" for binary).
+  std::string class_name(int k) const;
   int stride() const { return optimizer == Optimizer::sgd ? 2 : 3; }
   uint64_t slots() const { return ((uint64_t(1) << bits) + 1) * k(); }
   // Floats of a model with its optimiser state; at most kMaxModelFloats.

@@ -171,14 +171,15 @@ FileHead read_head(ModelReader& r, const std::string& name) {
     throw Error(name, "not a grist-train-sgd model (no GRISTSGD magic)");
   }
   uint32_t version = r.get<uint32_t>();
-  if (version != kModelVersion) {
+  if (version < 1 || version > kModelVersion) {
     throw Error(name, "model file format version " + std::to_string(version) +
                           (version > kModelVersion ? " is newer than" : " is not") +
-                          " the version this grist reads (" + std::to_string(kModelVersion) +
+                          " the versions this grist reads (1 to " + std::to_string(kModelVersion) +
                           "); retrain it with this grist");
   }
   uint32_t hlen = r.get<uint32_t>();
-  if (hlen > (1 << 20)) throw Error(name, "corrupt model file (header size)");
+  // Class names make the header long: up to 100,000 of them.
+  if (hlen > (32u << 20)) throw Error(name, "corrupt model file (header size)");
   std::string header(hlen, '\0');
   r.read(header.data(), hlen);
   // The checksum covers the header too, but a truncated file is more

@@ -86,7 +86,7 @@ void Model::write_bytes(Sink& sink) const {
   Xxh3State h;
   HashedOut out{sink, h.s};
   out.write("GRISTSGD", 8);
-  out.put<uint32_t>(kModelVersion);
+  out.put<uint32_t>(o_.class_names.empty() ? 1 : kModelVersion);
   std::string header = options_header(o_);
   out.put<uint32_t>(static_cast<uint32_t>(header.size()));
   out.write(header.data(), header.size());
