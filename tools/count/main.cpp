@@ -102,11 +102,8 @@ int count(grist::cli::Tool& tool, const Options& o, const grist::CountOptions& c
     counts = grist::count_records(reader, count_options, st);
   }
   {
-    std::optional<grist::cli::Progress> merging;
-    if (st.spills) {
-      merging.emplace(tool, gauge.label(st.spills), [&] { return gauge.done(); },
-                      [&] { return gauge.total(st.spill_bytes, st.merge_passes); });
-    }
+    auto merging =
+        grist::cli::Progress::of_merge(tool, gauge, st.spills, st.spill_bytes, st.merge_passes);
     grist::write_counts(*counts, out, count_options, st);
   }
   out.commit();

@@ -179,11 +179,8 @@ int run_sort(grist::cli::Tool& tool, const Options& o, const grist::SortOptions&
     grist::cli::Progress progress(tool, "reading", reader);
     sorted = grist::sort_line_records(reader, sort_options, st);
   }
-  std::optional<grist::cli::Progress> merging;
-  if (st.spills) {
-    merging.emplace(tool, gauge.label(st.spills), [&] { return gauge.done(); },
-                    [&] { return gauge.total(st.spill_bytes, st.merge_passes); });
-  }
+  auto merging =
+      grist::cli::Progress::of_merge(tool, gauge, st.spills, st.spill_bytes, st.merge_passes);
   const uint64_t written = grist::write_line_records(*sorted, out);
   merging.reset();
   sorted.reset();

@@ -51,6 +51,7 @@
 
 namespace grist {
 class BlockReader;
+class SpillMergeGauge;
 }
 
 namespace grist::cli {
@@ -279,6 +280,11 @@ class Progress {
            std::function<uint64_t()> total);
   // The raw bytes `reader` has read of its inputs' total size.
   Progress(const Tool& tool, std::string label, const BlockReader& reader);
+  // The final merge of `spills` spilled runs (grist-count, grist-shuffle-
+  // sort), as `gauge` measures it; none (an empty optional) without spills.
+  static std::optional<Progress> of_merge(const Tool& tool, const SpillMergeGauge& gauge,
+                                          uint64_t spills, uint64_t spill_bytes,
+                                          uint64_t merge_passes);
   ~Progress();  // stops and clears the line
   void stop();
 

@@ -10,6 +10,7 @@
 #include "grist/cli/app.hpp"
 #include "grist/io/block_reader.hpp"
 #include "grist/record/memsize.hpp"
+#include "grist/sort/run.hpp"
 
 namespace grist::cli {
 
@@ -56,6 +57,15 @@ std::string Progress::format_line(const std::string& program, const std::string&
 Progress::Progress(const Tool& tool, std::string label, const BlockReader& reader)
     : Progress(tool, std::move(label), [&reader] { return reader.raw_bytes_read(); },
                [&reader] { return reader.raw_size_total(); }) {}
+
+std::optional<Progress> Progress::of_merge(const Tool& tool, const SpillMergeGauge& gauge,
+                                           uint64_t spills, uint64_t spill_bytes,
+                                           uint64_t merge_passes) {
+  if (spills == 0) return std::nullopt;
+  return std::optional<Progress>(
+      std::in_place, tool, SpillMergeGauge::label(spills), [&gauge] { return gauge.done(); },
+      [spill_bytes, merge_passes] { return SpillMergeGauge::total(spill_bytes, merge_passes); });
+}
 
 Progress::Progress(const Tool& tool, std::string label, std::function<uint64_t()> done,
                    std::function<uint64_t()> total)

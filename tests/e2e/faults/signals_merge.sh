@@ -3,6 +3,10 @@
 # in -T (more inputs than -S lets it merge at once): after an intermediate
 # run, at the first and the last merge pass, with the output partly
 # written, before the commit; and of a merge of partition directories.
+# ctest-labels: nosan
+# (Kept out of the sanitizer stage, where its dozens of full runs cost
+# minutes: the cleanup these stop points reach runs under ASan in
+# signals_all.sh, once per program.)
 . "$(dirname "$0")/../lib/common.sh"
 . "$GRIST_SRC/tests/e2e/faults/faults.bash"
 . "$GRIST_SRC/tests/e2e/faults/signals.bash"

@@ -3,6 +3,10 @@
 # --random, and a partition directory): after the first and a later spill,
 # at the first and the last merge pass, with the output partly written, and
 # just before the commit.
+# ctest-labels: nosan
+# (Kept out of the sanitizer stage, where its dozens of full runs cost
+# minutes: the cleanup these stop points reach runs under ASan in
+# signals_all.sh, once per program.)
 . "$(dirname "$0")/../lib/common.sh"
 . "$GRIST_SRC/tests/e2e/faults/faults.bash"
 . "$GRIST_SRC/tests/e2e/faults/signals.bash"

@@ -3,6 +3,10 @@
 # pipeline: the output partly written, before the commit), of a
 # grist-train-sgd run with several passes (passes 2 and 3 read a cache in
 # -T; before the model's commit), and of grist-predict.
+# ctest-labels: nosan
+# (Kept out of the sanitizer stage, where its dozens of full runs cost
+# minutes: the cleanup these stop points reach runs under ASan in
+# signals_all.sh, once per program.)
 . "$(dirname "$0")/../lib/common.sh"
 . "$GRIST_SRC/tests/e2e/faults/faults.bash"
 . "$GRIST_SRC/tests/e2e/faults/signals.bash"
