@@ -9,6 +9,7 @@
 #include "grist/record/record.hpp"
 #include "grist/sgd/report.hpp"
 #include "grist/sgd/train_command.hpp"
+#include "grist/sgd/vw_options.hpp"
 
 using namespace grist;
 using namespace grist::sgd;
@@ -201,6 +202,7 @@ void set_man(cli::Tool& tool) {
       "$ grist-train-sgd --format text --ngrams 2 mails.tsv -f spam.gsgd\n"
       "Unigrams and bigrams of label<TAB>text lines.";
   man.see_also = "grist-predict(1), grist-tokenize(1), vw(1)";
+  man.foreign = vw_train_options();
 }
 
 }  // namespace
