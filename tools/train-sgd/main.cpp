@@ -76,11 +76,10 @@ void add_options(CLI::App& app, TrainArgs& args) {
   app.add_flag("--shuffle", args.train.shuffle, "Shuffle cached examples between passes");
   cli::add_number(app, "--seed", args.train.seed, "Seed of --shuffle (default 1)")->type_name("N");
   cli::add_number(app, "--holdout-every", args.train.holdout_every,
-                  "Hold out lines N, 2N, ... of each input (default: 10 with --passes > 1, "
-                  "else 0: none)")
+                  "Hold out lines N, 2N, ... (0: none; --passes>1: 10)")
       ->type_name("N");
   cli::add_number(app, "--early-stop", args.train.early_stop,
-                  "Stop after K passes without held-out gain (default 3; 0: never)")
+                  "Stop after K passes without held-out gain (3)")
       ->type_name("K");
   cli::add_on_error(app, args.on_error, "Bad example: fail (default) or skip");
   // --- distributed training: only in builds with MPI ---
@@ -130,7 +129,8 @@ std::string description() {
       "pass it is (model: from pass P of N). The best pass is kept in an anonymous file in -T "
       "(the size of the model, written once per improving pass; gone on every exit path), not "
       "in memory. --early-stop K ends training after K passes without a lower held-out loss, "
-      "and the report says so; --early-stop with --holdout-every 0 is a usage error. "
+      "and the report says so (default 3; --early-stop 0 never stops early, and still "
+      "writes the best pass's model); --early-stop with --holdout-every 0 is a usage error. "
       "Several passes read a zstd cache of parsed examples in -T; --shuffle shuffles them from "
       "pass 2 on.\n\n"
       "Warnings (on standard error, not with --quiet, which prints errors only): no -f nor "
