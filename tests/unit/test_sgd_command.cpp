@@ -135,7 +135,8 @@ TEST_CASE("the warnings of the arguments", "[test_sgd_command]") {
   a.given.insert("--early-stop");
   auto w = warnings(a);
   REQUIRE(w.size() == 2);
-  CHECK_THAT(w[0], Catch::StartsWith("--shuffle shuffles the cached examples of passes 2 and later"));
+  CHECK_THAT(w[0],
+             Catch::StartsWith("--shuffle shuffles the cached examples of passes 2 and later"));
   CHECK_THAT(w[1], Catch::StartsWith("--early-stop compares the passes' held-out losses"));
   a.train.passes = 2;
   CHECK(warnings(a).empty());

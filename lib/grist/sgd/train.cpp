@@ -186,7 +186,9 @@ Trainer::Trainer(Model& model, const TrainOptions& opts, const LogLine& log)
   }
   parse_opts_.names = opts_.names;
   if (opts_.passes > 1) cache_ = std::make_unique<ExampleCache>(opts_.temp_dir);
-  if (opts_.passes > 1 && opts_.holdout_every) best_model_ = std::make_unique<BestPass>(opts_.temp_dir);
+  if (opts_.passes > 1 && opts_.holdout_every) {
+    best_model_ = std::make_unique<BestPass>(opts_.temp_dir);
+  }
   if (opts_.mixer) opts_.mixer->begin(model_);
 }
 

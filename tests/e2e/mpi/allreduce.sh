@@ -4,7 +4,8 @@
 # several files (files split by rank), the averaged model's held-out logloss
 # is within a small tolerance of the single-process model's on the same
 # data; only rank 0 writes the model; a rank that fails ends the job with
-# a non-zero status instead of a hang; stdin is refused.
+# a non-zero status instead of a hang; the best held-out pass is the model
+# on every rank; stdin is refused.
 # Skipped (exit 77) when mpirun is missing or grist was built without MPI.
 # ctest-labels: nosan
 # (OpenMPI leaks by design at exit and installs signal handlers that clash
