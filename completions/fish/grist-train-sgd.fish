@@ -32,7 +32,7 @@ complete -c grist-train-sgd -l batch-size -x -d 'Examples per update, or all (de
 complete -c grist-train-sgd -l passes -x -d 'Passes over the data (default 1)'
 complete -c grist-train-sgd -l shuffle -d 'Shuffle cached examples between passes'
 complete -c grist-train-sgd -l seed -x -d 'Seed of --shuffle (default 1)'
-complete -c grist-train-sgd -l holdout-every -x -d 'Hold out lines N, 2N, ... of each input'
+complete -c grist-train-sgd -l holdout-every -x -d 'Hold out lines N, 2N, ... (0: none; --passes>1: 10)'
 complete -c grist-train-sgd -l early-stop -x -d 'Stop after K passes without held-out gain (3)'
 complete -c grist-train-sgd -l on-error -x -a 'fail skip' -d 'Bad example: fail (default) or skip'
 complete -c grist-train-sgd -l allreduce -d 'Under mpirun: train on a share, average the models'

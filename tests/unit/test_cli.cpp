@@ -320,6 +320,77 @@ TEST_CASE("Tool: every CLI11 error reads as GNU programs word theirs", "[test_cl
   CHECK(message(err) == "option '--b' is required");
 }
 
+TEST_CASE("Tool: another program's option names are answered with ours", "[test_cli]") {
+  const cli::ForeignOptions other{"Other",
+                                  "Coming from Other",
+                                  "Their names, ours.",
+                                  {{"-k --topk --max_k", "--top K", "--top"},
+                                   {"-c --cache", "not needed here", ""},
+                                   {"--mode", "--mode M", ""}}};
+  CHECK(other.find("--max_k") == &other.options[0]);
+  CHECK(other.find("-k") == &other.options[0]);
+  CHECK(other.find("--cache") == &other.options[1]);
+  CHECK(other.find("--max") == nullptr);  // whole names only
+  CHECK(other.find("--top") == nullptr);
+  struct Case {
+    std::vector<std::string> args;
+    std::string said;
+  };
+  const std::vector<Case> cases = {
+      {{"--max_k", "3"},
+       "unrecognized option '--max_k'\n"
+       "grist-demo: did you mean '--top'? (--max_k is Other's name)"},
+      {{"--topk=3"},
+       "unrecognized option '--topk=3'\n"
+       "grist-demo: did you mean '--top'? (--topk is Other's name)"},
+      {{"-c"}, "invalid option -- 'c'\ngrist-demo: -c is Other's option: not needed here"},
+      {{"--cache"},
+       "unrecognized option '--cache'\ngrist-demo: --cache is Other's option: not needed here"},
+      // Not theirs: the nearest of ours, as before.
+      {{"--topp"}, "unrecognized option '--topp'\ngrist-demo: did you mean '--top'?"},
+  };
+  for (const auto& c : cases) {
+    Demo d;
+    d.tool.man().foreign = other;
+    std::string err;
+    INFO(c.args.front());
+    CHECK(run_captured(d.tool, c.args, err) == 2);
+    CHECK_THAT(err, Catch::StartsWith("grist-demo: " + c.said + "\nUsage: grist-demo "));
+  }
+  // A name we share is ours: no answer, the option works.
+  Demo d;
+  d.tool.man().foreign = other;
+  std::string err;
+  CHECK(run_captured(d.tool, {"--mode", "y"}, err) == 0);
+  CHECK(err.empty());
+  // The man page: a subsection of DESCRIPTION, their spellings in bold.
+  d.tool.man().description = "Demo.";
+  std::string page;
+  {
+    std::fflush(stdout);
+    FILE* tmp = std::tmpfile();
+    REQUIRE(tmp != nullptr);
+    int saved = dup(STDOUT_FILENO);
+    dup2(fileno(tmp), STDOUT_FILENO);
+    std::vector<std::string> args = {"grist-demo", "--generate", "man"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    d.tool.run(int(argv.size()), argv.data(), [] { return 0; });
+    std::fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    std::rewind(tmp);
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, tmp)) > 0) page.append(buf, n);
+    std::fclose(tmp);
+  }
+  CHECK_THAT(page, Catch::Contains(".SH DESCRIPTION\nDemo.\n.SS Coming from Other\n"
+                                   "Their names, ours.\n"
+                                   ".TP\n\\fB\\-k\\fR, \\fB\\-\\-topk\\fR, \\fB\\-\\-max_k\\fR\n"
+                                   "\\-\\-top K\n.TP\n"));
+}
+
 TEST_CASE("Tool: -j 0 means the CPUs available, at most the maximum", "[test_cli]") {
   Demo d;
   std::string err;

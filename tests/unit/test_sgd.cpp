@@ -444,6 +444,24 @@ TEST_CASE("early stopping says why", "[test_sgd]") {
   TrainReport rep = train(m, train_opts, quiet);
   CHECK(rep.passes.size() < 50);
   CHECK_THAT(rep.stop_reason, Catch::Contains("held-out loss did not improve for 2 passes"));
+  // The model is the best pass's, byte for byte a run of that many passes,
+  // its history included.
+  int best = 1;
+  auto hloss = [&](int p) {
+    return rep.passes[p - 1].holdout_loss / rep.passes[p - 1].holdout_weight;
+  };
+  for (int p = 2; p <= int(rep.passes.size()); ++p) {
+    if (hloss(p) < hloss(best)) best = p;
+  }
+  CHECK(rep.model_pass == best);
+  CHECK(best < int(rep.passes.size()));  // stopped after worse passes
+  CHECK(m.options().passes_trained == uint64_t(best));
+  CHECK(m.options().examples_trained == uint64_t(best) * 2400);
+  train_opts.passes = best;
+  Model again(model_opts);
+  TrainReport rep2 = train(again, train_opts, quiet);
+  CHECK(rep2.model_pass == best);
+  CHECK(again.to_bytes() == m.to_bytes());
   std::filesystem::remove_all(dir);
 }
 

@@ -105,6 +105,43 @@ TEST_CASE("resolve applies the defaults of the command line", "[test_sgd_command
   CHECK(resolve(oaa).model.loss == Loss::squared);
 }
 
+TEST_CASE("several passes hold out every 10th line unless told", "[test_sgd_command]") {
+  TrainArgs a;
+  CHECK(resolve(a).train.holdout_every == 0);  // one pass: none, as VW
+  a.train.passes = 2;
+  TrainSetup s = resolve(a);
+  CHECK(s.train.holdout_every == kDefaultHoldoutEvery);
+  CHECK(s.train.holdout_by_default);
+  TrainArgs off = args_with({"--holdout-every"});
+  off.train.passes = 2;
+  s = resolve(off);
+  CHECK(s.train.holdout_every == 0);
+  CHECK_FALSE(s.train.holdout_by_default);
+  off.train.holdout_every = 7;
+  CHECK(resolve(off).train.holdout_every == 7);
+}
+
+TEST_CASE("the warnings of the arguments", "[test_sgd_command]") {
+  TrainArgs a;
+  auto warnings = [](const TrainArgs& x) { return train_warnings(x, resolve(x)); };
+  CHECK(warnings(a) ==
+        std::vector<std::string>{"no -f (or --readable-model): the model will not be saved"});
+  a.final_model = "m.gsgd";
+  CHECK(warnings(a).empty());
+  a.final_model.clear();
+  a.readable_model = "m.txt";
+  CHECK(warnings(a).empty());
+  a.train.shuffle = true;
+  a.given.insert("--early-stop");
+  auto w = warnings(a);
+  REQUIRE(w.size() == 2);
+  CHECK_THAT(w[0],
+             Catch::StartsWith("--shuffle shuffles the cached examples of passes 2 and later"));
+  CHECK_THAT(w[1], Catch::StartsWith("--early-stop compares the passes' held-out losses"));
+  a.train.passes = 2;
+  CHECK(warnings(a).empty());
+}
+
 TEST_CASE("resolve refuses options that conflict", "[test_sgd_command]") {
   CHECK(usage_error(args_with({"--quantile-tau"})) == "--quantile-tau needs --loss quantile");
   TrainArgs q = args_with({"--quantile-tau", "--loss"});
@@ -132,6 +169,12 @@ TEST_CASE("resolve refuses options that conflict", "[test_sgd_command]") {
   TrainArgs hold = args_with({"--holdout-every"});
   hold.train.holdout_every = 1;
   CHECK_THAT(usage_error(hold), Catch::StartsWith("--holdout-every 1 holds out every line"));
+  TrainArgs stop = args_with({"--holdout-every", "--early-stop"});
+  stop.train.passes = 5;
+  CHECK(usage_error(stop) ==
+        "--early-stop needs held-out examples, and --holdout-every 0 holds out none");
+  stop.train.holdout_every = 3;
+  CHECK(usage_error(stop).empty());
 
   for (const char* bad : {"0", "x", "-1", ""}) {
     TrainArgs b;
@@ -266,9 +309,30 @@ TEST_CASE("the report's lines", "[test_sgd_command]") {
         "grist-train-sgd: 10 examples (25 features) in 2 passes, 1.50 s, 20 examples/s in pass "
         "1; progressive loss 0.500000");
   CHECK(lines[1] ==
-        "grist-train-sgd: held out: lines 5, 10, ... of each input (2 examples), never trained "
-        "on; last held-out loss 0.500000");
+        "grist-train-sgd: held out: lines 5, 10, ... of each input (20%; 2 examples), never "
+        "trained on; last held-out loss 0.500000");
   CHECK(lines[2] == "grist-train-sgd: stopped: all 2 passes done");
+  // Which pass the model is from, once train() has said.
+  rep.model_pass = 1;
+  rep.passes[1].holdout_loss = 1.5;
+  train_opts.holdout_every = 10;
+  train_opts.holdout_by_default = true;
+  lines = report_lines(rep, train_opts, model_opts);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[1] ==
+        "grist-train-sgd: held out: lines 10, 20, ... of each input (10%, the default with "
+        "several passes; 2 examples), never trained on; last held-out loss 0.750000");
+  CHECK(lines[2] == "grist-train-sgd: model: from pass 1 of 2 (the best held-out loss 0.500000)");
+  rep.model_pass = 2;
+  rep.passes[1].holdout_loss = 0.5;
+  CHECK(report_lines(rep, train_opts, model_opts)[2] ==
+        "grist-train-sgd: model: from pass 2 of 2 (the last, with the best held-out loss "
+        "0.250000)");
+  train_opts.holdout_every = 0;
+  train_opts.passes = 2;
+  CHECK(report_lines(rep, train_opts, model_opts)[1] ==
+        "grist-train-sgd: held out: nothing (--holdout-every 0)");
+  train_opts.passes = 1;
   rep.passes.resize(1);
   train_opts.holdout_every = 0;
   model_opts.classes = 3;  // --oaa: 0/1 errors

@@ -9,6 +9,7 @@
 #include "grist/record/record.hpp"
 #include "grist/sgd/report.hpp"
 #include "grist/sgd/train_command.hpp"
+#include "grist/sgd/vw_options.hpp"
 
 using namespace grist;
 using namespace grist::sgd;
@@ -75,7 +76,7 @@ void add_options(CLI::App& app, TrainArgs& args) {
   app.add_flag("--shuffle", args.train.shuffle, "Shuffle cached examples between passes");
   cli::add_number(app, "--seed", args.train.seed, "Seed of --shuffle (default 1)")->type_name("N");
   cli::add_number(app, "--holdout-every", args.train.holdout_every,
-                  "Hold out lines N, 2N, ... of each input")
+                  "Hold out lines N, 2N, ... (0: none; --passes>1: 10)")
       ->type_name("N");
   cli::add_number(app, "--early-stop", args.train.early_stop,
                   "Stop after K passes without held-out gain (3)")
@@ -116,11 +117,25 @@ std::string description() {
       "weight infinite or NaN (diverged: too high a --learning-rate, squared loss on large "
       "values) is never written: exit 1 naming the feature (its name with --readable-model, "
       "else its index). Progressive validation loss (each example "
-      "scored before it is learnt) is printed at examples 1, 2, 4, 8, ...; with --holdout-every "
-      "N, examples on lines N, 2N, ... of each input are never trained on and their loss is "
-      "shown after each pass (computed during the pass); --early-stop ends training when it "
-      "stops improving, and the summary says so. Several passes read a zstd cache of parsed "
-      "examples in -T.\n\n"
+      "scored before it is learnt) is printed at examples 1, 2, 4, 8, ....\n\n"
+      "Held out: with --holdout-every N, examples on lines N, 2N, ... of each input are never "
+      "trained on and their loss is shown after each pass (computed during the pass). With "
+      "--passes above 1 and no --holdout-every, lines 10, 20, ... are held out (10%, as Vowpal "
+      "Wabbit does); --holdout-every 0 trains on every line. One pass holds out nothing unless "
+      "asked. With held-out examples and several passes, the model written (-f, "
+      "--readable-model) is that of the pass with the lowest held-out loss, weights and "
+      "optimiser state: when a later pass does worse, training ends with the best pass's model, "
+      "the same, byte for byte with -j1, as a run of that many passes; the report says which "
+      "pass it is (model: from pass P of N). The best pass is kept in an anonymous file in -T "
+      "(the size of the model, written once per improving pass; gone on every exit path), not "
+      "in memory. --early-stop K ends training after K passes without a lower held-out loss, "
+      "and the report says so (default 3; --early-stop 0 never stops early, and still "
+      "writes the best pass's model); --early-stop with --holdout-every 0 is a usage error. "
+      "Several passes read a zstd cache of parsed examples in -T; --shuffle shuffles them from "
+      "pass 2 on.\n\n"
+      "Warnings (on standard error, not with --quiet, which prints errors only): no -f nor "
+      "--readable-model (nothing will be saved), and --shuffle or --early-stop with one pass "
+      "(they do nothing).\n\n"
       "Reproducibility: with -j1, and with any --batch-size other than 1 (mini-batches train "
       "on one thread), the same inputs and options give the same model file, byte for byte, "
       "over any number of passes. With -j2 or more, threads update one shared weight vector "
@@ -177,8 +192,9 @@ void set_man(cli::Tool& tool) {
       "producer that fails half-way leaves a model of half the data.\n\n" +
       grist::cli::pipefail_notes();
   man.examples =
-      "$ grist-train-sgd train.svm.zst --passes 3 --holdout-every 10 -f model.gsgd\n"
-      "Three passes; every tenth line held out.\n"
+      "$ grist-train-sgd train.svm.zst --passes 20 --early-stop 3 -f model.gsgd\n"
+      "Up to twenty passes, every tenth line held out; stops after three passes without a "
+      "lower held-out loss and writes the best pass's model.\n"
 #ifdef GRIST_HAVE_MPI
       "$ mpirun -np 4 grist-train-sgd --allreduce --passes 5 train.svm.zst -f model.gsgd\n"
       "Four ranks, a quarter of the lines each, models averaged after each pass.\n"
@@ -186,6 +202,7 @@ void set_man(cli::Tool& tool) {
       "$ grist-train-sgd --format text --ngrams 2 mails.tsv -f spam.gsgd\n"
       "Unigrams and bigrams of label<TAB>text lines.";
   man.see_also = "grist-predict(1), grist-tokenize(1), vw(1)";
+  man.foreign = vw_train_options();
 }
 
 }  // namespace
@@ -214,7 +231,8 @@ int main(int argc, char** argv) {
     }
     command = std::make_unique<TrainCommand>(args);
     TrainReport rep = command->run(
-        [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+        [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); },
+        [&](const std::string& w) { tool.warn(w); });
     if (!command->rank0()) return 0;  // distributed training: rank 0 reports
     if (rep.skipped.count) tool.warn(rep.skipped.warning("malformed example"));
     if (!c.quiet) {

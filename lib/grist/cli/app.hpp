@@ -46,6 +46,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "grist/cli/foreign_options.hpp"
 #include "grist/io/sink.hpp"
 #include "grist/record/skipped.hpp"
 
@@ -188,6 +189,9 @@ struct ManText {
   std::string notes;        // paragraphs, and "$ command" lines (.SH NOTES)
   std::string examples;     // lines "$ command" then explanation lines
   std::string see_also;     // e.g. "grist-count(1), sort(1)"
+  // Another program's option names and ours: a subsection at the end of
+  // DESCRIPTION, and the answer to an unknown option that is theirs.
+  ForeignOptions foreign;
 };
 
 // The NOTES paragraphs every program's page shares: a pipeline's status is

@@ -252,6 +252,26 @@ void man_options(std::ostringstream& out, const std::vector<Opt>& opts) {
   }
 }
 
+// Another program's options and ours (ManText::foreign): a subsection of
+// DESCRIPTION, its intro, then one tagged paragraph per entry, the other
+// program's spellings in bold.
+void man_foreign(std::ostringstream& out, const ForeignOptions& f) {
+  if (f.options.empty()) return;
+  out << ".SS " << roff_escape(f.title) << "\n";
+  std::ostringstream intro;
+  roff_paragraphs(intro, f.intro);
+  std::string b = intro.str();
+  if (b.rfind(".PP\n", 0) == 0) b = b.substr(4);  // none right after .SS
+  out << b;
+  for (const ForeignOption& o : f.options) {
+    std::string head;
+    for (const std::string& n : CLI::detail::split(o.names, ' ')) {
+      if (!n.empty()) head += (head.empty() ? "" : ", ") + bold(n);
+    }
+    out << ".TP\n" << head << "\n" << roff_line(o.ours) << "\n";
+  }
+}
+
 // EXIT STATUS and DIAGNOSTICS: what every program keeps (docs/design.md,
 // "Behaviour every program keeps").
 void man_status_and_diagnostics(std::ostringstream& out, bool progress) {
@@ -311,6 +331,7 @@ std::string generate_man(const CLI::App& app, const std::string& name, const std
     if (b.rfind(".PP\n", 0) == 0) b = b.substr(4);
     out << b;
   }
+  man_foreign(out, man.foreign);
 
   man_options(out, opts);
   man_status_and_diagnostics(out, app.get_option_no_throw("--progress") != nullptr);

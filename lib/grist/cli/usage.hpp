@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "grist/cli/foreign_options.hpp"
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -29,8 +31,10 @@ std::string did_you_mean(const CLI::App& app, const std::string& arg);
 std::string parse_error_message(const CLI::ParseError& e, const std::vector<std::string>& args);
 
 // Calls `say` for each unknown option in `args` (with a "did you mean"
-// line after an unknown long option); returns whether there was one.
+// line after an unknown long option, or `foreign`'s answer for an option
+// that is the other program's); returns whether there was one.
 bool report_unknown_options(CLI::App& app, const std::vector<std::string>& args,
-                            const std::function<void(const std::string&)>& say);
+                            const std::function<void(const std::string&)>& say,
+                            const ForeignOptions* foreign = nullptr);
 
 }  // namespace grist::cli

@@ -130,7 +130,15 @@ std::string parse_error_message(const CLI::ParseError& e, const std::vector<std:
 }
 
 bool report_unknown_options(CLI::App& app, const std::vector<std::string>& args,
-                           const std::function<void(const std::string&)>& say) {
+                           const std::function<void(const std::string&)>& say,
+                           const ForeignOptions* foreign) {
+  // The other program's answer, else ours.
+  auto answered = [&](const std::string& name) {
+    if (!foreign) return false;
+    std::vector<std::string> lines = foreign->answer(name);
+    for (const auto& l : lines) say(l);
+    return !lines.empty();
+  };
   bool unknown_seen = false;
   std::vector<CLI::Option*> options = all_options(app);
   auto find = [&](const std::string& name, bool is_long) -> const CLI::Option* {
@@ -151,6 +159,7 @@ bool report_unknown_options(CLI::App& app, const std::vector<std::string>& args,
       if (!o) {
         unknown_seen = true;
         say("unrecognized option " + quoted_arg(a));
+        if (answered(a.substr(0, eq))) continue;
         std::string s = did_you_mean(app, a);
         if (!s.empty()) say("did you mean '" + s + "'?");
       } else if (eq == std::string::npos && takes_value(o)) {
@@ -161,7 +170,10 @@ bool report_unknown_options(CLI::App& app, const std::vector<std::string>& args,
       for (size_t k = 1; k < a.size(); ++k) {
         const CLI::Option* o = find(a.substr(k, 1), false);
         if (!o) {
-          if (!unknown_seen) say("invalid option -- " + quoted_arg(a.substr(k, 1)));
+          if (!unknown_seen) {
+            say("invalid option -- " + quoted_arg(a.substr(k, 1)));
+            answered("-" + a.substr(k, 1));
+          }
           unknown_seen = true;
           break;
         }
@@ -187,7 +199,9 @@ int Tool::finish_parse_error(const CLI::ParseError& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "%s: %s\n", name_.c_str(), m.c_str());
   };
-  if (!report_unknown_options(*app_, args_, say)) say(parse_error_message(e, args_));
+  if (!report_unknown_options(*app_, args_, say, &man_.foreign)) {
+    say(parse_error_message(e, args_));
+  }
   std::fprintf(stderr, "Usage: %s %s\nTry '%s --help' for more information.\n", name_.c_str(),
                man_.synopsis.empty() ? "[OPTION]..." : man_.synopsis.c_str(), name_.c_str());
   return 2;

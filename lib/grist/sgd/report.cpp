@@ -73,15 +73,34 @@ std::vector<std::string> report_lines(const TrainReport& rep, const TrainOptions
   lines.emplace_back(buf);
   if (opts.holdout_every) {
     std::snprintf(buf, sizeof buf,
-                  "grist-train-sgd: held out: lines %llu, %llu, ... of each input (%llu "
+                  "grist-train-sgd: held out: lines %llu, %llu, ... of each input (%.3g%%%s; %llu "
                   "examples), never trained on; last held-out loss %.6f",
                   static_cast<unsigned long long>(opts.holdout_every),
                   static_cast<unsigned long long>(2 * opts.holdout_every),
+                  100.0 / double(opts.holdout_every),
+                  opts.holdout_by_default ? ", the default with several passes" : "",
                   static_cast<unsigned long long>(rep.holdout_examples),
                   last.holdout_loss / std::max(last.holdout_weight, 1e-300));
     lines.emplace_back(buf);
   } else {
-    lines.emplace_back("grist-train-sgd: held out: nothing (--holdout-every N to hold out)");
+    lines.emplace_back(opts.passes > 1
+                           ? "grist-train-sgd: held out: nothing (--holdout-every 0)"
+                           : "grist-train-sgd: held out: nothing (--holdout-every N to hold out)");
+  }
+  if (rep.passes.size() > 1 && rep.model_pass > 0) {
+    const PassReport& m = rep.passes[rep.model_pass - 1];
+    if (m.holdout_weight > 0) {
+      std::snprintf(buf, sizeof buf,
+                    "grist-train-sgd: model: from pass %d of %zu (%s held-out loss %.6f)",
+                    rep.model_pass, rep.passes.size(),
+                    rep.model_pass == int(rep.passes.size()) ? "the last, with the best"
+                                                             : "the best",
+                    m.holdout_loss / m.holdout_weight);
+    } else {
+      std::snprintf(buf, sizeof buf, "grist-train-sgd: model: from pass %d of %zu (the last)",
+                    rep.model_pass, rep.passes.size());
+    }
+    lines.emplace_back(buf);
   }
   lines.push_back("grist-train-sgd: stopped: " + rep.stop_reason);
   return lines;

@@ -46,8 +46,10 @@ std::string pass_line(int p, const PassReport& pass);
 
 // The report's lines after training, each starting "grist-train-sgd: ":
 // counts, speed and progressive loss; what was held out and its last
-// loss; why training stopped. `model`: the options of the model trained
-// (with --oaa the losses are 0/1 errors).
+// loss; after several passes, which pass the model is from ("model: from
+// pass 3 of 6 (the best held-out loss L)"); why training stopped.
+// `model`: the options of the model trained (with --oaa the losses are 0/1
+// errors).
 std::vector<std::string> report_lines(const TrainReport& rep, const TrainOptions& opts,
                                       const ModelOptions& model);
 

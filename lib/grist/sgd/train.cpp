@@ -18,6 +18,8 @@
 
 #include "grist/error.hpp"
 #include "grist/io/block_reader.hpp"
+#include "grist/io/cleanup.hpp"
+#include "grist/io/fd.hpp"
 #include "grist/io/peek_block.hpp"
 #include "grist/io/pipeline.hpp"
 #include "grist/io/test_hook.hpp"
@@ -80,6 +82,47 @@ InputShare share_of(const TrainOptions& opts) {
 }
 // --- end distributed training ---
 
+// The model of the best pass so far (weights and optimiser state), to be
+// put back when a later pass does worse on the held-out examples. It is
+// spilled to an anonymous file in the temp directory rather than copied in
+// memory: a model may take up to 64 GiB (kMaxModelFloats), and a copy
+// would double the program's peak memory, whereas the temp directory
+// already holds the example cache of the same passes and the spill costs
+// one sequential write of the model per improving pass. The file vanishes
+// on every exit path (open_anonymous_temp_file). It goes through a small
+// buffer: the weights are atomics, read and written as training does.
+class BestPass {
+ public:
+  explicit BestPass(const std::string& dir) : dir_(dir), fd_(open_anonymous_temp_file(dir)) {}
+
+  void save(const Model& m) {
+    const std::atomic<float>* st = m.state();
+    uint64_t n = m.slots() * m.stride();
+    for (uint64_t at = 0; at < n; at += kChunk) {
+      size_t c = size_t(std::min<uint64_t>(kChunk, n - at));
+      buf_.resize(c);
+      for (size_t i = 0; i < c; ++i) buf_[i] = st[at + i].load(std::memory_order_relaxed);
+      pwrite_all(fd_.get(), buf_.data(), c * sizeof(float), at * sizeof(float), dir_);
+    }
+  }
+  void restore(Model& m) {
+    std::atomic<float>* st = m.state();
+    uint64_t n = m.slots() * m.stride();
+    for (uint64_t at = 0; at < n; at += kChunk) {
+      size_t c = size_t(std::min<uint64_t>(kChunk, n - at));
+      buf_.resize(c);
+      pread_all(fd_.get(), buf_.data(), c * sizeof(float), at * sizeof(float), dir_);
+      for (size_t i = 0; i < c; ++i) st[at + i].store(buf_[i], std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  static constexpr uint64_t kChunk = uint64_t(1) << 20;  // floats
+  std::string dir_;
+  UniqueFd fd_;
+  std::vector<float> buf_;
+};
+
 void mark_holdout(Examples& ex, uint64_t every) {
   if (!every) return;
   for (size_t i = 0; i < ex.size(); ++i) ex.holdout[i] = ex.line[i] % every == 0;
@@ -96,6 +139,7 @@ class Trainer {
   void check_first_pass() const;
   void cached_pass(int p);
   bool early_stop(int p);
+  void keep_best();
   void work_first(Item& it);
   void work_cached(Item& it, uint64_t seed);
   enum class Phase { first_pass, cached_pass };
@@ -121,6 +165,8 @@ class Trainer {
   PassReport pass_;
   double best_ = std::numeric_limits<double>::infinity();  // held-out loss
   int best_pass_ = 1, since_best_ = 0;
+  std::unique_ptr<BestPass> best_model_;  // the best pass but the last (held out, passes > 1)
+  bool best_saved_ = false;
 };
 
 Trainer::Trainer(Model& model, const TrainOptions& opts, const LogLine& log)
@@ -140,6 +186,9 @@ Trainer::Trainer(Model& model, const TrainOptions& opts, const LogLine& log)
   }
   parse_opts_.names = opts_.names;
   if (opts_.passes > 1) cache_ = std::make_unique<ExampleCache>(opts_.temp_dir);
+  if (opts_.passes > 1 && opts_.holdout_every) {
+    best_model_ = std::make_unique<BestPass>(opts_.temp_dir);
+  }
   if (opts_.mixer) opts_.mixer->begin(model_);
 }
 
@@ -185,8 +234,20 @@ TrainReport Trainer::run() {
   }
   if (rep_.stop_reason.empty()) rep_.stop_reason = "all " + std::to_string(opts_.passes) + " passes done";
   if (opts_.mixer) opts_.mixer->end(rep_);
-  model_opts_.examples_trained += rep_.trained_examples;
-  model_opts_.passes_trained += rep_.passes.size();
+  rep_.model_pass = int(rep_.passes.size());
+  uint64_t trained = rep_.trained_examples;
+  if (best_saved_ && best_pass_ < rep_.model_pass) {
+    // A later pass did worse: the model is the best pass's. Distributed,
+    // every process gets here alike (the held-out sums are global) and
+    // restores the mixed model it saved.
+    best_model_->restore(model_);
+    rep_.model_pass = best_pass_;
+    // The updates up to that pass (global: end_pass summed the counts).
+    trained = 0;
+    for (int q = 0; q < best_pass_; ++q) trained += rep_.passes[q].examples - rep_.holdout_examples;
+  }
+  model_opts_.examples_trained += trained;
+  model_opts_.passes_trained += rep_.model_pass;
   rep_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   return rep_;
 }
@@ -205,7 +266,18 @@ void Trainer::first_pass() {
   check_first_pass();
   if (opts_.passes > 1 || opts_.holdout_every) log_(pass_line(1, pass_));
   rep_.passes.push_back(pass_);
-  if (pass_.holdout_weight > 0) best_ = pass_.holdout_loss / pass_.holdout_weight;
+  if (pass_.holdout_weight > 0) {
+    best_ = pass_.holdout_loss / pass_.holdout_weight;
+    keep_best();
+  }
+}
+
+// Keeps the model of best_pass_ unless it is the last pass (then the model
+// is already it).
+void Trainer::keep_best() {
+  if (!best_model_ || best_pass_ >= opts_.passes) return;
+  best_model_->save(model_);
+  best_saved_ = true;
 }
 
 // Refuses an input that left nothing to train on.
@@ -221,7 +293,9 @@ void Trainer::check_first_pass() const {
   }
   if (rep_.holdout_examples == rep_.examples) {
     throw Error("every example is held out (--holdout-every " +
-                std::to_string(opts_.holdout_every) + "): nothing to train on");
+                std::to_string(opts_.holdout_every) +
+                (opts_.holdout_by_default ? ", the default with several passes" : "") +
+                "): nothing to train on");
   }
 }
 
@@ -311,6 +385,7 @@ bool Trainer::early_stop(int p) {
   double h = pass_.holdout_loss / pass_.holdout_weight;
   if (h < best_) {
     best_ = h, best_pass_ = p, since_best_ = 0;
+    keep_best();
     return false;
   }
   if (++since_best_ < opts_.early_stop || opts_.early_stop <= 0) return false;

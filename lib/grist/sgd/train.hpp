@@ -64,7 +64,8 @@ struct TrainOptions {
   bool shuffle = false;
   uint64_t seed = 1;
   uint64_t holdout_every = 0;  // examples on lines N, 2N, ... of each input
-  int early_stop = 3;          // passes without held-out improvement
+  bool holdout_by_default = false;  // holdout_every is the default, not asked for (reports)
+  int early_stop = 3;          // passes without held-out improvement; 0: never stop early
   bool skip_errors = false;
   int threads = 1;
   std::string temp_dir = "/tmp";
@@ -100,6 +101,10 @@ struct TrainReport {
   SkippedLines skipped;           // malformed lines skipped (--on-error skip)
   std::vector<PassReport> passes;
   std::string stop_reason;
+  // The pass whose weights the model holds (1-based): the last, or, with
+  // held-out examples, the pass of the lowest held-out loss (the model is
+  // restored to it when a later pass did worse).
+  int model_pass = 0;
   double seconds = 0;
   double train_seconds_pass1 = 0;
   uint64_t trained_examples = 0;  // example updates over all passes
@@ -107,6 +112,12 @@ struct TrainReport {
 
 // Trains `model` (fresh or loaded with -i). `log` receives the progress and
 // pass lines. Throws grist::Error on bad input (FILE:LINE) or on empty input.
+// With several passes and held-out examples, the model returned is the one
+// of the pass with the lowest held-out loss (TrainReport::model_pass), its
+// optimiser state and its examples_trained and passes_trained included:
+// byte for byte (with one thread) the model of a run of that many passes.
+// The best pass so far is kept in an anonymous file in temp_dir (one
+// sequential write of the model per improving pass that is not the last).
 TrainReport train(Model& model, const TrainOptions& opts,
                   const std::function<void(const std::string&)>& log);
 

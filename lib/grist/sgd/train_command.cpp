@@ -66,6 +66,16 @@ void resolve_train(const TrainArgs& args, TrainOptions& t) {
     throw UsageError("--holdout-every 1 holds out every line, leaving nothing to train on "
                      "(give 2 or more)");
   }
+  if (!args.was_given("--holdout-every") && t.passes > 1) {
+    t.holdout_every = kDefaultHoldoutEvery;
+    t.holdout_by_default = true;
+  }
+  // Stopping early needs a held-out loss; asking for both is a mistake to
+  // be told of, not a run that quietly trains every pass.
+  if (args.was_given("--early-stop") && args.was_given("--holdout-every") &&
+      t.holdout_every == 0) {
+    throw UsageError("--early-stop needs held-out examples, and --holdout-every 0 holds out none");
+  }
   if (args.batch == "all") {
     t.batch_size = 0;
   } else {
@@ -98,6 +108,21 @@ TrainSetup resolve(const TrainArgs& args) {
   resolve_model(args, s.model);
   resolve_train(args, s.train);
   return s;
+}
+
+std::vector<std::string> train_warnings(const TrainArgs& args, const TrainSetup& setup) {
+  std::vector<std::string> w;
+  if (args.final_model.empty() && args.readable_model.empty()) {
+    w.push_back("no -f (or --readable-model): the model will not be saved");
+  }
+  if (setup.train.shuffle && setup.train.passes == 1) {
+    w.push_back("--shuffle shuffles the cached examples of passes 2 and later: with one pass it "
+                "does nothing (pass 1 reads the input in order)");
+  }
+  if (args.was_given("--early-stop") && setup.train.passes == 1) {
+    w.push_back("--early-stop compares the passes' held-out losses: with one pass it does nothing");
+  }
+  return w;
 }
 
 std::unique_ptr<Model> initial_model(const TrainArgs& args, const TrainSetup& setup) {
@@ -201,14 +226,18 @@ void TrainCommand::check_files() const {
   check_run_files(files);
 }
 
-TrainReport TrainCommand::run(const LogLine& log) {
+TrainReport TrainCommand::run(const LogLine& log, const LogLine& warn) {
   setup_ = resolve(args_);
   check_files();
+  std::vector<std::string> warnings = train_warnings(args_, setup_);
   std::unique_ptr<Model> model = initial_model(args_, setup_);
   dist_ = std::make_unique<Distributed>(args_, setup_.train);
   LogLine rank0_log = [&](const std::string& line) {
     if (!args_.quiet && rank0()) log(line);
   };
+  if (warn && rank0()) {
+    for (const auto& w : warnings) warn(w);
+  }
   // Outputs are created (as temporaries) before training, so that a bad
   // path fails before any work, and committed together at the end.
   std::unique_ptr<Sink> model_out, readable_out;

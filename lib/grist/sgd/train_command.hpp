@@ -55,19 +55,31 @@ inline constexpr const char* kConsultedOptions[] = {
     "--loss",    "--quantile-tau", "--oaa",           "--class-base",
     "--bits",    "--no-bias",      "--quadratic",     "--ngrams",
     "--optimizer", "--holdout-every", "--allreduce-every", "--threads",
-    "--temp-dir"};
+    "--temp-dir", "--early-stop"};
 
 // adagrad 4, sgd 0.5, ftrl 0.1.
 double default_learning_rate(Optimizer o);
 
+// The held-out share when --passes > 1 and --holdout-every is not given:
+// lines 10, 20, ... (as Vowpal Wabbit holds out by default).
+inline constexpr uint64_t kDefaultHoldoutEvery = 10;
+
 // What the arguments come to: the options of a new model (or, with -i,
 // those the run may change), and the training options but for the
-// distributed ones. Throws UsageError for options that conflict.
+// distributed ones: with several passes, every kDefaultHoldoutEvery-th
+// line held out unless --holdout-every says. Throws UsageError for options
+// that conflict (--early-stop with --holdout-every 0 among them).
+
 struct TrainSetup {
   ModelOptions model;
   TrainOptions train;
 };
 TrainSetup resolve(const TrainArgs& args);
+
+// The warnings the arguments deserve, each a sentence without the
+// program's name: nothing will be saved (neither -f nor
+// --readable-model), --shuffle or --early-stop with one pass.
+std::vector<std::string> train_warnings(const TrainArgs& args, const TrainSetup& setup);
 
 // The model to train: a new one, or -i's with the options it lets a run
 // change (normaliser, rates, regularisers, and vw input for an svmlight
@@ -85,8 +97,10 @@ class TrainCommand {
   // Resolves the arguments, checks the files, makes or loads the model,
   // joins the distributed job (--allreduce), trains, and (rank 0) writes
   // the model and the readable model, all or nothing. `log` gets the
-  // progress lines (on rank 0, unless quiet). Throws UsageError or Error.
-  TrainReport run(const LogLine& log);
+  // progress lines (on rank 0, unless quiet); `warn`, if set, the
+  // train_warnings (on rank 0) once the arguments are checked, before
+  // training. Throws UsageError or Error.
+  TrainReport run(const LogLine& log, const LogLine& warn = {});
 
   bool rank0() const;  // writes and reports (distributed training)
   const TrainOptions& options() const { return setup_.train; }

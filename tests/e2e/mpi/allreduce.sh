@@ -4,7 +4,8 @@
 # several files (files split by rank), the averaged model's held-out logloss
 # is within a small tolerance of the single-process model's on the same
 # data; only rank 0 writes the model; a rank that fails ends the job with
-# a non-zero status instead of a hang; stdin is refused.
+# a non-zero status instead of a hang; the best held-out pass is the model
+# on every rank; stdin is refused.
 # Skipped (exit 77) when mpirun is missing or grist was built without MPI.
 # ctest-labels: nosan
 # (OpenMPI leaks by design at exit and installs signal handlers that clash
@@ -88,6 +89,23 @@ run_cmd out.txt err.txt mpi -np 2 grist-train-sgd --allreduce "${opts[@]}" bad.s
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && pass || fail "failing rank: exit status $rc (124: hung)"
 check_grep "the bad line named" 'bad\.svm:1000:' err.txt
 check_no_file "no model from a failed job" bad.gsgd
+
+# The best held-out pass's model, decided alike on every rank (the held-out
+# loss is summed over the ranks): noisy labels and a constant rate make pass
+# 2 of 10 the best; the model written is that of --passes 2, byte for byte,
+# its example count global.
+. "$GRIST_SRC/tests/e2e/train-sgd/gen_data.bash"
+gen_svm 2000 3 | awk 'BEGIN { srand(9) } { if (rand() < 0.15) $1 = ($1 == "+1" ? "-1" : "+1"); print }' >noisy.svm
+rate=(-j1 --optimizer sgd -l 5 --power-t 0)
+run_cmd out.txt err.txt mpi -np 2 grist-train-sgd --allreduce "${rate[@]}" noisy.svm --passes 10 --early-stop 0 -f best10.gsgd
+check_status "best pass, np 2" 0 "$rc"
+check_grep "np 2: model from pass 2" '^grist-train-sgd: model: from pass 2 of 10 \(the best held-out loss' err.txt
+check_status "np 2: one report" 1 "$(grep -c 'model: from pass' err.txt)"
+mpi -np 2 grist-train-sgd -q --allreduce "${rate[@]}" noisy.svm --passes 2 -f best2.gsgd
+check_eq "np 2: the best pass's model" best2.gsgd best10.gsgd
+check_grep "np 2: global count to pass 2" '^examples_trained=3600$' <(grep -a '^examples_trained=' best10.gsgd)
+mpi -np 2 grist-train-sgd -q --allreduce "${rate[@]}" noisy.svm --passes 10 --early-stop 2 -f early.gsgd
+check_eq "np 2, stopped early: the best pass's model" best2.gsgd early.gsgd
 
 # stdin cannot be shared out
 run_cmd out.txt err.txt grist-train-sgd --allreduce -f x.gsgd <train.svm

@@ -11,7 +11,8 @@ run_cmd out err grist-train-sgd -j1 train.svm -f m1.gsgd -b 12 --passes 3
 check_status "train" 0 "$rc"
 check_grep "progressive lines" '^average +since' err
 check_grep "summary" '3000 examples .* in 3 passes' err
-check_grep "holdout said" 'held out: nothing' err
+# Several passes hold out every tenth line by default (as VW does).
+check_grep "holdout said" 'held out: lines 10, 20, \.\.\. of each input \(10%, the default with several passes; 300 examples\)' err
 check_grep "stop said" 'stopped: all 3 passes done' err
 grist-train-sgd -q -j1 train.svm -f m2.gsgd -b 12 --passes 3
 check_eq "-j1 twice gives the same bytes" m1.gsgd m2.gsgd

@@ -7,7 +7,7 @@ gen_svm 2000 3 | zstd -q > train.svm.zst
 run_cmd out err grist-train-sgd -j1 train.svm.zst --passes 4 --shuffle --holdout-every 5 -f a.gsgd -T "$TMPDIR"
 check_status "passes" 0 "$rc"
 check_grep "pass lines" '^pass 4: 2000 examples, training loss [0-9.]+, held-out loss' err
-check_grep "held out said" 'held out: lines 5, 10, \.\.\. of each input \(400 examples\), never trained on' err
+check_grep "held out said" 'held out: lines 5, 10, \.\.\. of each input \(20%; 400 examples\), never trained on' err
 grist-train-sgd -q -j1 train.svm.zst --passes 4 --shuffle --holdout-every 5 -f b.gsgd
 check_eq "shuffled passes reproducible" a.gsgd b.gsgd
 
