@@ -50,7 +50,7 @@ void add_options(CLI::App& app, TrainArgs& args) {
   app.add_option("--optimizer", args.optimizer, "sgd, adagrad (default) or ftrl")
       ->type_name("NAME")->check(CLI::IsMember({"sgd", "adagrad", "ftrl"}));
   app.add_flag("--no-normalize", args.no_normalize, "Do not scale updates by feature ranges");
-  cli::add_number(app, "-l,--learning-rate", args.learning_rate, "Rate (default: adagrad 4, sgd 0.5, ftrl 0.1)",
+  cli::add_number(app, "-l,--learning-rate", args.learning_rate, "Rate (default: adagrad 0.85, sgd 8, ftrl 0.25)",
                   {.min = 0, .min_open = true})
       ->type_name("RATE");
   cli::add_number(app, "--power-t", args.model.power_t, "sgd: rate * (initial_t + t)^-P (default 0.5)",
