@@ -38,28 +38,26 @@ run() {
 }
 score() { python3 "$shared/bench/eval_preds.py" test.txt "$@"; }
 
-# grist: unigrams and bigrams, 2^22 weights, AdaGrad at rate 16 (the default
-# 4 suits dense numeric features; on sparse binary words a larger rate wins:
-# 0.2241 -> 0.1840 test logloss in one pass here; the first row shows -l 4).
-grist_opts=(--format text --ngrams 2 -b 22 -l 16)
-run "grist-train-sgd -j1 --ngrams 2 -l 4 (1 pass)" 1 \
-  "$bin/grist-train-sgd" -j1 -q --format text --ngrams 2 -b 22 train.txt -f grist.gsgd
-"$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
-score vw_prob grist.preds
+# grist: first with default options only (unigrams, 2^20 weights, the
+# default rate), then unigrams and bigrams in 2^22 weights. No -l: the
+# default rate suits words as it does numeric features (bench/sweep.sh).
+for p in 1 "$passes"; do
+  run "grist-train-sgd -j1 (defaults, $p pass)" "$p" \
+    "$bin/grist-train-sgd" -j1 -q --format text --passes "$p" train.txt -f grist.gsgd
+  "$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
+  score vw_prob grist.preds
+done
+grist_opts=(--format text --ngrams 2 -b 22)
 for j in 1 2; do
-  run "grist-train-sgd -j$j --ngrams 2 -l 16 (1 pass)" 1 \
+  run "grist-train-sgd -j$j --ngrams 2 (1 pass)" 1 \
     "$bin/grist-train-sgd" -j$j -q "${grist_opts[@]}" train.txt -f grist.gsgd
   "$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
   score vw_prob grist.preds
-  run "grist-train-sgd -j$j --ngrams 2 -l 16 --passes $passes" "$passes" \
+  run "grist-train-sgd -j$j --ngrams 2 --passes $passes" "$passes" \
     "$bin/grist-train-sgd" -j$j -q "${grist_opts[@]}" --passes "$passes" train.txt -f grist.gsgd
   "$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
   score vw_prob grist.preds
 done
-run "grist-train-sgd -j2 unigrams -l 16 (1 pass)" 1 \
-  "$bin/grist-train-sgd" -j2 -q --format text -b 22 -l 16 train.txt -f grist.gsgd
-"$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
-score vw_prob grist.preds
 
 if command -v fasttext >/dev/null; then
   for j in 1 2; do

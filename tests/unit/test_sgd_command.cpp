@@ -47,10 +47,10 @@ std::string usage_error(const TrainArgs& a) {
 
 TEST_CASE("the learning rate defaults by optimiser", "[test_sgd_command]") {
   CHECK(default_learning_rate(Optimizer::adagrad) == 0.85);
-  CHECK(default_learning_rate(Optimizer::sgd) == 8);
+  CHECK(default_learning_rate(Optimizer::sgd) == 0.5);
   CHECK(default_learning_rate(Optimizer::ftrl) == 0.25);
   TrainArgs a;
-  for (auto [name, rate] : {std::pair{"adagrad", 0.85}, {"sgd", 8.0}, {"ftrl", 0.25}}) {
+  for (auto [name, rate] : {std::pair{"adagrad", 0.85}, {"sgd", 0.5}, {"ftrl", 0.25}}) {
     a.optimizer = name;
     a.learning_rate = 0;
     CHECK(resolve(a).model.learning_rate == rate);

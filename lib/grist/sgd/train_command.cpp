@@ -17,7 +17,7 @@ namespace grist::sgd {
 
 double default_learning_rate(Optimizer o) {
   switch (o) {
-    case Optimizer::sgd: return 8;
+    case Optimizer::sgd: return 0.5;
     case Optimizer::adagrad: return 0.85;
     case Optimizer::ftrl: return 0.25;
   }

@@ -57,8 +57,9 @@ inline constexpr const char* kConsultedOptions[] = {
     "--optimizer", "--holdout-every", "--allreduce-every", "--threads",
     "--temp-dir"};
 
-// adagrad 0.85, sgd 8, ftrl 0.25: the rates that do best across
-// bench/sweep.sh's tasks (numeric, tf-idf, pixels, words; README).
+// adagrad 0.85, sgd 0.5, ftrl 0.25. adagrad's and ftrl's do best across
+// bench/sweep.sh's tasks (numeric, tf-idf, pixels, words; README); sgd's
+// best is higher there (8 to 64) but diverges with squared loss.
 double default_learning_rate(Optimizer o);
 
 // What the arguments come to: the options of a new model (or, with -i,
