@@ -42,7 +42,7 @@ score() { python3 "$shared/bench/eval_preds.py" test.txt "$@"; }
 # default rate), then unigrams and bigrams in 2^22 weights. No -l: the
 # default rate suits words as it does numeric features (bench/sweep.sh).
 for p in 1 "$passes"; do
-  run "grist-train-sgd -j1 (defaults, $p pass)" "$p" \
+  run "grist-train-sgd -j1 (defaults, --passes $p)" "$p" \
     "$bin/grist-train-sgd" -j1 -q --format text --passes "$p" train.txt -f grist.gsgd
   "$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
   score vw_prob grist.preds
