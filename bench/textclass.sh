@@ -1,17 +1,7 @@
 #!/bin/bash
 # Text classification benchmark: grist-train-sgd against fastText (and
-# Vowpal Wabbit when `vw` is on the PATH) on a binary task built from
-# ../shared/data/text: is a short passage (5 to 24 consecutive words) from
-# Jane Austen's six novels (1811-1818) or from the Brown corpus (1961
-# American English, 15 genres, fiction among them)? Both texts are
-# lowercased and cut to words the same way ([a-z0-9]+ with inner
-# apostrophes; punctuation and Brown's pre-tokenised quotes dropped), so
-# no formatting gives the source away: only the words do. That is not
-# trivially separable: a 5-word passage is often too plain to tell
-# ("she said that he was"), and Brown holds romance and fiction of its own.
-# The two sources are balanced (equal numbers of passages, sampled with a
-# fixed seed), shuffled with a fixed seed and split 80/20 into train and
-# test; the same examples feed every tool.
+# Vowpal Wabbit when `vw` is on the PATH) on the Austen-vs-Brown passages
+# of ../shared/data/text that bench/textdata.sh builds (read it).
 #
 #   bench/textclass.sh [WORKDIR]
 # Env: GRIST_BIN (default build/bin), PASSES (grist passes and fastText's
@@ -30,36 +20,7 @@ passes=${PASSES:-3}
 mkdir -p "$work"
 cd "$work"
 
-if [ ! -s test.txt ]; then
-  echo "building the task from $shared/data/text (austen vs brown)..." >&2
-  python3 - "$shared/data/text" <<'EOF'
-import random, re, subprocess, sys
-src = sys.argv[1]
-word = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
-rng = random.Random(20240611)
-def passages(name):
-    text = subprocess.run(["zstd", "-dc", f"{src}/{name}.txt.zst"], check=True,
-                          capture_output=True).stdout.decode("utf-8", "replace").lower()
-    w = word.findall(text)
-    out, i = [], 0
-    while i + 5 <= len(w):
-        n = rng.randint(5, 24)
-        out.append(" ".join(w[i:i + n]))
-        i += n
-    return out
-a, b = passages("austen"), passages("brown")
-n = min(len(a), len(b))
-ex = [(1, p) for p in rng.sample(a, n)] + [(-1, p) for p in rng.sample(b, n)]
-rng.shuffle(ex)
-cut = len(ex) * 4 // 5
-for name, part in (("train", ex[:cut]), ("test", ex[cut:])):
-    with open(f"{name}.txt", "w") as t, open(f"{name}.ft", "w") as f, open(f"{name}.vw", "w") as v:
-        for y, p in part:
-            t.write(f"{y}\t{p}\n")
-            f.write(f"__label__{'pos' if y > 0 else 'neg'} {p}\n")
-            v.write(f"{y} | {p}\n")
-EOF
-fi
+"$here/textdata.sh" "$work"
 ntrain=$(wc -l < train.txt)
 ntest=$(wc -l < test.txt)
 echo "task: austen (+1) vs brown (-1) passages of 5-24 words; $ntrain train, $ntest test examples"
@@ -77,28 +38,26 @@ run() {
 }
 score() { python3 "$shared/bench/eval_preds.py" test.txt "$@"; }
 
-# grist: unigrams and bigrams, 2^22 weights, AdaGrad at rate 16 (the default
-# 4 suits dense numeric features; on sparse binary words a larger rate wins:
-# 0.2241 -> 0.1840 test logloss in one pass here; the first row shows -l 4).
-grist_opts=(--format text --ngrams 2 -b 22 -l 16)
-run "grist-train-sgd -j1 --ngrams 2 -l 4 (1 pass)" 1 \
-  "$bin/grist-train-sgd" -j1 -q --format text --ngrams 2 -b 22 train.txt -f grist.gsgd
-"$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
-score vw_prob grist.preds
+# grist: first with default options only (unigrams, 2^20 weights, the
+# default rate), then unigrams and bigrams in 2^22 weights. No -l: the
+# default rate suits words as it does numeric features (bench/sweep.sh).
+for p in 1 "$passes"; do
+  run "grist-train-sgd -j1 (defaults, --passes $p)" "$p" \
+    "$bin/grist-train-sgd" -j1 -q --format text --passes "$p" train.txt -f grist.gsgd
+  "$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
+  score vw_prob grist.preds
+done
+grist_opts=(--format text --ngrams 2 -b 22)
 for j in 1 2; do
-  run "grist-train-sgd -j$j --ngrams 2 -l 16 (1 pass)" 1 \
+  run "grist-train-sgd -j$j --ngrams 2 (1 pass)" 1 \
     "$bin/grist-train-sgd" -j$j -q "${grist_opts[@]}" train.txt -f grist.gsgd
   "$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
   score vw_prob grist.preds
-  run "grist-train-sgd -j$j --ngrams 2 -l 16 --passes $passes" "$passes" \
+  run "grist-train-sgd -j$j --ngrams 2 --passes $passes" "$passes" \
     "$bin/grist-train-sgd" -j$j -q "${grist_opts[@]}" --passes "$passes" train.txt -f grist.gsgd
   "$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
   score vw_prob grist.preds
 done
-run "grist-train-sgd -j2 unigrams -l 16 (1 pass)" 1 \
-  "$bin/grist-train-sgd" -j2 -q --format text -b 22 -l 16 train.txt -f grist.gsgd
-"$bin/grist-predict" -i grist.gsgd test.txt -o grist.preds
-score vw_prob grist.preds
 
 if command -v fasttext >/dev/null; then
   for j in 1 2; do

@@ -22,7 +22,7 @@ complete -c grist-train-sgd -l quadratic -x -d 'Cross VW namespaces (first lette
 complete -c grist-train-sgd -l ngrams -x -d 'Text: word n-grams up to N (default 1)'
 complete -c grist-train-sgd -l optimizer -x -a 'sgd adagrad ftrl' -d 'sgd, adagrad (default) or ftrl'
 complete -c grist-train-sgd -l no-normalize -d 'Do not scale updates by feature ranges'
-complete -c grist-train-sgd -s l -l learning-rate -x -d 'Rate (default: adagrad 4, sgd 0.5, ftrl 0.1)'
+complete -c grist-train-sgd -s l -l learning-rate -x -d 'Rate (default: adagrad 0.85, sgd 0.5, ftrl 0.25)'
 complete -c grist-train-sgd -l power-t -x -d 'sgd: rate * (initial_t + t)^-P (default 0.5)'
 complete -c grist-train-sgd -l initial-t -x -d 'sgd: initial t of the rate schedule (default 0)'
 complete -c grist-train-sgd -l l1 -x -d 'L1 regularisation (default 0)'

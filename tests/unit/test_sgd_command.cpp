@@ -46,11 +46,11 @@ std::string usage_error(const TrainArgs& a) {
 }  // namespace
 
 TEST_CASE("the learning rate defaults by optimiser", "[test_sgd_command]") {
-  CHECK(default_learning_rate(Optimizer::adagrad) == 4);
+  CHECK(default_learning_rate(Optimizer::adagrad) == 0.85);
   CHECK(default_learning_rate(Optimizer::sgd) == 0.5);
-  CHECK(default_learning_rate(Optimizer::ftrl) == 0.1);
+  CHECK(default_learning_rate(Optimizer::ftrl) == 0.25);
   TrainArgs a;
-  for (auto [name, rate] : {std::pair{"adagrad", 4.0}, {"sgd", 0.5}, {"ftrl", 0.1}}) {
+  for (auto [name, rate] : {std::pair{"adagrad", 0.85}, {"sgd", 0.5}, {"ftrl", 0.25}}) {
     a.optimizer = name;
     a.learning_rate = 0;
     CHECK(resolve(a).model.learning_rate == rate);
@@ -252,7 +252,8 @@ TEST_CASE("a new model, or -i's and what it fixes", "[test_sgd_command]") {
   // Without --learning-rate the model's stays.
   TrainArgs keep = i;
   keep.optimizer = "sgd";
-  CHECK(initial_model(keep, resolve(keep))->options().learning_rate == 0.5);
+  CHECK(initial_model(keep, resolve(keep))->options().learning_rate ==
+        default_learning_rate(Optimizer::sgd));
   std::filesystem::remove_all(dir);
 }
 

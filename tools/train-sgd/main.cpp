@@ -51,7 +51,7 @@ void add_options(CLI::App& app, TrainArgs& args) {
   app.add_option("--optimizer", args.optimizer, "sgd, adagrad (default) or ftrl")
       ->type_name("NAME")->check(CLI::IsMember({"sgd", "adagrad", "ftrl"}));
   app.add_flag("--no-normalize", args.no_normalize, "Do not scale updates by feature ranges");
-  cli::add_number(app, "-l,--learning-rate", args.learning_rate, "Rate (default: adagrad 4, sgd 0.5, ftrl 0.1)",
+  cli::add_number(app, "-l,--learning-rate", args.learning_rate, "Rate (default: adagrad 0.85, sgd 0.5, ftrl 0.25)",
                   {.min = 0, .min_open = true})
       ->type_name("RATE");
   cli::add_number(app, "--power-t", args.model.power_t, "sgd: rate * (initial_t + t)^-P (default 0.5)",
@@ -136,6 +136,15 @@ std::string description() {
       "Warnings (on standard error, not with --quiet, which prints errors only): no -f nor "
       "--readable-model (nothing will be saved), and --shuffle or --early-stop with one pass "
       "(they do nothing).\n\n"
+      "The default rate (-l 0.85 with AdaGrad) needs no tuning: the step is scale-free in both "
+      "the values (each feature's in units of its largest |value|) and the gradient "
+      "(AdaGrad's sum of squares starts at 0), and the rate is multiplied by sqrt(t / sum of "
+      "(x/N)^2) over the examples so far (VW's adaptive normalised update), so that dense "
+      "examples of hundreds of features and short texts of ten words take steps of the same "
+      "size. On bench/sweep.sh's tasks (numeric, tf-idf, pixel and word features) the default "
+      "is within 0.5 accuracy points of the best -l of 0.25 ... 64. With sgd (-l 0.5) and ftrl "
+      "(-l 0.25) the best rate still depends on the data (sgd's steps are not bounded: a high "
+      "rate diverges with squared loss).\n\n"
       "Reproducibility: with -j1, and with any --batch-size other than 1 (mini-batches train "
       "on one thread), the same inputs and options give the same model file, byte for byte, "
       "over any number of passes. With -j2 or more, threads update one shared weight vector "

@@ -67,7 +67,10 @@ class Core {
     if (o_.optimizer == Optimizer::sgd && o_.power_t != 0) {
       r.lr = static_cast<float>(o_.learning_rate * std::pow(o_.initial_t + t + 1, -o_.power_t));
     }
-    r.mult = norm_ && ls.norm_sum > 0 ? static_cast<float>(ls.weight_sum / ls.norm_sum) : 1.f;
+    if (norm_ && ls.norm_sum > 0) {
+      double avg = ls.weight_sum / ls.norm_sum;
+      r.mult = static_cast<float>(o_.optimizer == Optimizer::adagrad ? std::sqrt(avg) : avg);
+    }
     r.l1 = static_cast<float>(o_.l1);
     r.l2 = static_cast<float>(o_.l2);
     r.beta = static_cast<float>(o_.ftrl_beta);

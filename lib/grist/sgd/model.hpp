@@ -82,7 +82,7 @@ struct ModelOptions {
   // Shape training.
   Optimizer optimizer = Optimizer::adagrad;
   bool normalized = true;
-  double learning_rate = 4;
+  double learning_rate = 0.85;  // default_learning_rate(adagrad)
   double power_t = 0.5;
   double initial_t = 0;
   double l1 = 0, l2 = 0;

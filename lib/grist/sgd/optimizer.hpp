@@ -4,6 +4,7 @@
 // every feature of every example, and it must inline there.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -46,7 +47,7 @@ constexpr float kMinScale = 1.0842022e-19f;
 // With the normaliser (sgd and adagrad), N is the largest |x| seen for the
 // coordinate and the step is taken in normalised units: u = w*N is the
 // weight of x/N, whose gradient is gn = gx/N; sgd steps u by rate*gn,
-// adagrad by rate*gn/sqrt(G+1) with G the sum of gn^2 (the regulariser's
+// adagrad by rate*gn/sqrt(G) with G the sum of gn^2 (the regulariser's
 // gradient included). In w that is rate*gn/N, computed in that order:
 // |gn| <= |dL/dp| since |x| <= N, so no product overflows before the step
 // itself (N*N would underflow for N below 1e-19). L2 is applied
@@ -74,15 +75,23 @@ inline void step(std::atomic<float>* s, float gx, const Rates& r) {
       if (N > 0) inv_n = 1 / N;  // else never scaled (-i of a model trained without)
     }
     float rate = r.lr * r.mult;  // on u
+    const float gn = gx * inv_n;
+    float dir = gn;              // the step on u, over rate
     if constexpr (O == Optimizer::adagrad) {
       float gl = (gx + r.l2 * w) * inv_n;
       float G = capped(ld(s[1]) + gl * gl);
       st(s[1], G);
-      // The sum starts at 1 (in normalised units), not 0: a rare feature's
-      // first small gradient then moves it a little, not a full step.
-      rate /= std::sqrt(G + 1.f);
+      // The sum starts at 0, as in VW: the step does not depend on the
+      // scale of the loss (scale-free in the gradient, as the normaliser
+      // makes it in x).
+      // Its denominator is at least |gn| (the regulariser's gradient may
+      // cancel gn's in G), so that |dir| <= 1: no step exceeds the rate.
+      float den = std::sqrt(std::max(G, gn * gn));
+      if (!(den > 0)) den = 1;  // nothing to learn: gn is 0, and no --l2 yet
+      dir = gn / den;
+      rate /= den;
     }
-    w -= rate * (gx * inv_n) * inv_n;
+    w -= (r.lr * r.mult) * dir * inv_n;
     if (r.l2 > 0) w /= 1 + rate * inv_n * inv_n * r.l2;
     if (r.l1 > 0) w = shrink(w, rate * inv_n * inv_n * r.l1);
   }

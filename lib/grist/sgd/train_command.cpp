@@ -18,10 +18,10 @@ namespace grist::sgd {
 double default_learning_rate(Optimizer o) {
   switch (o) {
     case Optimizer::sgd: return 0.5;
-    case Optimizer::adagrad: return 4;
-    case Optimizer::ftrl: return 0.1;
+    case Optimizer::adagrad: return 0.85;
+    case Optimizer::ftrl: return 0.25;
   }
-  return 4;
+  return 0.85;
 }
 
 namespace {
