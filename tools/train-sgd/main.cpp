@@ -22,8 +22,8 @@ void add_options(CLI::App& app, TrainArgs& args) {
   app.add_option("-i,--initial-model", args.initial_model, "Continue training the model in FILE")->type_name("FILE");
   app.add_option("--readable-model", args.readable_model, "Also write the weights as text, with feature names")
       ->type_name("FILE");
-  app.add_option("--format", args.format, "svmlight, vw or text (default: sniffed, or -i's)")
-      ->type_name("FMT")->check(CLI::IsMember({"svmlight", "vw", "text"}));
+  app.add_option("--format", args.format, "svmlight, vw, text or fasttext (default: sniffed, or -i's)")
+      ->type_name("FMT")->check(CLI::IsMember({"svmlight", "vw", "text", "fasttext"}));
   app.add_option("--loss", args.loss, "Loss: logistic (default), squared, hinge, quantile")
       ->type_name("LOSS")->check(CLI::IsMember({"logistic", "squared", "hinge", "quantile"}));
   cli::add_number(app, "--quantile-tau", args.model.quantile_tau, "Quantile of --loss quantile (default 0.5)",
@@ -35,6 +35,8 @@ void add_options(CLI::App& app, TrainArgs& args) {
   cli::add_number(app, "--class-base", args.model.class_base, "First --oaa class label: 0 or 1 (default 1)",
                   {.min = 0, .max = 1})
       ->type_name("N");
+  app.add_option("--classes", args.classes, "The classes by name, in order (positive last)")
+      ->type_name("A,B,...");
   cli::add_number(app, "-b,--bits", args.model.bits, "Hash into 2^N weights (default 20)",
                   {.min = 1, .max = 30})
       ->type_name("N");
