@@ -58,8 +58,8 @@ inline bool parse_float(const char* b, const char* e, float& out) {
 // score with other weights. Returns that format's name, or null. svmlight:
 // a number or INDEX:VALUE, then only INDEX:VALUE (or qid:N), one at least;
 // VW: nothing or a number before the first '|'; text (for fasttext): one
-// token, then a tab.
-const char* other_format(std::string_view line, bool text_too) {
+// token, then a tab; fasttext (for text): a first word __label__X.
+const char* other_format(std::string_view line, Format self) {
   size_t bar = line.find('|');
   size_t tab = line.find('\t');
   std::vector<std::string_view> toks;
@@ -71,6 +71,7 @@ const char* other_format(std::string_view line, bool text_too) {
     i = j;
   }
   if (toks.empty()) return nullptr;
+  if (self == Format::text && toks[0].starts_with("__label__")) return "fasttext";
   auto is_num = [](std::string_view t) {
     float v;
     return parse_float(t.data(), t.data() + t.size(), v);
@@ -94,7 +95,7 @@ const char* other_format(std::string_view line, bool text_too) {
     svm = is_feat(toks[i]) || (i == 0 && is_num(toks[0]));
   }
   if (svm) return "svmlight";
-  if (text_too && tab != std::string_view::npos &&
+  if (self == Format::fasttext && tab != std::string_view::npos &&
       line.substr(0, tab).find_first_of(" \r") == std::string_view::npos) {
     return "text";
   }
@@ -460,7 +461,7 @@ struct Parser::Impl {
       while (s < e && is_space(*s)) ++s;
       if (s == e) return false;
       if (o.require_label) bad("no tab after the label (text format is LABEL<TAB>TEXT)");
-      if (const char* f = other_format({p, size_t(e - p)}, false)) {
+      if (const char* f = other_format({p, size_t(e - p)}, Format::text)) {
         bad(std::string("no tab: an unlabelled line of text, but it reads as a ") + f + " example");
       }
       start(out, std::numeric_limits<float>::quiet_NaN(), 1, line_no);  // all text
@@ -508,7 +509,7 @@ struct Parser::Impl {
     }
     if (labels == 0 && o.require_label) bad("no label (fastText format is __label__NAME TEXT)");
     if (labels == 0) {
-      if (const char* f = other_format({p, size_t(e - p)}, true)) {
+      if (const char* f = other_format({p, size_t(e - p)}, Format::fasttext)) {
         bad(std::string("no __label__: an unlabelled line of text, but it reads as a ") + f +
             " example");
       }
