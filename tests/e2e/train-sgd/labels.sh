@@ -129,6 +129,21 @@ check_no_file "-i, new label: no model" x.gsgd
 head -1 new.tsv | grist-train-sgd -q -i three.tsv.m1 -f y.gsgd --readable-model r.txt
 check_grep "-i keeps the names" '^# labels=eggs	ham	spam$' r.txt
 
+# --on-error skip: a malformed line is no class, and is skipped once.
+{ head -3 three.tsv; echo 'no tab on this line'; tail -n +4 three.tsv; } > bad.tsv
+run_cmd out err grist-train-sgd -j1 --on-error skip bad.tsv -f skip.m
+check_status "skip" 0 "$rc"
+check_grep "skip: one warning" 'skipped 1 malformed example.*bad\.tsv:4' err
+check_grep "skip: 300 examples" '^grist-train-sgd: 300 examples' err
+check_eq "skip: the model of the good lines" skip.m three.tsv.m1
+run_cmd out err grist-train-sgd -q bad.tsv -f x.gsgd
+check_status "no skip" 1 "$rc"
+check_grep "no skip: message" 'bad\.tsv:4: no tab after the label' err
+# --format fasttext given; stdin among files.
+head -100 three.ft > h.ft
+tail -n +101 three.ft | grist-train-sgd -q -j1 --format fasttext h.ft - -f parts.m
+check_eq "fasttext: a file and stdin, as one input" parts.m three.ft.m1
+
 # Errors that say what would work.
 printf 'spam\tx\nspam\ty\n' > one.tsv
 run_cmd out err grist-train-sgd one.tsv -f x.gsgd
