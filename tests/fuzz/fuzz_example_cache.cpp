@@ -40,5 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(ex.begin[0] == 0 && ex.begin[n] == ex.index.size());
   for (size_t i = 0; i < n; ++i) FUZZ_CHECK(ex.begin[i] <= ex.begin[i + 1]);
   for (uint32_t i : ex.index) FUZZ_CHECK(i < limit);
+  FUZZ_CHECK(ex.more_end.empty() || ex.more_end.size() == n);
+  if (!ex.more_end.empty()) {
+    FUZZ_CHECK(ex.more_end[n - 1] == ex.more_labels.size());
+    for (size_t i = 1; i < n; ++i) FUZZ_CHECK(ex.more_end[i - 1] <= ex.more_end[i]);
+  }
   return 0;
 }

@@ -40,6 +40,17 @@ void check(const grist::sgd::Examples& ex, const grist::sgd::ParseOptions& po) {
     if (po.labels == grist::sgd::LabelKind::multiclass && std::isfinite(l)) {
       FUZZ_CHECK(l >= 0 && l < po.classes && l == std::floor(l));
     }
+    if (po.labels == grist::sgd::LabelKind::named && std::isfinite(l)) {
+      FUZZ_CHECK(po.classes ? (l >= 0 && l < po.classes && l == std::floor(l)) : (l == 1 || l == -1));
+    }
+  }
+  // Several labels: fastText only, one entry per example.
+  if (po.format == grist::sgd::Format::fasttext) {
+    FUZZ_CHECK(ex.more_end.size() == n);
+    if (n) FUZZ_CHECK(ex.more_end.back() == ex.more_labels.size());
+    for (size_t i = 1; i < n; ++i) FUZZ_CHECK(ex.more_end[i - 1] <= ex.more_end[i]);
+  } else {
+    FUZZ_CHECK(ex.more_end.empty() && ex.more_labels.empty());
   }
   // Tags exist in VW only (predict prints them).
   if (po.keep_tags && po.format == grist::sgd::Format::vw) {
@@ -56,13 +67,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const uint8_t k = data[0], k2 = data[1];
   grist::sgd::ParseOptions po;
-  po.format = static_cast<grist::sgd::Format>(k % 3);
+  po.format = static_cast<grist::sgd::Format>(k % 4);
   po.bits = 1 + (k >> 2) % 24;
   po.ngrams = 1 + (k2 & 3);
-  po.labels = static_cast<grist::sgd::LabelKind>((k2 >> 2) % 3);
+  po.labels = static_cast<grist::sgd::LabelKind>((k2 >> 2) % 4);
   if (po.labels == grist::sgd::LabelKind::multiclass) {
     po.classes = 2 + (k2 >> 4) % 5;
     po.class_base = (k2 & 0x40) ? 0 : 1;
+  }
+  if (po.labels == grist::sgd::LabelKind::named) {  // binary, or one against all
+    po.class_names = {"a", "1", "-1"};
+    po.classes = (k2 & 0x40) ? 3 : 0;
+    if (!po.classes) po.class_names.pop_back();
   }
   po.require_label = !(k2 & 0x80);
   po.keep_tags = (k & 0x80);

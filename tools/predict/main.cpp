@@ -33,7 +33,7 @@ void add_options(CLI::App& app, Options& o) {
       ->type_name("FILE");
   app.add_option("--format", o.format, "The input's format (default: the model's)")
       ->type_name("FMT")
-      ->check(CLI::IsMember({"svmlight", "vw", "text"}));
+      ->check(CLI::IsMember({"svmlight", "vw", "text", "fasttext"}));
   app.add_flag("--metrics", o.metrics,
                "Metrics of labelled examples on stderr");
   cli::add_on_error(app, o.on_error, "Bad example: fail (default) or skip");

@@ -23,8 +23,8 @@ void add_options(CLI::App& app, TrainArgs& args) {
   app.add_option("-i,--initial-model", args.initial_model, "Continue training the model in FILE")->type_name("FILE");
   app.add_option("--readable-model", args.readable_model, "Also write the weights as text, with feature names")
       ->type_name("FILE");
-  app.add_option("--format", args.format, "svmlight, vw or text (default: sniffed, or -i's)")
-      ->type_name("FMT")->check(CLI::IsMember({"svmlight", "vw", "text"}));
+  app.add_option("--format", args.format, "svmlight, vw, text, fasttext (default: sniffed)")
+      ->type_name("FMT")->check(CLI::IsMember({"svmlight", "vw", "text", "fasttext"}));
   app.add_option("--loss", args.loss, "Loss: logistic (default), squared, hinge, quantile")
       ->type_name("LOSS")->check(CLI::IsMember({"logistic", "squared", "hinge", "quantile"}));
   cli::add_number(app, "--quantile-tau", args.model.quantile_tau, "Quantile of --loss quantile (default 0.5)",
@@ -36,6 +36,8 @@ void add_options(CLI::App& app, TrainArgs& args) {
   cli::add_number(app, "--class-base", args.model.class_base, "First --oaa class label: 0 or 1 (default 1)",
                   {.min = 0, .max = 1})
       ->type_name("N");
+  app.add_option("--classes", args.classes, "The classes by name, in order (positive last)")
+      ->type_name("A,B,...");
   cli::add_number(app, "-b,--bits", args.model.bits, "Hash into 2^N weights (default 20)",
                   {.min = 1, .max = 30})
       ->type_name("N");
@@ -98,10 +100,26 @@ void add_options(CLI::App& app, TrainArgs& args) {
 std::string description() {
   return "grist-train-sgd streams labelled examples through a linear model over 2^b hashed "
       "features and writes the model (-f). Inputs are svmlight/libsvm (LABEL [qid:N] "
-      "INDEX:VALUE ...), Vowpal Wabbit text (LABEL [IMPORTANCE] ['TAG]|NS FEATURE[:VALUE] ...) or "
-      "LABEL<TAB>TEXT, tokenized like grist-tokenize, with word n-grams (--ngrams). Labels are "
-      "-1/+1 or 0/1 for logistic and hinge loss, numbers for squared and quantile loss, class "
-      "ids with --oaa.\n\n"
+      "INDEX:VALUE ...), Vowpal Wabbit text (LABEL [IMPORTANCE] ['TAG]|NS FEATURE[:VALUE] ...), "
+      "LABEL<TAB>TEXT or fastText's __label__NAME [__label__NAME]... TEXT (--format fasttext, "
+      "sniffed from a first line starting __label__); text is tokenized like grist-tokenize, "
+      "with word n-grams (--ngrams). Labels are -1/+1 or 0/1 for logistic and hinge loss, "
+      "numbers for squared and quantile loss, class ids with --oaa, or classes by name.\n\n"
+      "Classes by name: with logistic or hinge loss, text and fasttext input whose labels are "
+      "not all -1, 0 or 1 is read twice: first its labels only, to find the classes (standard "
+      "input is first copied to an anonymous file in -T, gone on every exit path), then to "
+      "train. Their order: numeric when every label is an integer, else byte order. Two "
+      "classes train a binary model whose second class is the positive one; more train one "
+      "against all with a class per name, as --oaa K would. --classes A,B,... names the "
+      "classes and their order instead, for any format and without the first read: the last "
+      "of two is positive. The model keeps the names (its file then has version 2; 0/1 and "
+      "-1/+1 models stay as before, byte for byte), and grist-predict and -i read the labels "
+      "by them: a label that is not one of them is an error (exit 1) naming the classes. A "
+      "fastText line may carry several labels: it trains one against all (even for two "
+      "classes) with each of its labels positive, as fastText's -loss ova, and its "
+      "progressive 0/1 loss counts the top class right when it is any of them. One class "
+      "only, or a label that is a number but not an integer (for numbers to predict, give "
+      "--loss squared), is a usage error.\n\n"
       "Hashing: a namespace NS has seed XXH3_64(NS, 0), the unnamed one 0. A feature name of "
       "decimal digits hashes to its value plus the seed, any other name to XXH3_64(NAME, seed); "
       "the weight index is the low b bits. So svmlight index i is weight i mod 2^b, the same "
@@ -209,7 +227,9 @@ void set_man(cli::Tool& tool) {
       "Four ranks, a quarter of the lines each, models averaged after each pass.\n"
 #endif
       "$ grist-train-sgd --format text --ngrams 2 mails.tsv -f spam.gsgd\n"
-      "Unigrams and bigrams of label<TAB>text lines.";
+      "Unigrams and bigrams of label<TAB>text lines.\n"
+      "$ grist-train-sgd --passes 5 topics.ft.zst -f topics.gsgd\n"
+      "fastText input: one against all over the __label__ names found.";
   man.see_also = "grist-predict(1), grist-tokenize(1), vw(1)";
   man.foreign = vw_train_options();
 }

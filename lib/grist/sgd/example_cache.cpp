@@ -31,6 +31,12 @@ void encode_examples(const Examples& ex, std::string& out, ZSTD_CCtx* cctx, std:
   put(ex.begin.data(), (n + 1) * 4);
   put(ex.index.data(), size_t(nf) * 4);
   put(ex.value.data(), size_t(nf) * 4);
+  if (!ex.more_labels.empty()) {
+    uint32_t nm = static_cast<uint32_t>(ex.more_labels.size());
+    put(&nm, 4);
+    put(ex.more_end.data(), size_t(n) * 4);
+    put(ex.more_labels.data(), size_t(nm) * 4);
+  }
   out.resize(ZSTD_compressBound(raw.size()));
   // Level 1 and a content checksum (docs/reliability.md: every zstd frame
   // grist writes carries one), so that damage the layout checks cannot see
@@ -61,7 +67,13 @@ void decode_examples(const std::string& in, Examples& ex, uint64_t index_limit, 
   get(&n, 4);
   get(&nf, 4);
   // The counts must account for every byte (in 64 bits: no overflow).
-  if (size != 8 + uint64_t(n) * 13 + 4 + uint64_t(nf) * 8) corrupt();
+  const uint64_t base = 8 + uint64_t(n) * 13 + 4 + uint64_t(nf) * 8;
+  uint32_t nm = 0;
+  if (size != base) {
+    if (size < base + 4) corrupt();
+    std::memcpy(&nm, raw.data() + base, 4);
+    if (nm == 0 || size != base + 4 + uint64_t(n) * 4 + uint64_t(nm) * 4) corrupt();
+  }
   ex.clear();
   ex.label.resize(n);
   ex.weight.resize(n);
@@ -75,6 +87,17 @@ void decode_examples(const std::string& in, Examples& ex, uint64_t index_limit, 
   get(ex.begin.data(), (size_t(n) + 1) * 4);
   get(ex.index.data(), size_t(nf) * 4);
   get(ex.value.data(), size_t(nf) * 4);
+  if (nm) {
+    p += 4;
+    ex.more_end.resize(n);
+    ex.more_labels.resize(nm);
+    get(ex.more_end.data(), size_t(n) * 4);
+    get(ex.more_labels.data(), size_t(nm) * 4);
+    if (n == 0 || ex.more_end[n - 1] != nm) corrupt();
+    for (size_t i = 1; i < n; ++i) {
+      if (ex.more_end[i] < ex.more_end[i - 1]) corrupt();
+    }
+  }
   if (ex.begin[0] != 0 || ex.begin[n] != nf) corrupt();
   for (size_t i = 0; i < n; ++i) {
     if (ex.begin[i + 1] < ex.begin[i]) corrupt();

@@ -21,6 +21,10 @@
 //   u32 begin[n + 1]        features of example i: [begin[i], begin[i+1])
 //   u32 index[nf]           hashed feature index, < 2^bits
 //   f32 value[nf]
+// and, only when some example has more than one label (fastText input):
+//   u32 nm                  labels after the first, in all
+//   u32 more_end[n]         Examples::more_end
+//   f32 more_labels[nm]
 // Line numbers and tags are not kept: the held-out marks are made in pass
 // 1, and training needs neither.
 #pragma once

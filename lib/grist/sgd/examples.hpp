@@ -1,5 +1,6 @@
 // Parsed examples for grist-train-sgd and grist-predict, and the parsers of
-// the three input formats (svmlight/libsvm, Vowpal Wabbit text, label\ttext).
+// the four input formats (svmlight/libsvm, Vowpal Wabbit text, label\ttext,
+// fastText's "__label__NAME ... text").
 //
 //   grist::sgd::ParseOptions parse_opts;  parse_opts.format = Format::vw;  parse_opts.bits = 20;
 //   grist::sgd::Parser parser(parse_opts);
@@ -26,7 +27,7 @@ namespace grist::sgd {
 
 class FeatureNames;  // grist/sgd/names.hpp
 
-enum class Format { svmlight, vw, text };
+enum class Format { svmlight, vw, text, fasttext };
 const char* format_name(Format f);
 std::optional<Format> parse_format_name(std::string_view s);
 
@@ -35,6 +36,8 @@ enum class LabelKind {
   binary,      // -1/+1 or 0/1, stored as -1/+1
   real,        // any finite number (squared, quantile)
   multiclass,  // integers class_base .. class_base+classes-1, stored as 0..classes-1
+  named,       // ParseOptions::class_names: with classes > 0 class k stored as k,
+               // else (binary) the first name as -1, the second as +1
 };
 
 struct ParseOptions {
@@ -48,7 +51,15 @@ struct ParseOptions {
   LabelKind labels = LabelKind::binary;
   int classes = 0;
   int class_base = 1;
-  bool require_label = true;  // false: a VW example without a label gets NaN
+  // LabelKind::named: the names, in class order (ModelOptions::class_names).
+  std::vector<std::string> class_names;
+  // Appended to the message of a label the kind refuses: what would make
+  // it work, in the program's terms (e.g. "; give --classes ...").
+  std::string label_hint;
+  // false: an example without a label (svmlight: the first token is
+  // INDEX:VALUE; VW: nothing before '|'; text: no tab; fasttext: no
+  // leading __label__) gets NaN.
+  bool require_label = true;
   bool keep_tags = false;     // VW tags, for predictions
   // Not owned; non-null: record the first name of each feature index there
   // (svmlight "INDEX", VW "NS^NAME" or "NAME" in the unnamed namespace,
@@ -66,6 +77,21 @@ struct Examples {
   std::vector<uint64_t> line;      // line number in its input (messages, holdout)
   std::string tags;                // with keep_tags: tag of example i is
   std::vector<uint32_t> tag_end;   //   tags[tag_end[i-1] .. tag_end[i])
+  // fastText input: the labels after the first (which is label[i]) of
+  // example i are more_labels[more_end[i-1] .. more_end[i]); more_end is
+  // empty (no example has more than one) or holds one entry per example.
+  std::vector<float> more_labels;
+  std::vector<uint32_t> more_end;
+
+  // Whether class k (--oaa: 0..K-1) is one of example i's labels.
+  bool has_class(size_t i, int k) const {
+    if (static_cast<int>(label[i]) == k) return true;
+    if (more_end.empty()) return false;
+    for (uint32_t j = i ? more_end[i - 1] : 0; j < more_end[i]; ++j) {
+      if (static_cast<int>(more_labels[j]) == k) return true;
+    }
+    return false;
+  }
 
   size_t size() const { return label.size(); }
   size_t features() const { return index.size(); }
@@ -118,8 +144,8 @@ class Parser {
 void check_quadratic(const std::vector<std::string>& pairs);
 
 // The format of the first non-blank line of `head` when it is unambiguous:
-// a '|' and no tab is VW, a tab and no '|' is text, "LABEL INDEX:VALUE..."
-// is svmlight.
+// a line starting "__label__" is fasttext, a '|' and no tab is VW, a tab
+// and no '|' is text, "LABEL INDEX:VALUE..." is svmlight.
 std::optional<Format> sniff_format(std::string_view head);
 
 }  // namespace grist::sgd

@@ -16,6 +16,7 @@ const char* format_name(Format f) {
     case Format::svmlight: return "svmlight";
     case Format::vw: return "vw";
     case Format::text: return "text";
+    case Format::fasttext: return "fasttext";
   }
   return "?";
 }
@@ -24,6 +25,7 @@ std::optional<Format> parse_format_name(std::string_view s) {
   if (s == "svmlight" || s == "libsvm" || s == "svm") return Format::svmlight;
   if (s == "vw") return Format::vw;
   if (s == "text") return Format::text;
+  if (s == "fasttext") return Format::fasttext;
   return std::nullopt;
 }
 
@@ -65,6 +67,7 @@ std::optional<Format> sniff_format(std::string_view head) {
     size_t s = line.find_first_not_of(" \t\r");
     if (s == std::string_view::npos) continue;
     if (line[s] == '#') continue;
+    if (line.substr(s).starts_with("__label__")) return Format::fasttext;
     bool bar = line.find('|') != std::string_view::npos;
     bool tab = line.find('\t', s) != std::string_view::npos;
     if (bar && !tab) return Format::vw;

@@ -125,13 +125,14 @@ class Core {
   }
 
   // Progressive loss of the scores in ls.scores; sets pred for display.
-  [[gnu::noinline]] double example_loss(const LocalState& ls, float y, float& pred) const {
+  [[gnu::noinline]] double example_loss(const LocalState& ls, const Examples& ex, size_t i,
+                                        float y, float& pred) const {
     const int K = m_.k();
     if (o_.classes > 0) {
       int best = 0;
       for (int k = 1; k < K; ++k) if (ls.scores[k] > ls.scores[best]) best = k;
       pred = static_cast<float>(best);
-      return best == static_cast<int>(y) ? 0.0 : 1.0;
+      return ex.has_class(i, best) ? 0.0 : 1.0;
     }
     double p = ls.scores[0];
     pred = static_cast<float>(o_.loss == Loss::logistic ? sigmoid(p) : p);
@@ -176,7 +177,7 @@ class Core {
       const bool hold = ex.holdout[i];
       double norm = scores<Norm>(idx, val, nf, !hold, ls);
       float pred;
-      double l = example_loss(ls, y, pred);
+      double l = example_loss(ls, ex, i, y, pred);
       if (record) res.ex_pred[r] = pred;
       if (hold) {
         res.hloss += l * imp;
@@ -198,7 +199,7 @@ class Core {
       }
       if constexpr (!Batch) rt = rates(ls, t0 + r);
       for (int k = 0; k < K; ++k) {
-        float yk = o_.classes > 0 ? (static_cast<int>(y) == k ? 1.f : -1.f) : y;
+        float yk = o_.classes > 0 ? (ex.has_class(i, k) ? 1.f : -1.f) : y;
         float d = static_cast<float>(loss_derivative(o_.loss, ls.scores[k], yk, o_.quantile_tau) * imp);
         if (d == 0) continue;
         if (o_.bias) update(bias0 + k, d);

@@ -42,6 +42,10 @@ ParseOptions ModelOptions::parse_options() const {
   p.class_base = class_base;
   p.labels = classes > 0 ? LabelKind::multiclass
                          : (binary_loss(loss) ? LabelKind::binary : LabelKind::real);
+  if (!class_names.empty()) {
+    p.labels = LabelKind::named;
+    p.class_names = class_names;
+  }
   return p;
 }
 
@@ -85,7 +89,9 @@ std::string ModelOptions::class_name(int k) const {
 }
 
 bool format_reads_as(Format model, Format input) {
-  return input == model || (model == Format::svmlight && input == Format::vw);
+  auto words = [](Format f) { return f == Format::text || f == Format::fasttext; };
+  return input == model || (model == Format::svmlight && input == Format::vw) ||
+         (words(model) && words(input));
 }
 
 std::string options_header(const ModelOptions& o) {
@@ -277,8 +283,12 @@ void Model::write_readable(Sink& out, const FeatureNames* names) const {
       }
       if (k_ > 1) {
         out.put('\t');
-        auto r = std::to_chars(buf, buf + sizeof buf, k + o_.class_base);
-        out.write(buf, r.ptr - buf);
+        if (!o_.class_names.empty()) {  // the class by name
+          out.write(o_.class_names[k]);
+        } else {
+          auto r = std::to_chars(buf, buf + sizeof buf, k + o_.class_base);
+          out.write(buf, r.ptr - buf);
+        }
       }
       out.put('\t');
       auto r = std::to_chars(buf, buf + sizeof buf, w);

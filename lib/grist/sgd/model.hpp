@@ -155,7 +155,8 @@ class Model {
   std::string to_bytes() const;
 
   // The text dump: "# key=value" header lines, then "INDEX\tWEIGHT" (with
-  // --oaa "INDEX\tCLASS\tWEIGHT") for each nonzero weight; the bias is the
+  // --oaa "INDEX\tCLASS\tWEIGHT") for each nonzero weight (CLASS: the name of a
+  // model with class names, else the number); the bias is the
   // index "bias". With `names` (of the model's -b), every line also ends in
   // "\tNAME": the first feature name recorded for the index ("bias" for the
   // bias, empty when none was recorded), and a "# columns=" line says so.

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "grist/error.hpp"
 #include "grist/sgd/examples.hpp"
@@ -28,6 +29,8 @@ void Examples::clear() {
   line.clear();
   tags.clear();
   tag_end.clear();
+  more_labels.clear();
+  more_end.clear();
 }
 
 namespace {
@@ -50,6 +53,55 @@ inline bool parse_float(const char* b, const char* e, float& out) {
   return r.ec == std::errc() && r.ptr == e && std::isfinite(out);
 }
 
+// Unlabelled text or fastText input takes a whole line as text: unless the
+// line is an example of another format, which a model of words would
+// score with other weights. Returns that format's name, or null. svmlight:
+// a number or INDEX:VALUE, then only INDEX:VALUE (or qid:N), one at least;
+// VW: nothing or a number before the first '|'; text (for fasttext): one
+// token, then a tab; fasttext (for text): a first word __label__X.
+const char* other_format(std::string_view line, Format self) {
+  size_t bar = line.find('|');
+  size_t tab = line.find('\t');
+  std::vector<std::string_view> toks;
+  for (size_t i = 0; i < line.size();) {
+    while (i < line.size() && is_space(line[i])) ++i;
+    size_t j = i;
+    while (j < line.size() && !is_space(line[j])) ++j;
+    if (j > i) toks.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  if (toks.empty()) return nullptr;
+  if (self == Format::text && toks[0].starts_with("__label__")) return "fasttext";
+  auto is_num = [](std::string_view t) {
+    float v;
+    return parse_float(t.data(), t.data() + t.size(), v);
+  };
+  auto is_feat = [&](std::string_view t) {
+    size_t c = t.find(':');
+    if (c == std::string_view::npos || c == 0) return false;
+    if (t.substr(0, c) == "qid") return true;
+    return t.substr(0, c).find_first_not_of("0123456789") == std::string_view::npos &&
+           is_num(t.substr(c + 1));
+  };
+  if (bar != std::string_view::npos) {
+    std::string_view head = line.substr(0, bar);
+    size_t f = head.find_first_not_of(" \t\r");
+    if (f == std::string_view::npos) return "vw";
+    size_t e = head.find_first_of(" \t\r", f);
+    if (is_num(head.substr(f, e == std::string_view::npos ? head.size() - f : e - f))) return "vw";
+  }
+  bool svm = toks.size() >= 2 || is_feat(toks[0]);
+  for (size_t i = 0; i < toks.size() && svm; ++i) {
+    svm = is_feat(toks[i]) || (i == 0 && is_num(toks[0]));
+  }
+  if (svm) return "svmlight";
+  if (self == Format::fasttext && tab != std::string_view::npos &&
+      line.substr(0, tab).find_first_of(" \r") == std::string_view::npos) {
+    return "text";
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 struct Parser::Impl {
@@ -70,6 +122,9 @@ struct Parser::Impl {
 #ifdef GRIST_SGD_HAVE_TOKENIZER
   std::unique_ptr<grist::Tokenizer> tok;
 #endif
+  // LabelKind::named: name -> class (views of o.class_names).
+  std::unordered_map<std::string_view, int> class_of;
+  std::vector<float> extra;  // fasttext: the labels after the first
 
   // -q: the pairs with a ':' expand per example; the others are fixed.
   bool wildcard = false;
@@ -85,28 +140,68 @@ struct Parser::Impl {
       for (const auto& q : o.quadratic) add_pair(q[0], q[1]);
     }
 #ifdef GRIST_SGD_HAVE_TOKENIZER
-    if (o.format == Format::text) tok = std::make_unique<grist::Tokenizer>(grist::TokenizerOptions{});
+    if (o.format == Format::text || o.format == Format::fasttext) {
+      tok = std::make_unique<grist::Tokenizer>(grist::TokenizerOptions{});
+    }
 #endif
+    if (o.labels == LabelKind::named) {
+      if (o.classes > 0 ? o.class_names.size() != size_t(o.classes) : o.class_names.size() != 2) {
+        throw std::logic_error("ParseOptions: class_names do not match classes");
+      }
+      for (size_t k = 0; k < o.class_names.size(); ++k) class_of.emplace(o.class_names[k], int(k));
+    }
+  }
+
+  std::string class_list() const {
+    std::string s;
+    for (size_t k = 0; k < o.class_names.size(); ++k) {
+      if (k == 8 && o.class_names.size() > 10) {
+        s += ", ... (" + std::to_string(o.class_names.size() - 8) + " more)";
+        break;
+      }
+      s += (k ? ", " : "") + quote(o.class_names[k]);
+    }
+    return s;
+  }
+
+  float named_label(std::string_view t) {
+    auto it = class_of.find(t);
+    if (it == class_of.end()) {
+      bad("label " + quote(t) + " is not one of the " + std::to_string(o.class_names.size()) +
+          " classes " + class_list() + o.label_hint);
+    }
+    if (o.classes > 0) return static_cast<float>(it->second);
+    return it->second == 0 ? -1.f : 1.f;
   }
 
   float check_label(std::string_view t) {
+    if (o.labels == LabelKind::named) return named_label(t);
     float v;
-    if (!parse_float(t.data(), t.data() + t.size(), v)) bad("bad label " + quote(t));
+    if (!parse_float(t.data(), t.data() + t.size(), v)) {
+      bad("bad label " + quote(t) +
+          (o.labels == LabelKind::binary ? ": not -1/+1 or 0/1"
+           : o.labels == LabelKind::multiclass
+               ? ": not a class number " + std::to_string(o.class_base) + ".." +
+                     std::to_string(o.class_base + o.classes - 1)
+               : std::string()) +
+          (o.labels == LabelKind::real ? std::string() : o.label_hint));
+    }
     switch (o.labels) {
       case LabelKind::binary:
         if (v == 1) return 1;
         if (v == -1 || v == 0) return -1;
-        bad("label " + quote(t) + " is not binary (use -1/+1 or 0/1)");
+        bad("label " + quote(t) + " is not binary (use -1/+1 or 0/1)" + o.label_hint);
       case LabelKind::real:
         return v;
       case LabelKind::multiclass: {
         float c = v - o.class_base;
         if (c != std::floor(c) || c < 0 || c >= o.classes) {
           bad("class label " + quote(t) + " out of range " + std::to_string(o.class_base) + ".." +
-              std::to_string(o.class_base + o.classes - 1));
+              std::to_string(o.class_base + o.classes - 1) + o.label_hint);
         }
         return c;
       }
+      case LabelKind::named: break;
     }
     return v;
   }
@@ -142,7 +237,8 @@ struct Parser::Impl {
     return name_buf;
   }
   // Leaves `out` as it was before the failed example.
-  void rollback(Examples& out, size_t n_before, size_t f_before, size_t t_before) {
+  void rollback(Examples& out, size_t n_before, size_t f_before, size_t t_before,
+                size_t m_before) {
     out.label.resize(n_before);
     out.weight.resize(n_before);
     out.holdout.resize(n_before);
@@ -153,6 +249,8 @@ struct Parser::Impl {
     // Tags exist for VW input only (tag_end stays empty for the others).
     if (out.tag_end.size() > n_before) out.tag_end.resize(n_before);
     if (out.tags.size() > t_before) out.tags.resize(t_before);
+    if (out.more_end.size() > n_before) out.more_end.resize(n_before);
+    if (out.more_labels.size() > m_before) out.more_labels.resize(m_before);
   }
 
   bool svmlight(const char* p, const char* e, Examples& out, uint64_t line_no) {
@@ -160,7 +258,13 @@ struct Parser::Impl {
     if (p == e || *p == '#') return false;
     const char* t = p;
     while (p < e && !is_space(*p)) ++p;
-    start(out, check_label({t, size_t(p - t)}), 1, line_no);
+    std::string_view first(t, p - t);
+    if (!o.require_label && first.find(':') != std::string_view::npos) {
+      p = t;  // no label: the first token is a feature
+      start(out, std::numeric_limits<float>::quiet_NaN(), 1, line_no);
+    } else {
+      start(out, check_label(first), 1, line_no);
+    }
     for (;;) {
       while (p < e && is_space(*p)) ++p;
       if (p == e || *p == '#') break;
@@ -356,7 +460,13 @@ struct Parser::Impl {
       const char* s = p;
       while (s < e && is_space(*s)) ++s;
       if (s == e) return false;
-      bad("no tab after the label (text format is LABEL<TAB>TEXT)");
+      if (o.require_label) bad("no tab after the label (text format is LABEL<TAB>TEXT)");
+      if (const char* f = other_format({p, size_t(e - p)}, Format::text)) {
+        bad(std::string("no tab: an unlabelled line of text, but it reads as a ") + f + " example");
+      }
+      start(out, std::numeric_limits<float>::quiet_NaN(), 1, line_no);  // all text
+      words(out, {p, size_t(e - p)});
+      return true;
     }
     const char* l = p;
     const char* le = tab;
@@ -364,7 +474,55 @@ struct Parser::Impl {
     while (le > l && is_space(le[-1])) --le;
     if (l == le) bad("no label before the tab");
     start(out, check_label({l, size_t(le - l)}), 1, line_no);
-    std::string_view body(tab + 1, e - tab - 1);
+    words(out, {tab + 1, size_t(e - tab - 1)});
+    return true;
+  }
+
+  // fastText: "__label__A [__label__B ...] TEXT"; the labels are the
+  // leading tokens that start with __label__, the rest is text.
+  bool fasttext(const char* p, const char* e, Examples& out, uint64_t line_no) {
+    static constexpr std::string_view kPrefix = "__label__";
+    const char* s = p;
+    while (s < e && is_space(*s)) ++s;
+    if (s == e) return false;
+    extra.clear();
+    float first = std::numeric_limits<float>::quiet_NaN();
+    int labels = 0;
+    for (;;) {
+      while (s < e && is_space(*s)) ++s;
+      if (size_t(e - s) < kPrefix.size() || std::memcmp(s, kPrefix.data(), kPrefix.size()) != 0) break;
+      const char* t = s + kPrefix.size();
+      const char* te = t;
+      while (te < e && !is_space(*te)) ++te;
+      if (te == t) bad("empty label: " + quote({s, size_t(te - s)}));
+      float v = check_label({t, size_t(te - t)});
+      if (labels++ == 0) {
+        first = v;
+      } else {
+        if (o.labels != LabelKind::multiclass && !(o.labels == LabelKind::named && o.classes > 0)) {
+          bad("several labels (" + quote({t, size_t(te - t)}) + " is the second): only a " +
+              "one-against-all model takes more than one" + o.label_hint);
+        }
+        extra.push_back(v);
+      }
+      s = te;
+    }
+    if (labels == 0 && o.require_label) bad("no label (fastText format is __label__NAME TEXT)");
+    if (labels == 0) {
+      if (const char* f = other_format({p, size_t(e - p)}, Format::fasttext)) {
+        bad(std::string("no __label__: an unlabelled line of text, but it reads as a ") + f +
+            " example");
+      }
+    }
+    start(out, first, 1, line_no);
+    out.more_labels.insert(out.more_labels.end(), extra.begin(), extra.end());
+    out.more_end.push_back(static_cast<uint32_t>(out.more_labels.size()));
+    words(out, {s, size_t(e - s)});
+    return true;
+  }
+
+  // The words (and n-grams) of `body` as features, then the example's end.
+  void words(Examples& out, std::string_view body) {
     tokens.clear();
 #ifdef GRIST_SGD_HAVE_TOKENIZER
     tok->tokenize(body, tokens);
@@ -389,7 +547,6 @@ struct Parser::Impl {
       }
     }
     end(out);
-    return true;
   }
 
   bool line(std::string_view s, Examples& out, uint64_t line_no) {
@@ -400,6 +557,7 @@ struct Parser::Impl {
       case Format::svmlight: return svmlight(p, e, out, line_no);
       case Format::vw: return vw(p, e, out, line_no);
       case Format::text: return text(p, e, out, line_no);
+      case Format::fasttext: return fasttext(p, e, out, line_no);
     }
     return false;
   }
@@ -409,11 +567,11 @@ Parser::Parser(const ParseOptions& opts) : impl_(std::make_unique<Impl>(opts)) {
 Parser::~Parser() = default;
 
 bool Parser::parse_line(std::string_view line, Examples& out, uint64_t line_no) {
-  size_t n = out.size(), f = out.index.size(), t = out.tags.size();
+  size_t n = out.size(), f = out.index.size(), t = out.tags.size(), m = out.more_labels.size();
   try {
     return impl_->line(line, out, line_no);
   } catch (...) {
-    impl_->rollback(out, n, f, t);
+    impl_->rollback(out, n, f, t, m);
     throw;
   }
 }

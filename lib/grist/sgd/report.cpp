@@ -35,6 +35,19 @@ void ProgressTable::line(float label, float pred, size_t features) {
   }
   char buf[160];
   bool oaa = o_.classes > 0;
+  if (!o_.class_names.empty()) {  // classes by name (cut to the column)
+    auto name = [&](int k) { return o_.class_name(k).substr(0, 10); };
+    std::string l = name(oaa ? static_cast<int>(label) : label > 0);
+    char p[32];
+    if (!oaa) std::snprintf(p, sizeof p, "%.4g", pred);
+    std::snprintf(buf, sizeof buf, "%-10.6f %-10.6f %9llu %9s %10s %9zu", sum_ / std::max(sw_, 1e-300),
+                  since_ / std::max(since_w_, 1e-300), static_cast<unsigned long long>(count_),
+                  l.c_str(), oaa ? name(static_cast<int>(pred)).c_str() : p,
+                  features + (o_.bias ? 1 : 0));
+    log_(buf);
+    since_ = since_w_ = 0;
+    return;
+  }
   std::snprintf(buf, sizeof buf, "%-10.6f %-10.6f %9llu %9.4g %10.4g %9zu", sum_ / std::max(sw_, 1e-300),
                 since_ / std::max(since_w_, 1e-300), static_cast<unsigned long long>(count_),
                 oaa ? label + o_.class_base : label, oaa ? pred + o_.class_base : pred,

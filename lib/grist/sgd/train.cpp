@@ -185,6 +185,7 @@ Trainer::Trainer(Model& model, const TrainOptions& opts, const LogLine& log)
     throw Error("feature names: table size differs from the model's -b");
   }
   parse_opts_.names = opts_.names;
+  parse_opts_.label_hint = opts_.label_hint;
   if (opts_.passes > 1) cache_ = std::make_unique<ExampleCache>(opts_.temp_dir);
   if (opts_.passes > 1 && opts_.holdout_every) {
     best_model_ = std::make_unique<BestPass>(opts_.temp_dir);
@@ -201,7 +202,7 @@ void Trainer::set_format() {
     if (!f) {
       throw Error(*first->source,
                   "cannot tell the input format from the first example; give --format "
-                  "svmlight, vw or text");
+                  "svmlight, vw, text or fasttext");
     }
     model_opts_.format = *f;
   }
@@ -209,8 +210,9 @@ void Trainer::set_format() {
   if (!model_opts_.quadratic.empty() && model_opts_.format != Format::vw) {
     throw Error("-q needs namespaces: it applies to Vowpal Wabbit input only");
   }
-  if (model_opts_.ngrams > 1 && model_opts_.format != Format::text) {
-    throw Error(std::string("--ngrams applies to text input (LABEL<TAB>TEXT) only, not ") +
+  if (model_opts_.ngrams > 1 && model_opts_.format != Format::text &&
+      model_opts_.format != Format::fasttext) {
+    throw Error(std::string("--ngrams applies to text input (LABEL<TAB>TEXT or fasttext) only, not ") +
                 format_name(model_opts_.format));
   }
 }

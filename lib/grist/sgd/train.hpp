@@ -74,6 +74,8 @@ struct TrainOptions {
   // Not owned; non-null: the parsers record feature names there (for
   // Model::write_readable). Its bits must be the model's.
   FeatureNames* names = nullptr;
+  // Appended to the parser's message for a label it refuses (ParseOptions).
+  std::string label_hint;
   // --- distributed training ---
   // This process trains on share `shard` (0-based) of `shards`: the inputs
   // i with i % shards == shard when the number of inputs is a multiple of

@@ -8,6 +8,7 @@
 #include "grist/io/sink.hpp"
 #include "grist/record/memsize.hpp"
 #include "grist/record/record.hpp"
+#include "grist/sgd/labels.hpp"
 #include "grist/sgd/names.hpp"
 #ifdef GRIST_HAVE_MPI  // distributed training
 #include "grist/sgd/allreduce.hpp"
@@ -48,15 +49,31 @@ void resolve_model(const TrainArgs& args, ModelOptions& m) {
     throw UsageError("--quantile-tau needs --loss quantile");
   }
   if (args.was_given("--class-base") && m.classes == 0) throw UsageError("--class-base needs --oaa");
+  if (args.was_given("--classes")) {
+    ClassSet cs = parse_class_list(args.classes);
+    if (!binary_loss(m.loss) && args.was_given("--loss")) {
+      throw UsageError("--classes names the classes of --loss logistic or hinge, not --loss " +
+                       args.loss);
+    }
+    if (args.was_given("--class-base")) {
+      throw UsageError("--class-base numbers the classes, --classes names them: give one");
+    }
+    if (m.classes > 0 && size_t(m.classes) != cs.names.size()) {
+      throw UsageError("--oaa " + std::to_string(m.classes) + " differs from the " +
+                       std::to_string(cs.names.size()) + " classes of --classes");
+    }
+    if (m.classes == 0) m.classes = cs.classes;
+    m.class_names = std::move(cs.names);
+  }
   check_quadratic(m.quadratic);
   if (!m.quadratic.empty() && !args.format.empty() && m.format != Format::vw) {
     throw UsageError("--quadratic crosses VW namespaces: it needs --format vw, not --format " +
                      args.format);
   }
   if (args.was_given("--ngrams") && m.ngrams > 1 && !args.format.empty() &&
-      m.format != Format::text) {
-    throw UsageError("--ngrams makes word n-grams of text input: it needs --format text, not "
-                     "--format " + args.format);
+      m.format != Format::text && m.format != Format::fasttext) {
+    throw UsageError("--ngrams makes word n-grams of text input: it needs --format text or "
+                     "fasttext, not --format " + args.format);
   }
 }
 
@@ -89,6 +106,12 @@ void resolve_train(const TrainArgs& args, TrainOptions& t) {
   t.threads = args.threads;
   t.temp_dir = args.temp_dir;
   t.progress_lines = !args.quiet;
+  t.label_hint = !args.initial_model.empty()
+                     ? "; the model given with -i fixes its classes"
+                 : args.was_given("--classes")
+                     ? "; add it to --classes"
+                     : "; for classes give --oaa K (numbers 1..K) or --classes NAME,NAME,... "
+                       "(text and fasttext input without --oaa find theirs)";
   // --- distributed training ---
   if (args.was_given("--allreduce-every") && !args.allreduce) {
     throw UsageError("--allreduce-every needs --allreduce");
@@ -138,7 +161,7 @@ std::unique_ptr<Model> initial_model(const TrainArgs& args, const TrainSetup& se
     return std::make_unique<Model>(want, ModelState::with_optimizer);
   }
   for (const char* o : {"--loss", "--quantile-tau", "--oaa", "--class-base", "--bits", "--no-bias",
-                        "--quadratic", "--ngrams"}) {
+                        "--quadratic", "--ngrams", "--classes"}) {
     if (args.was_given(o)) throw UsageError(std::string(o) + " is fixed by the model given with -i");
   }
   auto model = Model::load(args.initial_model, ModelState::with_optimizer);
@@ -162,6 +185,28 @@ std::unique_ptr<Model> initial_model(const TrainArgs& args, const TrainSetup& se
     m.format = want.format;
   }
   return model;
+}
+
+void discover_classes(const TrainArgs& args, TrainSetup& setup) {
+  ModelOptions& m = setup.model;
+  if (!args.initial_model.empty() || m.classes > 0 || !m.class_names.empty() ||
+      !binary_loss(m.loss)) {
+    return;
+  }
+  std::optional<Format> format;
+  if (!args.format.empty()) {
+    if (m.format != Format::text && m.format != Format::fasttext) return;
+    format = m.format;
+  }
+  const auto& in = args.inputs;
+  bool reads_stdin = in.empty() || std::find(in.begin(), in.end(), "-") != in.end();
+  uint64_t stdin_at = reads_stdin ? make_stdin_rereadable(args.temp_dir) : 0;
+  auto scan = scan_labels(in, format);
+  if (reads_stdin) rewind_stdin(stdin_at);
+  if (!scan || !needs_names(scan->labels)) return;
+  ClassSet cs = order_classes(scan->labels, scan->multi);
+  m.classes = cs.classes;
+  m.class_names = std::move(cs.names);
 }
 
 // --- distributed training ---
@@ -229,6 +274,7 @@ void TrainCommand::check_files() const {
 TrainReport TrainCommand::run(const LogLine& log, const LogLine& warn) {
   setup_ = resolve(args_);
   check_files();
+  discover_classes(args_, setup_);
   std::vector<std::string> warnings = train_warnings(args_, setup_);
   std::unique_ptr<Model> model = initial_model(args_, setup_);
   dist_ = std::make_unique<Distributed>(args_, setup_.train);

@@ -29,6 +29,7 @@ struct TrainArgs {
   std::string final_model, initial_model, readable_model;
   std::string format;  // empty: sniffed, or -i's
   std::string loss = "logistic", optimizer = "adagrad", batch = "1";
+  std::string classes;  // --classes NAME,NAME,...: as given
   OnError on_error = OnError::fail;
   // The numeric model options as given: quantile_tau, classes, class_base,
   // bits, quadratic, ngrams, power_t, initial_t, l1, l2, ftrl_beta.
@@ -55,7 +56,7 @@ inline constexpr const char* kConsultedOptions[] = {
     "--loss",    "--quantile-tau", "--oaa",           "--class-base",
     "--bits",    "--no-bias",      "--quadratic",     "--ngrams",
     "--optimizer", "--holdout-every", "--allreduce-every", "--threads",
-    "--temp-dir", "--early-stop"};
+    "--temp-dir", "--early-stop", "--classes"};
 
 // adagrad 0.85, sgd 0.5, ftrl 0.25. adagrad's and ftrl's do best across
 // bench/sweep.sh's tasks (numeric, tf-idf, pixels, words; README); sgd's
@@ -88,6 +89,13 @@ std::vector<std::string> train_warnings(const TrainArgs& args, const TrainSetup&
 // model) taken from `setup`. Throws UsageError for an option -i fixes, a
 // differing --optimizer or format, or a new model beyond kMaxModelFloats.
 std::unique_ptr<Model> initial_model(const TrainArgs& args, const TrainSetup& setup);
+
+// Without -i, --oaa or --classes, with logistic or hinge loss and text or
+// fasttext input (given or sniffed): reads the inputs' labels first
+// (scan_labels; stdin is spooled to -T to be read twice) and, unless they
+// are all -1, 0 or 1, makes `setup.model` a model of the classes found
+// (order_classes). Throws UsageError (one class, a non-integer number).
+void discover_classes(const TrainArgs& args, TrainSetup& setup);
 
 class Distributed;  // MPI processes (--allreduce), defined in train_command.cpp
 

@@ -98,7 +98,7 @@ def endpoints(port, data, expected, token=None):
             fail("predict json: %r for line %r" % (p, w))
             break
     first = next(l for l in body.split(b"\n") if l.strip() and not l.startswith(b"#"))
-    st, h, b = request(c, "POST", "/v1/predict", first + b"\nnot a line\n", auth)
+    st, h, b = request(c, "POST", "/v1/predict", first + b"\nnot\ta line\n", auth)
     check("predict bad line", st, h, 400)
     if not b.startswith(b"line 2: "):
         fail("predict bad line: %r does not name line 2" % b)

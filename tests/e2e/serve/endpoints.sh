@@ -43,7 +43,7 @@ start_server log.txt -i txt.gsgd
 http -H 'Content-Type: application/json' \
   -d '{"instances": ["1\tword1 word2", "-1\tword3 word4"]}' "localhost:$PORT/v1/predict" > got.json
 check_grep "JSON answer" '^\{"predictions":\[[0-9.e-]+,[0-9.e-]+\]\}$' got.json
-http -o /dev/null -w '%{http_code}\n' -X POST --data-binary 'no tab here' "localhost:$PORT/v1/predict" > code.txt
+http -o /dev/null -w '%{http_code}\n' -X POST --data-binary $'spam\tnot a label of this model' "localhost:$PORT/v1/predict" > code.txt
 check_grep "bad example: 400" '^400$' code.txt
 http -o /dev/null -w '%{http_code}\n' "localhost:$PORT/readyz" > code.txt
 check_grep "readyz" '^200$' code.txt
