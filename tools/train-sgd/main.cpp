@@ -47,7 +47,7 @@ void add_options(CLI::App& app, TrainArgs& args) {
   app.add_option("--quadratic", args.model.quadratic,
                  "Cross VW namespaces (first letters): ab, a: or ::")
       ->type_name("AB")->allow_extra_args(false);
-  cli::add_number(app, "--ngrams", args.model.ngrams, "Text: word n-grams up to N (default 1)",
+  cli::add_number(app, "--ngrams", args.model.ngrams, "Text and fasttext: word n-grams up to N (default 2)",
                   {.min = 1, .max = 8})
       ->type_name("N");
   app.add_option("--optimizer", args.optimizer, "sgd, adagrad (default) or ftrl")
@@ -103,7 +103,8 @@ std::string description() {
       "INDEX:VALUE ...), Vowpal Wabbit text (LABEL [IMPORTANCE] ['TAG]|NS FEATURE[:VALUE] ...), "
       "LABEL<TAB>TEXT or fastText's __label__NAME [__label__NAME]... TEXT (--format fasttext, "
       "sniffed from a first line starting __label__); text is tokenized like grist-tokenize, "
-      "with word n-grams (--ngrams). Labels are -1/+1 or 0/1 for logistic and hinge loss, "
+      "with word n-grams (--ngrams; by default words and pairs of adjacent words, as text "
+      "classification needs). Labels are -1/+1 or 0/1 for logistic and hinge loss, "
       "numbers for squared and quantile loss, class ids with --oaa, or classes by name.\n\n"
       "Classes by name: with logistic or hinge loss, text and fasttext input whose labels are "
       "not all -1, 0 or 1 is read twice: first its labels only, to find the classes (standard "

@@ -206,6 +206,10 @@ void Trainer::set_format() {
     }
     model_opts_.format = *f;
   }
+  if (opts_.text_ngrams > 0 &&
+      (model_opts_.format == Format::text || model_opts_.format == Format::fasttext)) {
+    model_opts_.ngrams = opts_.text_ngrams;
+  }
   check_quadratic(model_opts_.quadratic);
   if (!model_opts_.quadratic.empty() && model_opts_.format != Format::vw) {
     throw Error("-q needs namespaces: it applies to Vowpal Wabbit input only");

@@ -64,7 +64,10 @@ struct TrainOptions {
   bool shuffle = false;
   uint64_t seed = 1;
   uint64_t holdout_every = 0;  // examples on lines N, 2N, ... of each input
-  bool holdout_by_default = false;  // holdout_every is the default, not asked for (reports)
+  bool holdout_by_default = false;
+  // > 0: the word n-grams of a new model whose input turns out to be text
+  // or fasttext (given or sniffed), --ngrams not having been given.
+  int text_ngrams = 0;  // holdout_every is the default, not asked for (reports)
   int early_stop = 3;          // passes without held-out improvement; 0: never stop early
   bool skip_errors = false;
   int threads = 1;

@@ -83,6 +83,9 @@ void resolve_train(const TrainArgs& args, TrainOptions& t) {
     throw UsageError("--holdout-every 1 holds out every line, leaving nothing to train on "
                      "(give 2 or more)");
   }
+  if (!args.was_given("--ngrams") && args.initial_model.empty()) {
+    t.text_ngrams = kDefaultTextNgrams;
+  }
   if (!args.was_given("--holdout-every") && t.passes > 1) {
     t.holdout_every = kDefaultHoldoutEvery;
     t.holdout_by_default = true;
