@@ -1,5 +1,6 @@
 // grist-predict: score examples with a model from grist-train-sgd.
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,11 @@ struct Options {
   std::string format;
   grist::OnError on_error = grist::OnError::fail;
   bool metrics = false;
+  std::string metrics_json;
+  std::string output_kind;
+  int top_k = 0;
+  double threshold_value = 0;
+  CLI::Option* threshold = nullptr;  // given or not
 };
 
 void add_options(CLI::App& app, Options& o) {
@@ -34,8 +40,28 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--format", o.format, "The input's format (default: the model's)")
       ->type_name("FMT")
       ->check(CLI::IsMember({"svmlight", "vw", "text"}));
+  app.add_option("--output-type", o.output_kind,
+                 "What each line shows: prob, label or score (default: prob for a logistic "
+                 "model, label for --oaa, score otherwise)")
+      ->type_name("TYPE")
+      ->check(CLI::IsMember({"prob", "label", "score"}));
+  cli::add_number(app, "--top-k", o.top_k,
+                  "The K most likely classes per line, best first: NAME PROB pairs (names alone "
+                  "with --output-type label)",
+                  {.min = 1})
+      ->type_name("K");
+  o.threshold = cli::add_number(app, "--threshold", o.threshold_value,
+                  "Binary models: the positive label when P(positive) >= T (logistic; default "
+                  "0.5) or score >= T (hinge; default 0)",
+                  {.min = -std::numeric_limits<double>::max()})
+      ->type_name("T");
   app.add_flag("--metrics", o.metrics,
-               "Metrics of labelled examples on stderr");
+               "Metrics of labelled examples on stderr: a summary line, then per-class scores "
+               "and the confusion matrix");
+  app.add_option("--metrics-json", o.metrics_json,
+                 "Also write the metrics to FILE as one JSON object ('-': stdout, only with -o "
+                 "FILE)")
+      ->type_name("FILE");
   cli::add_on_error(app, o.on_error, "Bad example: fail (default) or skip");
 }
 
@@ -77,10 +103,18 @@ void describe(cli::ManText& man) {
 
 int predict_files(const cli::Tool& tool, const Options& o) {
   const auto& c = tool.common();
+  const bool to_stdout = c.output.empty() || c.output == "-";
+  if (o.metrics_json == "-" && to_stdout) {
+    throw UsageError("--metrics-json -: standard output holds the predictions; give -o FILE "
+                     "for them, or a file to --metrics-json");
+  }
   RunFiles files;
   files.add_input("-i", o.model_path);
   files.add_inputs("FILE", o.inputs);
   files.add_output("-o", c.output);
+  if (!o.metrics_json.empty() && o.metrics_json != "-") {
+    files.add_output("--metrics-json", o.metrics_json);
+  }
   check_run_files(files);
   auto model = Model::load(o.model_path, ModelState::weights_only);
   PredictOptions predict_opts;
@@ -88,14 +122,24 @@ int predict_files(const cli::Tool& tool, const Options& o) {
   predict_opts.inputs = o.inputs;
   predict_opts.skip_errors = o.on_error == grist::OnError::skip;
   predict_opts.threads = c.threads;
-  predict_opts.metrics = o.metrics;
+  predict_opts.metrics = o.metrics || !o.metrics_json.empty();
+  if (o.output_kind == "prob") predict_opts.output.kind = OutputKind::prob;
+  if (o.output_kind == "label") predict_opts.output.kind = OutputKind::label;
+  if (o.output_kind == "score") predict_opts.output.kind = OutputKind::score;
+  predict_opts.output.top_k = o.top_k;
+  if (o.threshold->count()) predict_opts.output.threshold = o.threshold_value;
+  score_options(model->options(), predict_opts.output);  // a usage error before any output
   auto out = Sink::open(c.output, c.sink_options());
+  std::unique_ptr<Sink> json;
+  if (!o.metrics_json.empty()) json = Sink::open(o.metrics_json, {});
   Metrics m = predict(*model, predict_opts, *out);
+  if (json) json->write(m.json());
   out->commit();
+  if (json) json->commit();
   if (m.skipped.count) tool.warn(m.skipped.warning("malformed example"));
   if (o.metrics) {
     std::fflush(stdout);
-    std::fprintf(stderr, "grist-predict: %s\n", m.text().c_str());
+    std::fprintf(stderr, "grist-predict: %s\n%s", m.text().c_str(), m.table().c_str());
   }
   tool.summary(m.lines, m.bytes,
                std::to_string(m.examples) + " examples" +

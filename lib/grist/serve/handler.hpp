@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "grist/json/json_write.hpp"
 #include "grist/serve/metrics.hpp"
 #include "grist/serve/model_holder.hpp"
 
@@ -80,8 +81,7 @@ class Service {
 // only (for secrets).
 bool constant_time_equal(std::string_view a, std::string_view b);
 
-// `s` as a JSON string literal, quotes included. Bytes that are not valid
-// UTF-8 become U+FFFD.
-std::string json_string(std::string_view s);
+// `s` as a JSON string literal (grist/json/json_write.hpp).
+using grist::json_string;
 
 }  // namespace grist::serve
