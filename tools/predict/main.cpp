@@ -147,8 +147,8 @@ void describe(cli::ManText& man) {
       "$ grist-predict -i topics.gsgd docs.txt --top-k 3\n"
       "The three most likely topics of each document with their probabilities, e.g. "
       "'sport 0.71 politics 0.2 science 0.05'.\n"
-      "$ grist-predict -i m.gsgd test.svm -o /dev/null --metrics-json - | jq .macro.f1\n"
-      "The macro-averaged F1 score, for a script.";
+      "$ grist-predict -i m.gsgd test.svm -o preds.txt --metrics-json metrics.json\n"
+      "The metrics for a script: jq .macro.f1 metrics.json gives the macro-averaged F1.";
   man.see_also = "grist-train-sgd(1)";
 
 }
