@@ -164,7 +164,7 @@ TEST_CASE("predict outputs: what does not fit the model is a usage error", "[tes
              Catch::Contains("--output-type label needs a classifier"));
   CHECK_THAT(err(Loss::quantile, 0, oo(std::nullopt, 2)), Catch::Contains("--top-k needs classes"));
   CHECK_THAT(err(Loss::hinge, 3, oo(std::nullopt, 2)),
-             Catch::Contains("--output-type label --top-k K gives the names alone"));
+             Catch::Contains("--output-type label with --top-k gives the names alone"));
   CHECK_THAT(err(Loss::logistic, 3, oo(OutputKind::score, 2)), Catch::Contains("not scores"));
   CHECK_THAT(err(Loss::logistic, 3, oo(std::nullopt, 0, 0.5)),
              Catch::Contains("--threshold needs a binary model"));

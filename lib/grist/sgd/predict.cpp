@@ -83,49 +83,52 @@ OutputKind default_output(const ModelOptions& mo) {
   return mo.loss == Loss::logistic ? OutputKind::prob : OutputKind::score;
 }
 
-ScoreOptions score_options(const ModelOptions& mo, const OutputOptions& o) {
+ScoreOptions score_options(const ModelOptions& mo, const OutputOptions& o,
+                           const OutputSpelling& sp) {
   const bool oaa = mo.classes > 0;
   const bool binary = !oaa && binary_loss(mo.loss);
   const bool classifier = oaa || binary;
   const bool logistic = mo.loss == Loss::logistic;
   const std::string loss = loss_name(mo.loss);
   const std::string model = oaa ? "a " + loss + " --oaa model" : "a " + loss + " model";
+  auto out = [&](const char* v) { return sp.output + sp.separator + v; };
   ScoreOptions so;
   so.kind = o.kind ? *o.kind : o.top_k > 0 ? OutputKind::prob : default_output(mo);
   if (o.top_k > 0 && !classifier) {
-    throw UsageError("--top-k needs classes (logistic or hinge loss, or --oaa); " + model +
+    throw UsageError(sp.top_k + " needs classes (logistic or hinge loss, or --oaa); " + model +
                      " predicts a number");
   }
   if (so.kind == OutputKind::prob && !logistic) {
-    throw UsageError(std::string(o.top_k > 0 && !o.kind ? "--top-k gives" : "--output-type prob is") +
+    throw UsageError((o.top_k > 0 && !o.kind ? sp.top_k + " gives" : out("prob") + " is") +
                      " probabilities, which need a logistic model (this is " + model + "): " +
-                     (classifier ? (o.top_k > 0 ? "--output-type label --top-k K gives the names alone"
-                                                : "use --output-type label or --output-type score")
-                                 : "use --output-type score"));
+                     (classifier ? (o.top_k > 0 ? out("label") + " with " + sp.top_k +
+                                                      " gives the names alone"
+                                                : "use " + out("label") + " or " + out("score"))
+                                 : "use " + out("score")));
   }
   if (so.kind == OutputKind::label && !classifier) {
-    throw UsageError("--output-type label needs a classifier (logistic or hinge loss, or --oaa); " +
-                     model + " predicts a number: use --output-type score");
+    throw UsageError(out("label") + " needs a classifier (logistic or hinge loss, or --oaa); " +
+                     model + " predicts a number: use " + out("score"));
   }
   if (o.top_k > 0) {
     if (so.kind == OutputKind::score) {
-      throw UsageError("--top-k writes classes with probabilities (--output-type prob) or names "
-                       "alone (--output-type label), not scores");
+      throw UsageError(sp.top_k + " writes classes with probabilities (" + out("prob") +
+                       ") or names alone (" + out("label") + "), not scores");
     }
     so.top_k = std::min(o.top_k, oaa ? mo.classes : 2);
   }
   so.threshold = binary ? (logistic ? 0.5 : 0.0) : std::numeric_limits<double>::quiet_NaN();
   if (o.threshold) {
     if (!binary) {
-      throw UsageError("--threshold needs a binary model (logistic or hinge loss, without "
+      throw UsageError(sp.threshold + " needs a binary model (logistic or hinge loss, without "
                        "--oaa); this is " + model);
     }
     if (o.top_k > 0) {
-      throw UsageError("--threshold and --top-k: --top-k ranks the classes by probability, "
-                       "whatever the threshold");
+      throw UsageError(sp.threshold + " and " + sp.top_k + ": " + sp.top_k +
+                       " ranks the classes by probability, whatever the threshold");
     }
     if (logistic && !(*o.threshold >= 0 && *o.threshold <= 1)) {
-      throw UsageError("--threshold " + shortest(*o.threshold) +
+      throw UsageError(sp.threshold + sp.separator + shortest(*o.threshold) +
                        ": a logistic model's threshold is a probability, 0 to 1");
     }
     so.threshold = *o.threshold;

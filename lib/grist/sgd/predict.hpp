@@ -67,7 +67,14 @@ OutputKind default_output(const ModelOptions& mo);
 // label for a regression model, --top-k without classes (or with score),
 // --threshold for a model that is not binary, or with --top-k, or a
 // logistic threshold outside 0..1.
-ScoreOptions score_options(const ModelOptions& mo, const OutputOptions& o);
+// How messages name the three settings: grist-predict's options, or
+// grist-serve's query parameters ({"output", "top_k", "threshold", "="}).
+struct OutputSpelling {
+  std::string output = "--output-type", top_k = "--top-k", threshold = "--threshold";
+  std::string separator = " ";  // between a name and its value
+};
+ScoreOptions score_options(const ModelOptions& mo, const OutputOptions& o,
+                           const OutputSpelling& spelling = {});
 
 struct PredictOptions {
   std::vector<std::string> inputs;  // empty: stdin
