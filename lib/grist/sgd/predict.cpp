@@ -370,6 +370,11 @@ void score_block(const Model& model, Parser& parser, const Block& block, bool sk
   const bool probs = so.probabilities || (oaa && logistic && so.top_k > 0);
   std::vector<double> s(K), p(K);
   std::vector<int> order(K);
+  // The class names, once per block (label output and --top-k).
+  std::vector<std::string> names;
+  if (so.kind == OutputKind::label || so.top_k > 0) {
+    for (int k = 0; k < (oaa ? K : 2); ++k) names.push_back(mo.class_name(k));
+  }
   auto number = [&](float v) {
     char buf[32];
     it.text.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
@@ -419,14 +424,14 @@ void score_block(const Model& model, Parser& parser, const Block& block, bool sk
                           [&](int a, int c) { return s[a] > s[c] || (s[a] == s[c] && a < c); });
         for (int j = 0; j < so.top_k; ++j) {
           if (j) it.text += ' ';
-          it.text += mo.class_name(order[j]);
+          it.text += names[order[j]];
           if (so.kind == OutputKind::prob) {
             it.text += ' ';
             number(static_cast<float>(p[order[j]]));
           }
         }
       } else if (so.kind == OutputKind::label) {
-        it.text += mo.class_name(best);
+        it.text += names[best];
       } else if (so.kind == OutputKind::prob) {
         number(static_cast<float>(p[best]));
       } else {
@@ -448,14 +453,14 @@ void score_block(const Model& model, Parser& parser, const Block& block, bool sk
         for (int j = 0; j < so.top_k; ++j) {
           const int k = (j == 0) == pos_first ? 1 : 0;
           if (j) it.text += ' ';
-          it.text += mo.class_name(k);
+          it.text += names[k];
           if (so.kind == OutputKind::prob) {
             it.text += ' ';
             number(k ? pf : static_cast<float>(1 - sigmoid(sc)));
           }
         }
       } else if (so.kind == OutputKind::label) {
-        it.text += mo.class_name(c);
+        it.text += names[c];
       } else if (so.kind == OutputKind::prob) {
         number(pf);
       } else {
