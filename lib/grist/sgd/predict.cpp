@@ -69,15 +69,6 @@ double auc(const std::vector<float>& label, const std::vector<float>& score) {
   return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
 }
 
-const char* output_kind_name(OutputKind k) {
-  switch (k) {
-    case OutputKind::prob: return "prob";
-    case OutputKind::label: return "label";
-    case OutputKind::score: return "score";
-  }
-  return "?";
-}
-
 OutputKind default_output(const ModelOptions& mo) {
   if (mo.classes > 0) return OutputKind::label;
   return mo.loss == Loss::logistic ? OutputKind::prob : OutputKind::score;

@@ -37,7 +37,6 @@ enum class OutputKind {
   label,  // the class's name (ModelOptions::class_name)
   score,  // the raw score w.x: binary, regression, the top class's (--oaa)
 };
-const char* output_kind_name(OutputKind k);
 
 // As the user asks for it: unset fields take the model's defaults.
 struct OutputOptions {
