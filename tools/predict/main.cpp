@@ -164,9 +164,7 @@ int predict_files(const cli::Tool& tool, const Options& o) {
   files.add_input("-i", o.model_path);
   files.add_inputs("FILE", o.inputs);
   files.add_output("-o", c.output);
-  if (!o.metrics_json.empty() && o.metrics_json != "-") {
-    files.add_output("--metrics-json", o.metrics_json);
-  }
+  if (!o.metrics_json.empty()) files.add_output("--metrics-json", o.metrics_json);
   check_run_files(files);
   auto model = Model::load(o.model_path, ModelState::weights_only);
   PredictOptions predict_opts;

@@ -164,6 +164,9 @@ run_cmd out err grist-predict -i logistic.gsgd test.svm --metrics-json -
 check_status "--metrics-json - without -o" 2 "$rc"
 check_grep "--metrics-json - without -o: message" 'standard output holds the predictions' err
 check_eq "--metrics-json - without -o: no output" /dev/null out
+run_cmd out err grist-predict -i logistic.gsgd test.svm -o /dev/stdout --metrics-json -
+check_status "--metrics-json - with -o /dev/stdout" 2 "$rc"
+check_grep "--metrics-json - with -o /dev/stdout: message" 'name the same file' err
 
 # Hinge: labels from the score; AUC from the score.
 grist-predict -i hinge.gsgd test.svm --output-type label > label.txt
