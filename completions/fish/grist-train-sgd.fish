@@ -20,7 +20,7 @@ complete -c grist-train-sgd -l classes -x -d 'The classes by name, in order (pos
 complete -c grist-train-sgd -s b -l bits -x -d 'Hash into 2^N weights (default 20)'
 complete -c grist-train-sgd -l no-bias -d 'Learn no bias term'
 complete -c grist-train-sgd -l quadratic -x -d 'Cross VW namespaces (first letters): ab, a: or ::'
-complete -c grist-train-sgd -l ngrams -x -d 'Text: word n-grams up to N (default 1)'
+complete -c grist-train-sgd -l ngrams -x -d 'Text and fasttext: word n-grams up to N (default 2)'
 complete -c grist-train-sgd -l optimizer -x -a 'sgd adagrad ftrl' -d 'sgd, adagrad (default) or ftrl'
 complete -c grist-train-sgd -l no-normalize -d 'Do not scale updates by feature ranges'
 complete -c grist-train-sgd -s l -l learning-rate -x -d 'Rate (default: adagrad 0.85, sgd 0.5, ftrl 0.25)'

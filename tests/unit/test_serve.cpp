@@ -57,12 +57,13 @@ std::string write_model(const std::filesystem::path& p, float w, int classes = 0
 
 // What grist-predict writes for `lines` with the model at `model`.
 std::string predicted(const std::string& model, const std::string& lines,
-                      const std::filesystem::path& dir) {
+                      const std::filesystem::path& dir, const sgd::OutputOptions& output = {}) {
   auto in = dir / "in.txt";
   std::ofstream(in, std::ios::binary) << lines;
   auto m = sgd::Model::load(model, sgd::ModelState::weights_only);
   sgd::PredictOptions po;
   po.inputs = {in.string()};
+  po.output = output;
   auto out_path = dir / "out.txt";
   auto out = Sink::open(out_path.string(), {});
   sgd::predict(*m, po, *out);
@@ -277,4 +278,70 @@ TEST_CASE("json_string and is_loopback", "[test_serve]") {
   CHECK(!is_loopback("::"));
   CHECK(!is_loopback("192.168.1.1"));
   CHECK_THROWS_AS(is_loopback("localhost"), grist::UsageError);
+}
+
+TEST_CASE("query parameters: grist-predict's outputs, byte for byte", "[test_serve]") {
+  Fixture f("query");
+  auto post = [&](std::vector<std::pair<std::string, std::string>> query, std::string_view body,
+                  std::optional<std::string_view> ct = std::nullopt) {
+    Request r;
+    r.method = "POST";
+    r.path = "/v1/predict";
+    r.content_type = ct;
+    r.body = body;
+    r.query = std::move(query);
+    return f.service.handle(r);
+  };
+  auto oo = [](std::optional<sgd::OutputKind> kind, int top_k = 0,
+               std::optional<double> threshold = std::nullopt) {
+    sgd::OutputOptions o;
+    o.kind = kind;
+    o.top_k = top_k;
+    o.threshold = threshold;
+    return o;
+  };
+  CHECK(post({}, kLines).body == predicted(f.model, kLines, f.dir));
+  CHECK(post({{"output", "prob"}}, kLines).body == predicted(f.model, kLines, f.dir));
+  std::string label = predicted(f.model, kLines, f.dir, oo(sgd::OutputKind::label, 0, 0.7));
+  CHECK(label != predicted(f.model, kLines, f.dir, oo(sgd::OutputKind::label)));
+  CHECK(post({{"output", "label"}, {"threshold", "0.7"}}, kLines).body == label);
+  CHECK(post({{"output", "score"}}, kLines).body ==
+        predicted(f.model, kLines, f.dir, oo(sgd::OutputKind::score)));
+  CHECK(post({{"top_k", "2"}}, kLines).body ==
+        predicted(f.model, kLines, f.dir, oo(std::nullopt, 2)));
+  auto oaa = write_model(f.dir / "oaa.gsgd", 0.5f, 3);
+  f.holder.set(load_model(oaa));
+  std::string lines = "1 1:1\n2 2:1 3:1\n\n3 5:1\n";
+  CHECK(post({{"top_k", "3"}}, lines).body == predicted(oaa, lines, f.dir, oo(std::nullopt, 3)));
+  CHECK(post({{"output", "label"}, {"top_k", "2"}}, lines).body ==
+        predicted(oaa, lines, f.dir, oo(sgd::OutputKind::label, 2)));
+  CHECK(post({{"output", "prob"}}, lines).body ==
+        predicted(oaa, lines, f.dir, oo(sgd::OutputKind::prob)));
+  // JSON: labels are strings; numbers as before.
+  Response j = post({{"output", "label"}}, R"({"instances": ["1 1:1", "", "3 5:1"]})",
+                    "application/json");
+  CHECK(j.status == 200);
+  std::string want = predicted(oaa, "1 1:1\n\n3 5:1\n", f.dir);
+  CHECK(j.body == "{\"predictions\":[\"" + want.substr(0, 1) + "\",null,\"" +
+                      want.substr(want.size() - 2, 1) + "\"]}\n");
+  // What does not fit the model, or is not a setting, is a 400 naming it.
+  auto status = [&](std::vector<std::pair<std::string, std::string>> q, const char* says,
+                    std::optional<std::string_view> ct = std::nullopt) {
+    Response r = post(std::move(q), ct ? R"({"instances": ["1 1:1"]})" : "1 1:1\n", ct);
+    INFO(r.body);
+    CHECK(r.body.find(says) != std::string::npos);
+    return r.status;
+  };
+  CHECK(status({{"threshold", "0.5"}}, "threshold needs a binary model") == 400);
+  CHECK(status({{"top_k", "2"}, {"output", "score"}}, "top_k writes classes") == 400);
+  CHECK(status({{"top_k", "2"}}, "not JSON", "application/json") == 400);
+  CHECK(status({{"output", "probability"}}, "expected prob, label or score") == 400);
+  CHECK(status({{"top_k", "0"}}, "expected a whole number") == 400);
+  CHECK(status({{"top_k", "2x"}}, "expected a whole number") == 400);
+  CHECK(status({{"threshold", "nan"}}, "expected a finite number") == 400);
+  CHECK(status({{"output", "label"}, {"output", "prob"}}, "given twice") == 400);
+  CHECK(status({{"k", "2"}}, "unknown query parameter") == 400);
+  f.holder.set(load_model(f.model));
+  CHECK(status({{"threshold", "2"}}, "threshold=2: a logistic model's threshold") == 400);
+  CHECK(status({{"output", "score"}, {"threshold", "0.2"}}, "") == 200);
 }

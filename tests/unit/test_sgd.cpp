@@ -568,11 +568,15 @@ TEST_CASE("metrics", "[test_sgd]") {
   CHECK(auc({1, -1}, {0.5f, 0.5f}) == 0.5);
   CHECK(std::isnan(auc({1, 1}, {0.5f, 0.2f})));
   ModelOptions model_opts;
-  Metrics m = compute_metrics(model_opts, {1, -1}, {0.8f, 0.4f}, {1.4f, -0.4f}, {1, 1});
+  MetricInputs in;
+  in.label = {1, -1}, in.weight = {1, 1}, in.score = {1.4f, -0.4f}, in.prob = {0.8f, 0.4f},
+  in.cls = {1, 0};
+  Metrics m = compute_metrics(model_opts, in, 0.5);
   CHECK(m.logloss == Approx(-(std::log(0.8) + std::log(0.6)) / 2));
   CHECK(m.accuracy == 1.0);
   model_opts.loss = Loss::squared;
-  m = compute_metrics(model_opts, {1, 3}, {2, 3}, {2, 3}, {1, 1});
+  in.label = {1, 3}, in.score = {2, 3}, in.cls = {-1, -1};
+  m = compute_metrics(model_opts, in, std::nan(""));
   CHECK(m.rmse == Approx(std::sqrt(0.5)));
   CHECK(std::isnan(m.logloss));
 }

@@ -27,6 +27,14 @@ void set_man(cli::ManText& m) {
       "would write (a probability, a class or a score), or null for an instance without an "
       "example. A malformed example is a 400 whose body names its line (\"line 3: ...\", "
       "\"instances[2]: ...\"); nothing is skipped.\n\n"
+      "The query string chooses what a prediction shows, as grist-predict's options do "
+      "(see grist-predict(1)): output=prob, label or score (--output-type), top_k=K "
+      "(--top-k) and threshold=T (--threshold), e.g. POST /v1/predict?output=label&"
+      "threshold=0.9; the answer is byte for byte grist-predict's with those options. A JSON "
+      "answer holds numbers, or with output=label the class names as JSON strings; top_k "
+      "answers are text only. A value that does not fit the model (output=prob for a hinge "
+      "model, threshold for --oaa), is not a value, or a parameter that is none of these is a "
+      "400 whose body says which.\n\n"
       "GET /healthz answers 200 while the process runs; GET /readyz 200 once a model is "
       "loaded; GET /metrics the Prometheus text format (requests by endpoint and status, "
       "examples, a latency histogram of /v1/predict, reloads and refused reloads, open "
@@ -68,7 +76,9 @@ void set_man(cli::ManText& m) {
       "One prediction per line of mails.txt.\n"
       "$ curl -H 'Content-Type: application/json' -d '{\"instances\": [\"cheap pills now\"]}' "
       "localhost:7607/v1/predict\n"
-      "{\"predictions\":[0.93]}";
+      "{\"predictions\":[0.93]}\n"
+      "$ curl --data-binary @mails.txt 'localhost:7607/v1/predict?output=label&threshold=0.9'\n"
+      "The class of each mail, positive only from a probability of 0.9.";
   m.see_also = "grist-train-sgd(1), grist-predict(1), curl(1)";
 }
 

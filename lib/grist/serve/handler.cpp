@@ -4,7 +4,9 @@
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getFrameHeader (stable since zstd 1.3)
 #include <zstd.h>
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -213,6 +215,63 @@ std::string json_predictions(const std::string& text) {
   return out;
 }
 
+// {"predictions": [...]} of class names (output=label): one per line,
+// null for a line without an example.
+std::string json_labels(const sgd::ScoredBlock& s, uint64_t lines, const sgd::ModelOptions& mo) {
+  std::string out = "{\"predictions\":[";
+  size_t e = 0;
+  for (uint64_t l = 1; l <= lines; ++l) {
+    if (l > 1) out += ',';
+    if (e < s.ex.size() && s.ex.line[e] == l) {
+      out += json_string(mo.class_name(s.cls[e]));
+      ++e;
+    } else {
+      out += "null";
+    }
+  }
+  out += "]}\n";
+  return out;
+}
+
+// The output settings of the query string. Throws Failure (400).
+sgd::OutputOptions output_options(const Request& r) {
+  sgd::OutputOptions o;
+  bool seen[3] = {false, false, false};
+  for (const auto& [k, v] : r.query) {
+    int which = k == "output" ? 0 : k == "top_k" ? 1 : k == "threshold" ? 2 : -1;
+    if (which < 0) {
+      throw Failure{400, "unknown query parameter " + quote_input(k) +
+                             " (output, top_k, threshold)"};
+    }
+    if (seen[which]) throw Failure{400, "query parameter " + k + " given twice"};
+    seen[which] = true;
+    auto bad = [&](const char* expected) {
+      return Failure{400, "query parameter " + k + "=" + quote_input(v) + ": expected " + expected};
+    };
+    if (which == 0) {
+      if (v == "prob") o.kind = sgd::OutputKind::prob;
+      else if (v == "label") o.kind = sgd::OutputKind::label;
+      else if (v == "score") o.kind = sgd::OutputKind::score;
+      else throw bad("prob, label or score");
+    } else if (which == 1) {
+      int n = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n < 1) {
+        throw bad("a whole number, 1 or more");
+      }
+      o.top_k = n;
+    } else {
+      double t = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), t);
+      if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !std::isfinite(t)) {
+        throw bad("a finite number");
+      }
+      o.threshold = t;
+    }
+  }
+  return o;
+}
+
 // "2026-12-05T16:00:00Z"
 std::string utc_text(double unix_seconds) {
   time_t t = static_cast<time_t>(unix_seconds);
@@ -259,48 +318,6 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
     diff |= static_cast<unsigned char>(a[i]) ^ y;
   }
   return diff == 0;
-}
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      ++i;
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-      ++i;
-    } else {
-      // A whole, valid UTF-8 sequence is copied; anything else is U+FFFD.
-      size_t n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-      bool ok = n > 0 && i + n <= s.size();
-      for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-      if (ok && n == 3) {
-        unsigned char d = static_cast<unsigned char>(s[i + 1]);
-        ok = !(c == 0xe0 && d < 0xa0) && !(c == 0xed && d >= 0xa0);
-      } else if (ok && n == 4) {
-        unsigned char d = static_cast<unsigned char>(s[i + 1]);
-        ok = !(c == 0xf0 && d < 0x90) && !(c == 0xf4 && d >= 0x90);
-      }
-      if (ok) {
-        out.append(s.substr(i, n));
-        i += n;
-      } else {
-        out += "\xef\xbf\xbd";
-        ++i;
-      }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 bool Service::authorized(const Request& r) const {
@@ -371,7 +388,18 @@ Response Service::predict(const Request& r, const LoadedModel* model) const {
   Block block;
   block.source = source_name();
   sgd::ScoredBlock scored;
+  sgd::ScoreOptions so;
   try {
+    try {
+      so = sgd::score_options(model->model->options(), output_options(r),
+                              {"output", "top_k", "threshold", "="});
+    } catch (const UsageError& e) {
+      throw Failure{400, e.what()};
+    }
+    if (json && so.top_k > 0) {
+      throw Failure{400, "top_k answers are text (one line per example, as grist-predict "
+                         "writes them), not JSON"};
+    }
     if (json) {
       Block raw;
       decode_body(r, o_.max_body, raw);
@@ -380,7 +408,7 @@ Response Service::predict(const Request& r, const LoadedModel* model) const {
       decode_body(r, o_.max_body, block);
     }
     try {
-      sgd::score_block(*model->model, parser_for(*model), block, false, scored);
+      sgd::score_block(*model->model, parser_for(*model), block, false, so, scored);
     } catch (const Error& e) {
       metrics_.examples(ExampleOutcome::refused, block.lines);
       std::string where = json ? "instances[" + std::to_string(e.line() - 1) + "]"
@@ -395,7 +423,9 @@ Response Service::predict(const Request& r, const LoadedModel* model) const {
   metrics_.examples(ExampleOutcome::scored, scored.ex.size());
   Response resp;
   if (json) {
-    resp.body = json_predictions(scored.text);
+    resp.body = so.kind == sgd::OutputKind::label
+                    ? json_labels(scored, block.lines, model->model->options())
+                    : json_predictions(scored.text);
     resp.content_type = "application/json";
   } else {
     resp.body = std::move(scored.text);

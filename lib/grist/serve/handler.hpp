@@ -4,9 +4,12 @@
 //
 //   POST /v1/predict   lines in the model's format (labels optional), plain,
 //                      gzip or zstd (Content-Encoding): the answer is byte
-//                      for byte what grist-predict writes for those lines.
+//                      for byte what grist-predict writes for those lines;
+//                      ?output=prob|label|score&top_k=K&threshold=T as
+//                      grist-predict's --output-type, --top-k, --threshold.
 //                      Content-Type: application/json with
-//                      {"instances": ["line", ...]}: {"predictions": [...]}.
+//                      {"instances": ["line", ...]}: {"predictions": [...]},
+//                      numbers, or strings with output=label (no top_k).
 //   GET  /healthz      200 while the process runs.
 //   GET  /readyz       200 when a model is loaded, else 503.
 //   GET  /metrics      Prometheus text.
@@ -25,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "grist/json/json_write.hpp"
 #include "grist/serve/metrics.hpp"
 #include "grist/serve/model_holder.hpp"
 
@@ -37,6 +41,9 @@ struct Request {
   std::string_view path;    // without the query string
   std::optional<std::string_view> content_type, content_encoding, authorization;
   std::string_view body;
+  // The query string's parameters, decoded, in order (POST /v1/predict:
+  // output, top_k, threshold).
+  std::vector<std::pair<std::string, std::string>> query;
 };
 
 struct Response {
@@ -80,8 +87,7 @@ class Service {
 // only (for secrets).
 bool constant_time_equal(std::string_view a, std::string_view b);
 
-// `s` as a JSON string literal, quotes included. Bytes that are not valid
-// UTF-8 become U+FFFD.
-std::string json_string(std::string_view s);
+// `s` as a JSON string literal (grist/json/json_write.hpp).
+using grist::json_string;
 
 }  // namespace grist::serve

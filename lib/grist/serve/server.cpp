@@ -122,6 +122,13 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
   req.content_encoding = header(c, MHD_HTTP_HEADER_CONTENT_ENCODING);
   req.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
   req.body = ctx->body;
+  MHD_get_connection_values(
+      c, MHD_GET_ARGUMENT_KIND,
+      [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+        static_cast<Request*>(cls)->query.emplace_back(key, value ? value : "");
+        return MHD_YES;
+      },
+      &req);
   Response r = s.service.handle(req);
   return send(s, c, r);
 }

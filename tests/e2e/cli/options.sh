@@ -49,6 +49,8 @@ for prog_path in "$GRIST_BIN"/grist-*; do
     case $kind in
       whole|number|size|ngrams|count-or-all|number\?)
         values=("${hostile[@]}")
+        # A range without a lower end (grist-predict --threshold) takes -1.
+        [ "$below" = - ] && [ "$kind" = number ] && values=("${values[@]:1}")
         # 2^64 is a fine floating-point value (a finite number, 0 or more).
         [ "$kind" != number ] && values+=(18446744073709551616)
         [ "$zero" = 0bad ] && values+=(0)
