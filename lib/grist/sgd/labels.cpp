@@ -141,9 +141,13 @@ ClassSet order_classes(const std::set<std::string, std::less<>>& labels, bool mu
   return cs;
 }
 
-uint64_t make_stdin_rereadable(const std::string& temp_dir) {
+bool stdin_is_regular_file() {
   struct stat st;
-  if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+  return ::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+uint64_t make_stdin_rereadable(const std::string& temp_dir) {
+  if (stdin_is_regular_file()) {
     off_t at = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
     if (at >= 0) return static_cast<uint64_t>(at);
   }

@@ -69,6 +69,8 @@ ClassSet order_classes(const std::set<std::string, std::less<>>& labels, bool mu
 // becomes file descriptor 0. Returns the offset to rewind_stdin() to.
 // Throws grist::Error (the temp directory's errors name it).
 uint64_t make_stdin_rereadable(const std::string& temp_dir);
+// Whether stdin is a regular file (which can be read twice at no cost).
+bool stdin_is_regular_file();
 void rewind_stdin(uint64_t offset);
 
 // --classes NAME,NAME,...: the names in the order given (two: binary, the

@@ -27,6 +27,11 @@ double default_learning_rate(Optimizer o) {
 
 namespace {
 
+bool reads_stdin_of(const TrainArgs& args) {
+  const auto& in = args.inputs;
+  return in.empty() || std::find(in.begin(), in.end(), "-") != in.end();
+}
+
 // The options that shape the model and the input (CLI11 validates the
 // names; a library caller may not have).
 void resolve_model(const TrainArgs& args, ModelOptions& m) {
@@ -113,6 +118,10 @@ void resolve_train(const TrainArgs& args, TrainOptions& t) {
                      ? "; the model given with -i fixes its classes"
                  : args.was_given("--classes")
                      ? "; add it to --classes"
+                 : args.format.empty() && reads_stdin_of(args) && !stdin_is_regular_file()
+                     ? "; for classes by name from a pipe give --classes NAME,NAME,..., or "
+                       "--format text or fasttext (standard input is then copied to -T to "
+                       "find its classes)"
                      : "; for classes give --oaa K (numbers 1..K) or --classes NAME,NAME,... "
                        "(text and fasttext input without --oaa find theirs)";
   // --- distributed training ---
@@ -120,9 +129,7 @@ void resolve_train(const TrainArgs& args, TrainOptions& t) {
     throw UsageError("--allreduce-every needs --allreduce");
   }
   if (args.allreduce) {
-    bool stdin_input = args.inputs.empty() ||
-                       std::find(args.inputs.begin(), args.inputs.end(), "-") != args.inputs.end();
-    if (stdin_input) throw UsageError("--allreduce reads files, not stdin: give FILE arguments");
+    if (reads_stdin_of(args)) throw UsageError("--allreduce reads files, not stdin: give FILE arguments");
   }
   // --- end distributed training ---
 }
@@ -201,8 +208,14 @@ void discover_classes(const TrainArgs& args, TrainSetup& setup) {
     if (m.format != Format::text && m.format != Format::fasttext) return;
     format = m.format;
   }
+  bool reads_stdin = reads_stdin_of(args);
+  // A pipe is read once. Copying it whole to -T only to find that it holds
+  // svmlight or VW would cost every piped run its input's size in disk and
+  // time before the first example; only a format given as text or fasttext
+  // asks for the copy. Otherwise named labels stop at the first one, with
+  // label_hint saying so (resolve_train).
+  if (reads_stdin && !format && !stdin_is_regular_file()) return;
   const auto& in = args.inputs;
-  bool reads_stdin = in.empty() || std::find(in.begin(), in.end(), "-") != in.end();
   uint64_t stdin_at = reads_stdin ? make_stdin_rereadable(args.temp_dir) : 0;
   auto scan = scan_labels(in, format);
   if (reads_stdin) rewind_stdin(stdin_at);
