@@ -97,9 +97,11 @@ TEST_CASE("predict outputs: binary logistic", "[test_sgd_predict]") {
   ModelOptions named = loss_model(Loss::logistic);
   named.class_names = {"ham", "spam"};
   auto mn = model_with(named, {1});
-  CHECK(scored(*mn, oo(OutputKind::label), in) == "spam\n\nspam\nham\n");
-  CHECK(scored(*mn, oo(OutputKind::label, 0, 0.9), in) == "ham\n\nham\nham\n");
-  CHECK(scored(*mn, oo(std::nullopt, 2), "1 1:2\n") == "spam 0.8807971 ham 0.11920292\n");
+  // Its labels are names (or absent), never numbers.
+  const std::string in_named = "spam 1:2\n\nham 1:0\n1:-1\n";
+  CHECK(scored(*mn, oo(OutputKind::label), in_named) == "spam\n\nspam\nham\n");
+  CHECK(scored(*mn, oo(OutputKind::label, 0, 0.9), in_named) == "ham\n\nham\nham\n");
+  CHECK(scored(*mn, oo(std::nullopt, 2), "1:2\n") == "spam 0.8807971 ham 0.11920292\n");
 }
 
 TEST_CASE("predict outputs: hinge, regression", "[test_sgd_predict]") {
@@ -139,8 +141,8 @@ TEST_CASE("predict outputs: --oaa", "[test_sgd_predict]") {
   CHECK(scored(*m, oo(OutputKind::label, 2), in) == "2 4\n");
   o.class_names = {"a", "b c", "d", "e"};
   auto mn = model_with(o, {1, 3, -1, 3});
-  CHECK(scored(*mn, {}, in) == "b c\n");
-  CHECK(scored(*mn, oo(OutputKind::label, 2), "2 1:1\n") == "b c e\n");
+  CHECK(scored(*mn, {}, "1:1\n") == "b c\n");
+  CHECK(scored(*mn, oo(OutputKind::label, 2), "d 1:1\n") == "b c e\n");
   // A hinge --oaa model ranks by score, without probabilities.
   ModelOptions oh = loss_model(Loss::hinge, 3);
   oh.class_base = 0;

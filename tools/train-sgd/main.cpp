@@ -111,7 +111,7 @@ std::string description() {
       "train. Standard input that is a pipe is read once: with --format text or fasttext it is "
       "first copied to an anonymous file in -T (gone on every exit path); without --format (it "
       "might be svmlight or VW, which need no copy) give --classes, or training stops at the "
-      "first label by name with a message saying so. Their order: numeric when every label is an integer, else byte order. Two "
+      "first label by name with a message saying so. The classes' order: numeric when every label is an integer, else byte order. Two "
       "classes train a binary model whose second class is the positive one; more train one "
       "against all with a class per name, as --oaa K would. --classes A,B,... names the "
       "classes and their order instead, for any format and without the first read: the last "

@@ -31,13 +31,20 @@ grist-train-sgd -q -j1 train.vw -b 12 --readable-model vw.txt
 check_eq "svmlight = vw" <(grep -v '^# format=' svm.txt) <(grep -v '^# format=' vw.txt)
 check_grep "readable has bias" '^bias	' svm.txt
 
-# Text and VW string features in the unnamed namespace agree too.
+# Text's words (--ngrams 1; bigrams are its default) and VW string
+# features in the unnamed namespace agree too.
 printf '1\tcheap pills now\n0\tmeeting at noon\n1\tcheap watches\n0\tnoon lunch meeting\n' > t.tsv
 printf '1 | cheap pills now\n0 | meeting at noon\n1 | cheap watches\n0 | noon lunch meeting\n' > t.vw
-grist-train-sgd -q t.tsv -b 10 --readable-model t1.txt
+grist-train-sgd -q t.tsv -b 10 --ngrams 1 --readable-model t1.txt
 grist-train-sgd -q t.vw -b 10 --readable-model t2.txt
 check_eq "text = vw" <(grep -v '^# format=' t1.txt) <(grep -v '^# format=' t2.txt)
 check_grep "text sniffed" '^# format=text' t1.txt
+check_grep "text: words only" '^# ngrams=1$' t1.txt
+grist-train-sgd -q t.tsv -b 10 --readable-model t3.txt
+check_grep "text: bigrams by default" '^# ngrams=2$' t3.txt
+check_grep "text: a bigram's weight" '^[0-9]+	[-0-9.e]+	cheap pills$' t3.txt
+grist-train-sgd -q t.vw -b 10 --readable-model t4.txt
+check_grep "vw: no n-grams" '^# ngrams=1$' t4.txt
 
 # 0/1 labels train the same model as -1/+1.
 sed 's/^-1/0/; s/^+1/1/' train.svm > train01.svm
