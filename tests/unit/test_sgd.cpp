@@ -23,6 +23,7 @@
 #include "grist/sgd/names.hpp"
 #include "grist/sgd/predict.hpp"
 #include "grist/sgd/train.hpp"
+#include "support/sgd_parse.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace grist;
@@ -36,29 +37,8 @@ std::filesystem::path test_dir(const std::string& name) {
 
 using grist_test::write_file;
 
-Examples parse(Format f, const std::string& text, ParseOptions parse_opts = {}) {
-  parse_opts.format = f;
-  Parser parser(parse_opts);
-  Examples ex;
-  size_t i = 0;
-  uint64_t line = 1;
-  while (i < text.size()) {
-    size_t nl = text.find('\n', i);
-    if (nl == std::string::npos) nl = text.size();
-    parser.parse_line(std::string_view(text).substr(i, nl - i), ex, line++);
-    i = nl + 1;
-  }
-  return ex;
-}
-
-std::string parse_error(Format f, const std::string& line, ParseOptions parse_opts = {}) {
-  try {
-    parse(f, line, parse_opts);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
+using grist_test::parse;
+using grist_test::parse_error;
 
 // A linearly separable problem in svmlight text: label = sign(w*.x).
 std::string separable_svm(int n, int dims, unsigned seed, int active = 8) {

@@ -17,6 +17,7 @@
 #include "grist/sgd/learner.hpp"
 #include "grist/sgd/model.hpp"
 #include "grist/sgd/train_command.hpp"
+#include "support/sgd_parse.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace grist;
@@ -24,29 +25,8 @@ using namespace grist::sgd;
 
 namespace {
 
-Examples parse(Format f, const std::string& text, ParseOptions po = {}) {
-  po.format = f;
-  Parser parser(po);
-  Examples ex;
-  size_t i = 0;
-  uint64_t line = 1;
-  while (i < text.size()) {
-    size_t nl = text.find('\n', i);
-    if (nl == std::string::npos) nl = text.size();
-    parser.parse_line(std::string_view(text).substr(i, nl - i), ex, line++);
-    i = nl + 1;
-  }
-  return ex;
-}
-
-std::string parse_error(Format f, const std::string& text, ParseOptions po = {}) {
-  try {
-    parse(f, text, po);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
+using grist_test::parse;
+using grist_test::parse_error;
 
 ParseOptions named(std::vector<std::string> names, int classes) {
   ParseOptions po;

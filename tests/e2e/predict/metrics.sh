@@ -8,13 +8,7 @@
 . "$GRIST_SRC/tests/e2e/train-sgd/gen_data.bash"
 command -v python3 > /dev/null || skip "python3 is needed to read the JSON"
 
-gen_svm 1500 4 > train.svm
-gen_svm 400 5 > test.svm
-awk '{ print ($1 == "+1" ? 3 : -3), substr($0, index($0, " ") + 1) }' train.svm > reg.svm
-awk '{ print ($1 == "+1" ? 3 : -3), substr($0, index($0, " ") + 1) }' test.svm > regt.svm
-cls() { awk '{ c = $1 == "+1" ? 2 : 1; if (NR % 3 == 0) c = 3; $1 = c; print }'; }
-cls < train.svm > oaa.svm
-cls < test.svm > oaat.svm
+gen_predict_sets
 grist-train-sgd -q -j1 -b 12 -l 0.05 train.svm -f logistic.gsgd
 grist-train-sgd -q -j1 -b 12 --loss hinge train.svm -f hinge.gsgd
 grist-train-sgd -q -j1 -b 12 --loss squared reg.svm -f squared.gsgd

@@ -7,15 +7,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$GRIST_SRC/tests/e2e/train-sgd/gen_data.bash"
 
-gen_svm 1500 4 > train.svm
-gen_svm 400 5 > test.svm
-# Regression: labels +3/-3. Three classes: 1 and 2 from the sign, every
-# third example class 3.
-awk '{ print ($1 == "+1" ? 3 : -3), substr($0, index($0, " ") + 1) }' train.svm > reg.svm
-awk '{ print ($1 == "+1" ? 3 : -3), substr($0, index($0, " ") + 1) }' test.svm > regt.svm
-cls() { awk '{ c = $1 == "+1" ? 2 : 1; if (NR % 3 == 0) c = 3; $1 = c; print }'; }
-cls < train.svm > oaa.svm
-cls < test.svm > oaat.svm
+gen_predict_sets
 
 for l in logistic hinge squared quantile; do
   data=train.svm

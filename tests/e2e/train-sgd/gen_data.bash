@@ -17,3 +17,16 @@ gen_svm() {
 }
 # svm_to_vw: the same examples in VW text, unnamed namespace.
 svm_to_vw() { awk '{ l = $1; sub(/^[^ ]+/, ""); print (l == "+1" ? 1 : -1) " |" $0 }'; }
+# gen_predict_sets: the predict tests' inputs: train.svm and test.svm
+# (gen_svm), reg.svm and regt.svm (labels +3/-3 from the sign), oaa.svm and
+# oaat.svm (three classes: 1 and 2 from the sign, every third example 3).
+gen_predict_sets() {
+  gen_svm 1500 4 > train.svm
+  gen_svm 400 5 > test.svm
+  local reg='{ print ($1 == "+1" ? 3 : -3), substr($0, index($0, " ") + 1) }'
+  awk "$reg" train.svm > reg.svm
+  awk "$reg" test.svm > regt.svm
+  local cls='{ c = $1 == "+1" ? 2 : 1; if (NR % 3 == 0) c = 3; $1 = c; print }'
+  awk "$cls" train.svm > oaa.svm
+  awk "$cls" test.svm > oaat.svm
+}
