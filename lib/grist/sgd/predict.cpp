@@ -129,7 +129,12 @@ ScoreOptions score_options(const ModelOptions& mo, const OutputOptions& o,
 }
 
 void MetricInputs::add(const ScoredBlock& s, size_t i) {
-  label.push_back(s.ex.label[i]);
+  // Several labels (fastText): the prediction is right when it is any of
+  // them, as fastText's precision at 1 counts it; it then stands for that
+  // label. Otherwise the first label is the truth.
+  const int predicted = s.cls[i];
+  const bool any = !s.ex.more_end.empty() && predicted >= 0 && s.ex.has_class(i, predicted);
+  label.push_back(any ? static_cast<float>(predicted) : s.ex.label[i]);
   weight.push_back(s.ex.weight[i]);
   score.push_back(s.score[i]);
   prob.push_back(s.prob[i]);

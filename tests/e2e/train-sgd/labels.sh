@@ -126,6 +126,9 @@ run_cmd out err grist-train-sgd -j1 --passes 3 multi.ft -f multi.m --readable-mo
 check_status "several labels" 0 "$rc"
 check_grep "several labels: oaa even for two" '^# oaa=3$' r.txt
 check_grep "several labels: 0/1 error falls" '^pass 3: 200 examples, training loss 0\.000000' err
+run_cmd p.txt err grist-predict -i multi.m --metrics multi.ft
+check_status "several labels: metrics" 0 "$rc"
+check_grep "several labels: right when any label is predicted" '^grist-predict: 200 examples: accuracy 1\.000000$' err
 printf 'x\ny\n' | grist-predict -i multi.m > p.txt
 awk 'NR == 1 && ($1 == "a" || $1 == "b") { ok++ } NR == 2 && $1 == "c" { ok++ } END { exit ok != 2 }' p.txt && pass ||
   fail "several labels: predictions $(tr '\n' ' ' < p.txt)"
