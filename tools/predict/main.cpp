@@ -193,7 +193,15 @@ int predict_files(const cli::Tool& tool, const Options& o) {
   auto out = Sink::open(c.output, c.sink_options());
   std::unique_ptr<Sink> json;
   if (!o.metrics_json.empty()) json = Sink::open(o.metrics_json, {});
-  Metrics m = predict(*model, predict_opts, *out);
+  ReadGauge gauge;
+  predict_opts.gauge = &gauge;
+  Metrics m;
+  {
+    cli::Progress progress(
+        tool, "reading", [&] { return gauge.done.load(std::memory_order_relaxed); },
+        [&] { return gauge.total.load(std::memory_order_relaxed); });
+    m = predict(*model, predict_opts, *out);
+  }
   if (json) json->write(m.json());
   out->commit();
   if (json) json->commit();

@@ -73,6 +73,14 @@ bool BlockReader::open_next() {
   return true;
 }
 
+void BlockReader::set_gauge(ReadGauge* gauge) {
+  gauge_ = gauge;
+  if (gauge_) {
+    gauge_->total.store(raw_size_total_, std::memory_order_relaxed);
+    gauge_->done.store(raw_bytes_read(), std::memory_order_relaxed);
+  }
+}
+
 uint64_t BlockReader::raw_bytes_read() const {
   return raw_progress_.load(std::memory_order_relaxed);
 }
@@ -151,6 +159,7 @@ bool BlockReader::next(Block& b) {
     }
     raw_progress_.store(raw_done_ + (source_ ? source_->raw_bytes_read() : 0),
                         std::memory_order_relaxed);
+    if (gauge_) gauge_->done.store(raw_bytes_read(), std::memory_order_relaxed);
     return true;
   }
 }

@@ -82,6 +82,12 @@ struct Block {
   std::string_view view() const { return {buf.data(), size}; }
 };
 
+// A BlockReader's progress (raw bytes read of their total, 0: unknown),
+// readable from another thread.
+struct ReadGauge {
+  std::atomic<uint64_t> done{0}, total{0};
+};
+
 class BlockReader {
  public:
   // Reads `paths` in order ("-" is stdin; an empty list means stdin).
@@ -105,6 +111,10 @@ class BlockReader {
   // total size when every input is a regular file (else 0): for progress.
   uint64_t raw_bytes_read() const;
   uint64_t raw_size_total() const { return raw_size_total_; }
+  // The same two figures copied into `gauge` as blocks are delivered (from
+  // next()), for a progress display by the caller of a routine that owns
+  // this reader: the gauge outlives the reader. Null: none.
+  void set_gauge(ReadGauge* gauge);
   uint64_t bytes_read() const { return bytes_read_; }  // decoded bytes delivered
   // The inputs, in order ({"-"} for stdin; empty for one already open source).
   const std::vector<std::string>& paths() const { return paths_; }
@@ -123,6 +133,7 @@ class BlockReader {
   uint64_t index_ = 0;
   uint64_t raw_done_ = 0;  // raw bytes of inputs already closed
   std::atomic<uint64_t> raw_progress_{0};  // what raw_bytes_read() reports
+  ReadGauge* gauge_ = nullptr;
   uint64_t raw_size_total_ = 0;
   uint64_t bytes_read_ = 0;
 };

@@ -520,6 +520,7 @@ Metrics predict(const Model& model, const PredictOptions& opts, Sink& out) {
     }
   };
 
+  reader.set_gauge(opts.gauge);
   if (input.first()) {
     ordered_pipeline<Item>(opts.threads, [&](Item& it) { return input.next(it.block); }, work,
                            finish);

@@ -85,6 +85,7 @@ struct PredictOptions {
   bool skip_errors = false;
   int threads = 1;
   size_t block_size = 1 << 20;
+  ReadGauge* gauge = nullptr;  // non-null: the input's reading (BlockReader::set_gauge)
 };
 
 // Precision, recall and F1 of a class (or an average of them); NaN when

@@ -47,6 +47,12 @@ check_grep "merge: phase" '^grist-merge: merging 2 inputs done: ' err.txt
 run_cmd out.txt err.txt grist-tokenize --progress keys.txt
 plain "tokenize"
 check_grep "tokenize: phase" '^grist-tokenize: reading done: ' err.txt
+awk '{ print (NR % 2 ? 1 : -1), "1:" NR % 7, "2:1" }' keys.txt > ex.svm
+grist-train-sgd -q ex.svm -f ex.gsgd
+run_cmd out.txt err.txt grist-predict --progress -i ex.gsgd ex.svm
+check_status "predict --progress" 0 "$rc"
+check_grep "predict: phase" '^grist-predict: reading done: [0-9.]+ [KMG]?i?B in [0-9.]+ s$' err.txt
+check_eq "predict: the same predictions" out.txt <(grist-predict -i ex.gsgd ex.svm)
 
 # Without --progress a non-terminal gets none.
 run_cmd out.txt err.txt grist-count -S 1M keys.txt
