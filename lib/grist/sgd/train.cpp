@@ -395,6 +395,7 @@ bool Trainer::early_stop(int p) {
     return false;
   }
   if (++since_best_ < opts_.early_stop || opts_.early_stop <= 0) return false;
+  if (p >= opts_.passes) return false;  // the last pass: training ends anyway, not early
   char buf[200];
   std::snprintf(buf, sizeof buf,
                 "stopped early after pass %d of %d: held-out loss did not improve for %d "

@@ -43,6 +43,10 @@ run_cmd out err grist-train-sgd -j1 t.svm --passes 20 --early-stop 1 "${rate[@]}
 check_grep "stopped early" 'stopped: stopped early after pass 7 of 20: held-out loss did not improve for 1 passes \(best 0\.050520 in pass 6\)' err
 check_grep "model from pass 6 of 7" 'model: from pass 6 of 7 \(the best' err
 check_eq "stopped early: the best pass's model" six.gsgd early.gsgd
+# Pass 7 of 7 is the first without improvement: no early stop, the last.
+run_cmd out err2 grist-train-sgd -j1 t.svm --passes 7 --early-stop 1 "${rate[@]}" -f seven.gsgd
+check_grep "the last pass: no early stop" 'stopped: all 7 passes done' err2
+check_eq "the last pass: the best pass's model" six.gsgd seven.gsgd
 # Standard input, and VW input, the same way.
 grist-train-sgd -q -j1 --passes 8 --early-stop 0 "${rate[@]}" -f stdin.gsgd < t.svm
 check_eq "stdin: the best pass's model" six.gsgd stdin.gsgd
