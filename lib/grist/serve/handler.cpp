@@ -237,7 +237,9 @@ std::string json_labels(const sgd::ScoredBlock& s, uint64_t lines, const sgd::Mo
 sgd::OutputOptions output_options(const Request& r) {
   sgd::OutputOptions o;
   bool seen[3] = {false, false, false};
-  for (const auto& [k, v] : r.query) {
+  for (const auto& kv : r.query) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    const std::string &k = kv.first, &v = kv.second;
     int which = k == "output" ? 0 : k == "top_k" ? 1 : k == "threshold" ? 2 : -1;
     if (which < 0) {
       throw Failure{400, "unknown query parameter " + quote_input(k) +
