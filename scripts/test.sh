@@ -74,9 +74,11 @@ fi
 if [ "${GRIST_SKIP_SANITIZERS:-0}" != 1 ]; then
   # -O1 -g1, as AddressSanitizer's documentation suggests: line tables are
   # all its reports need, and the library builds in about 40% less CPU
-  # time than at -O2 -g (measured: 9.0 against 14.6 CPU minutes).
+  # time than at -O2 -g (measured: 9.0 against 14.6 CPU minutes). At -O1
+  # with the sanitizers g++ 12 warns maybe-uninitialized inside libstdc++'s
+  # std::regex (Catch2's main): a false positive, silenced here only.
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG -Wno-maybe-uninitialized" \
     -DGRIST_SANITIZE=address,undefined >/dev/null
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
