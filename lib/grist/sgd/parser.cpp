@@ -60,18 +60,6 @@ inline bool parse_float(const char* b, const char* e, float& out) {
 // VW: nothing or a number before the first '|'; text (for fasttext): one
 // token, then a tab; fasttext (for text): a first word __label__X.
 const char* other_format(std::string_view line, Format self) {
-  size_t bar = line.find('|');
-  size_t tab = line.find('\t');
-  std::vector<std::string_view> toks;
-  for (size_t i = 0; i < line.size();) {
-    while (i < line.size() && is_space(line[i])) ++i;
-    size_t j = i;
-    while (j < line.size() && !is_space(line[j])) ++j;
-    if (j > i) toks.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  if (toks.empty()) return nullptr;
-  if (self == Format::text && toks[0].starts_with("__label__")) return "fasttext";
   auto is_num = [](std::string_view t) {
     float v;
     return parse_float(t.data(), t.data() + t.size(), v);
@@ -83,18 +71,32 @@ const char* other_format(std::string_view line, Format self) {
     return t.substr(0, c).find_first_not_of("0123456789") == std::string_view::npos &&
            is_num(t.substr(c + 1));
   };
-  if (bar != std::string_view::npos) {
+  // One walk over the tokens, no copies (this runs on every unlabelled
+  // line grist-predict and grist-serve score).
+  std::string_view first;
+  size_t tokens = 0;
+  bool feats = true;  // every token INDEX:VALUE, but a first that may be a number
+  for (size_t i = 0; i < line.size();) {
+    while (i < line.size() && is_space(line[i])) ++i;
+    size_t j = i;
+    while (j < line.size() && !is_space(line[j])) ++j;
+    if (j == i) break;
+    std::string_view t = line.substr(i, j - i);
+    if (tokens++ == 0) first = t;
+    if (feats) feats = is_feat(t) || (tokens == 1 && is_num(t));
+    i = j;
+  }
+  if (tokens == 0) return nullptr;
+  if (self == Format::text && first.starts_with("__label__")) return "fasttext";
+  if (size_t bar = line.find('|'); bar != std::string_view::npos) {
     std::string_view head = line.substr(0, bar);
     size_t f = head.find_first_not_of(" \t\r");
     if (f == std::string_view::npos) return "vw";
     size_t e = head.find_first_of(" \t\r", f);
     if (is_num(head.substr(f, e == std::string_view::npos ? head.size() - f : e - f))) return "vw";
   }
-  bool svm = toks.size() >= 2 || is_feat(toks[0]);
-  for (size_t i = 0; i < toks.size() && svm; ++i) {
-    svm = is_feat(toks[i]) || (i == 0 && is_num(toks[0]));
-  }
-  if (svm) return "svmlight";
+  if (feats && (tokens >= 2 || is_feat(first))) return "svmlight";
+  size_t tab = line.find('\t');
   if (self == Format::fasttext && tab != std::string_view::npos &&
       line.substr(0, tab).find_first_of(" \r") == std::string_view::npos) {
     return "text";
